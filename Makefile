@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# pnvme top-level Makefile (non-recursive). Run ./configure first.
+
+ifeq ($(wildcard mk/config.mk),)
+$(error mk/config.mk is missing: run ./configure first)
+endif
+include mk/config.mk
+include mk/flags.mk
+
+BUILD := build
+OBJ := $(BUILD)/obj
+
+UTIL_SRCS := $(sort $(wildcard lib/util/*.c))
+NVME_SRCS := $(sort $(wildcard lib/nvme/*.c))
+ENV_SRCS := $(sort $(wildcard lib/env_dpdk/*.c))
+CORE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UTIL_SRCS) $(NVME_SRCS))
+ENV_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(ENV_SRCS))
+LIB_OBJS := $(CORE_OBJS) $(ENV_OBJS)
+
+LIB_A := $(BUILD)/lib/libpnvme.a
+LIB_SO_NAME := libpnvme.so.$(PNVME_VERSION_MAJOR)
+LIB_SO := $(BUILD)/lib/libpnvme.so.$(PNVME_VERSION)
+LIB_PC := $(BUILD)/lib/pkgconfig/pnvme.pc
+
+APPS := $(BUILD)/bin/pnvme_identify
+APP_LIBS := $(LIB_A) $(DPDK_LIBS) $(SYS_LIBS)
+
+UT_COMMON_SRCS := $(sort $(wildcard test/unit/common/*.c))
+UT_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UT_COMMON_SRCS))
+UT_SRCS := $(sort $(wildcard test/unit/*_ut.c))
+UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
+
+.PHONY: all lib apps unittest-build unittest systemtest check run install uninstall clean distclean
+all: lib apps unittest-build
+
+lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
+apps: $(APPS)
+unittest-build: $(UT_BINS)
+
+$(OBJ)/lib/env_dpdk/%.o: CFLAGS += $(DPDK_CFLAGS)
+
+$(OBJ)/%.o: %.c mk/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS) lib/pnvme.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,$(LIB_SO_NAME) -Wl,--version-script=lib/pnvme.map \
+		$(LDFLAGS) -o $@ $(LIB_OBJS) $(DPDK_LIBS) $(SYS_LIBS)
+	ln -sf $(notdir $@) $(BUILD)/lib/$(LIB_SO_NAME)
+	ln -sf $(LIB_SO_NAME) $(BUILD)/lib/libpnvme.so
+
+$(LIB_PC): lib/pnvme.pc.in mk/config.mk
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(CONFIG_PREFIX)|' -e 's|@VERSION@|$(PNVME_VERSION)|' $< > $@
+
+# Examples are found by name: examples/identify/identify.c -> pnvme_identify.
+.SECONDEXPANSION:
+$(BUILD)/bin/pnvme_%: $$(patsubst %.c,$(OBJ)/%.o,$$(wildcard examples/$$*/*.c)) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(APP_LIBS)
+
+# Unit tests: the core's objects with the heap-backed test environment.
+$(BUILD)/test/unit/%: $(OBJ)/test/unit/%.o $(UT_COMMON_OBJS) $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) $(CUNIT_LIBS)
+
+unittest: $(UT_BINS)
+	test/unit/run.sh $(UT_BINS)
+
+systemtest: lib apps
+	test/system/run.sh
+
+check: all
+	test/unit/run.sh $(UT_BINS)
+	test/system/run.sh
+
+run: lib apps
+	scripts/run.sh $(ARGS)
+
+install: lib apps
+	install -d $(DESTDIR)$(CONFIG_PREFIX)/include/pnvme $(DESTDIR)$(CONFIG_PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(CONFIG_PREFIX)/bin
+	install -m 644 include/pnvme/*.h $(DESTDIR)$(CONFIG_PREFIX)/include/pnvme/
+	install -m 644 $(LIB_A) $(DESTDIR)$(CONFIG_PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(CONFIG_PREFIX)/lib/
+	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(CONFIG_PREFIX)/lib/$(LIB_SO_NAME)
+	ln -sf $(LIB_SO_NAME) $(DESTDIR)$(CONFIG_PREFIX)/lib/libpnvme.so
+	install -m 644 $(LIB_PC) $(DESTDIR)$(CONFIG_PREFIX)/lib/pkgconfig/
+	install -m 755 $(APPS) $(DESTDIR)$(CONFIG_PREFIX)/bin/
+
+uninstall:
+	rm -rf $(DESTDIR)$(CONFIG_PREFIX)/include/pnvme
+	rm -f $(DESTDIR)$(CONFIG_PREFIX)/lib/libpnvme.* $(DESTDIR)$(CONFIG_PREFIX)/lib/pkgconfig/pnvme.pc
+	rm -f $(addprefix $(DESTDIR)$(CONFIG_PREFIX)/bin/,$(notdir $(APPS)))
+
+clean:
+	rm -rf $(BUILD)
+
+distclean: clean
+	rm -f mk/config.mk
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * pnvme public API: a userspace, polled-mode NVMe driver.
+ *
+ * Conventions: every call returns 0 (or a count) on success and a negative
+ * errno on failure, logging one line that names the problem. Device status
+ * arrives in completion callbacks as the NVMe status (SCT/SC). Option
+ * structures carry their size so the ABI can grow.
+ */
+#ifndef PNVME_NVME_H
+#define PNVME_NVME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pnvme/env.h"
+#include "pnvme/nvme_spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A controller (opaque). */
+struct pnvme_ctrlr;
+/** A namespace (opaque). */
+struct pnvme_ns;
+/** A queue pair (opaque). */
+struct pnvme_qpair;
+
+/* ------------------------------------------------------------------ */
+/* Transport IDs                                                       */
+/* ------------------------------------------------------------------ */
+
+/** Transport types. */
+enum pnvme_transport_type {
+	PNVME_TRANSPORT_PCIE = 1,
+	PNVME_TRANSPORT_TCP = 2,
+	PNVME_TRANSPORT_RDMA = 3,
+};
+
+/** Address families (NVMe-oF ADRFAM values). */
+enum pnvme_adrfam {
+	PNVME_ADRFAM_NONE = 0,
+	PNVME_ADRFAM_IPV4 = 1,
+	PNVME_ADRFAM_IPV6 = 2,
+	PNVME_ADRFAM_IB = 3,
+	PNVME_ADRFAM_FC = 4,
+	PNVME_ADRFAM_INTRA_HOST = 0xfe,
+};
+
+/** Longest transport address, without terminator. */
+#define PNVME_TRADDR_MAX_LEN 256
+/** Longest transport service ID, without terminator. */
+#define PNVME_TRSVCID_MAX_LEN 32
+/** Longest NQN, without terminator. */
+#define PNVME_NQN_MAX_LEN 223
+/** NQN of a discovery service. */
+#define PNVME_DISCOVERY_NQN "nqn.2014-08.org.nvmexpress.discovery"
+
+/** Where a controller is. */
+struct pnvme_transport_id {
+	enum pnvme_transport_type trtype;
+	enum pnvme_adrfam adrfam;
+	char traddr[PNVME_TRADDR_MAX_LEN + 1];
+	char trsvcid[PNVME_TRSVCID_MAX_LEN + 1];
+	char subnqn[PNVME_NQN_MAX_LEN + 1];
+};
+
+/**
+ * Parse a transport ID string of whitespace-separated key:value (or
+ * key=value) pairs, e.g. "trtype:PCIe traddr:0000:00:04.0" or
+ * "trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:nqn...".
+ *
+ * Keys: trtype (PCIe, TCP, RDMA), adrfam (IPv4, IPv6, IB, FC, intra_host),
+ * traddr, trsvcid, subnqn. Keys and enumerated values are case-insensitive.
+ * A PCIe traddr is normalised to DDDD:BB:DD.F.
+ *
+ * @return 0, or -EINVAL naming the unknown key, duplicate key or bad value.
+ */
+int pnvme_transport_id_parse(struct pnvme_transport_id *trid, const char *str);
+
+/** @return 0 when @p a and @p b name the same controller, non-zero otherwise. */
+int pnvme_transport_id_compare(const struct pnvme_transport_id *a,
+			       const struct pnvme_transport_id *b);
+
+/** Format @p trid as a parseable string. @return 0 or -ENOSPC. */
+int pnvme_transport_id_fmt(char *buf, size_t size, const struct pnvme_transport_id *trid);
+
+/** @return "PCIe", "TCP", "RDMA" or NULL. */
+const char *pnvme_transport_type_str(enum pnvme_transport_type trtype);
+
+/** @return "IPv4", "IPv6", ... or NULL. */
+const char *pnvme_adrfam_str(enum pnvme_adrfam adrfam);
+
+/* ------------------------------------------------------------------ */
+/* Controller options, probe and attach                                */
+/* ------------------------------------------------------------------ */
+
+/** Options chosen before a controller is attached. */
+struct pnvme_ctrlr_opts {
+	/** Size of this structure as the caller knows it. */
+	size_t opts_size;
+	/** I/O queue pairs to ask the controller for. Default 64. */
+	uint32_t num_io_queues;
+	/** Admin queue entries (2-4096). Default 32. */
+	uint32_t admin_queue_size;
+	/** Deadline for each admin command during bring-up, ms. Default 10000. */
+	uint32_t admin_timeout_ms;
+	/** Keep Alive Timeout for fabrics, ms (0 = off). Default 10000. */
+	uint32_t keep_alive_timeout_ms;
+	/** Host NQN for fabrics. Default derived from the host ID. */
+	char hostnqn[PNVME_NQN_MAX_LEN + 1];
+	/** 128-bit host identifier for fabrics. Default: generated. */
+	uint8_t extended_host_id[16];
+};
+
+/**
+ * Fill @p opts with defaults.
+ * @param opts_size sizeof(*opts) as the caller was compiled with.
+ */
+void pnvme_ctrlr_get_default_opts(struct pnvme_ctrlr_opts *opts, size_t opts_size);
+
+/**
+ * Called for each controller found; return true to attach it. @p opts may be
+ * changed for that controller.
+ */
+typedef bool (*pnvme_probe_cb)(void *cb_ctx, const struct pnvme_transport_id *trid,
+			       struct pnvme_ctrlr_opts *opts);
+
+/** Called for each controller attached and ready for use. */
+typedef void (*pnvme_attach_cb)(void *cb_ctx, const struct pnvme_transport_id *trid,
+				struct pnvme_ctrlr *ctrlr, const struct pnvme_ctrlr_opts *opts);
+
+/**
+ * Called when an attached controller is gone (hot-removed). The controller
+ * has failed: every outstanding request was completed with an error. The
+ * application still calls pnvme_detach().
+ */
+typedef void (*pnvme_remove_cb)(void *cb_ctx, struct pnvme_ctrlr *ctrlr);
+
+/**
+ * Find controllers, offer each to @p probe_cb, bring up those accepted and
+ * hand each ready one to @p attach_cb. Controllers come up in parallel.
+ *
+ * With a PCIe @p trid (or NULL) every NVMe controller bound to vfio-pci or
+ * uio_pci_generic is considered, or only the one at trid->traddr when given.
+ * A call also checks controllers attached by earlier calls with the same
+ * @p remove_cb and reports those that are gone.
+ *
+ * @return 0 when every accepted controller attached; -ENODEV when the
+ *         controller named by trid->traddr does not exist; -EBUSY when it is
+ *         bound to a kernel driver; -EIO when a controller failed to come up
+ *         (others may still have attached); another negative errno.
+ */
+int pnvme_probe(const struct pnvme_transport_id *trid, void *cb_ctx, pnvme_probe_cb probe_cb,
+		pnvme_attach_cb attach_cb, pnvme_remove_cb remove_cb);
+
+/**
+ * Attach the one controller named by @p trid and wait until it is ready.
+ *
+ * @param opts options, or NULL for defaults.
+ * @param opts_size sizeof(*opts) as the caller knows it.
+ * @return the controller, or NULL (the log says why).
+ */
+struct pnvme_ctrlr *pnvme_connect(const struct pnvme_transport_id *trid,
+				  const struct pnvme_ctrlr_opts *opts, size_t opts_size);
+
+/**
+ * Shut the controller down (CC.SHN, waiting for CSTS.SHST) and free it.
+ * Every outstanding request completes with an aborted status first.
+ *
+ * @return 0, or -ETIMEDOUT when the shutdown did not complete in time (the
+ *         controller is freed all the same).
+ */
+int pnvme_detach(struct pnvme_ctrlr *ctrlr);
+
+/* ------------------------------------------------------------------ */
+/* Controller                                                          */
+/* ------------------------------------------------------------------ */
+
+/** Capability flags from pnvme_ctrlr_get_flags(). */
+enum pnvme_ctrlr_flags {
+	/** The controller executes compare-and-write as a fused pair (FUSES). */
+	PNVME_CTRLR_FUSED_COMPARE_WRITE = 1u << 0,
+	/** SGLs may describe I/O data (SGLS). */
+	PNVME_CTRLR_SGL_SUPPORTED = 1u << 1,
+	/** Shadow doorbells (Doorbell Buffer Config) are offered (OACS). */
+	PNVME_CTRLR_SHADOW_DOORBELL = 1u << 2,
+	/** A volatile write cache is present (VWC). */
+	PNVME_CTRLR_VOLATILE_WRITE_CACHE = 1u << 3,
+};
+
+/** @return the Identify Controller data read at bring-up. */
+const struct pnvme_ctrlr_data *pnvme_ctrlr_get_data(const struct pnvme_ctrlr *ctrlr);
+
+/** @return the CAP register read at bring-up. */
+union pnvme_cap_register pnvme_ctrlr_get_regs_cap(const struct pnvme_ctrlr *ctrlr);
+
+/** @return the VS register read at bring-up. */
+union pnvme_vs_register pnvme_ctrlr_get_regs_vs(const struct pnvme_ctrlr *ctrlr);
+
+/** @return the controller's transport ID. */
+const struct pnvme_transport_id *pnvme_ctrlr_get_transport_id(const struct pnvme_ctrlr *ctrlr);
+
+/**
+ * PCI identification of a PCIe controller.
+ * @return 0, or -ENOTSUP for other transports.
+ */
+int pnvme_ctrlr_get_pci_id(const struct pnvme_ctrlr *ctrlr, struct pnvme_pci_id *id);
+
+/** @return a mask of enum pnvme_ctrlr_flags. */
+uint64_t pnvme_ctrlr_get_flags(const struct pnvme_ctrlr *ctrlr);
+
+/** @return the largest transfer one command may carry, in bytes (from MDTS). */
+uint32_t pnvme_ctrlr_get_max_xfer_size(const struct pnvme_ctrlr *ctrlr);
+
+/** @return I/O queue pairs the controller granted (Set Features, Number of Queues). */
+uint32_t pnvme_ctrlr_get_num_io_queues(const struct pnvme_ctrlr *ctrlr);
+
+/** @return the largest namespace ID (Identify Controller NN). */
+uint32_t pnvme_ctrlr_get_num_ns(const struct pnvme_ctrlr *ctrlr);
+
+/** @return the first active namespace ID, or 0 when there is none. */
+uint32_t pnvme_ctrlr_get_first_active_ns(const struct pnvme_ctrlr *ctrlr);
+
+/** @return the next active namespace ID after @p prev_nsid, or 0. */
+uint32_t pnvme_ctrlr_get_next_active_ns(const struct pnvme_ctrlr *ctrlr, uint32_t prev_nsid);
+
+/** @return the namespace object for an active @p nsid, or NULL. */
+struct pnvme_ns *pnvme_ctrlr_get_ns(struct pnvme_ctrlr *ctrlr, uint32_t nsid);
+
+/** @return true when the controller has failed (fatal status, removal, timeout). */
+bool pnvme_ctrlr_is_failed(const struct pnvme_ctrlr *ctrlr);
+
+/** Completion callback. @p cpl is valid only during the call. */
+typedef void (*pnvme_cmd_cb)(void *cb_arg, const struct pnvme_cpl *cpl);
+
+/**
+ * Submit a raw admin command. The library sets the command ID and the data
+ * pointer; @p buf must come from pnvme_dma_zmalloc() (or be NULL with
+ * @p len 0).
+ *
+ * @return 0, -EINVAL for bad arguments, -ENOMEM when no request is free,
+ *         -ENXIO when the controller has failed.
+ */
+int pnvme_ctrlr_cmd_admin_raw(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
+			      uint32_t len, pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/**
+ * Poll the admin queue: complete finished admin commands and watch the
+ * controller's health.
+ *
+ * @return completions processed, or -ENXIO when the controller has failed.
+ */
+int32_t pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr);
+
+/* ------------------------------------------------------------------ */
+/* Namespace                                                           */
+/* ------------------------------------------------------------------ */
+
+/** @return the namespace ID. */
+uint32_t pnvme_ns_get_id(const struct pnvme_ns *ns);
+
+/** @return the Identify Namespace data read at bring-up. */
+const struct pnvme_ns_data *pnvme_ns_get_data(const struct pnvme_ns *ns);
+
+/** @return the data size of one logical block, in bytes. */
+uint32_t pnvme_ns_get_sector_size(const struct pnvme_ns *ns);
+
+/** @return bytes per block including interleaved metadata. */
+uint32_t pnvme_ns_get_extended_sector_size(const struct pnvme_ns *ns);
+
+/** @return metadata bytes per block. */
+uint32_t pnvme_ns_get_md_size(const struct pnvme_ns *ns);
+
+/** @return the namespace size in blocks (NSZE). */
+uint64_t pnvme_ns_get_num_sectors(const struct pnvme_ns *ns);
+
+/** @return the namespace size in bytes. */
+uint64_t pnvme_ns_get_size(const struct pnvme_ns *ns);
+
+/** @return the optimal I/O boundary in blocks (NOIOB), 0 when none. */
+uint32_t pnvme_ns_get_optimal_io_boundary(const struct pnvme_ns *ns);
+
+/** @return the namespace UUID (16 bytes) or NULL when it has none. */
+const uint8_t *pnvme_ns_get_uuid(const struct pnvme_ns *ns);
+
+/** @return the NGUID (16 bytes) or NULL when it has none. */
+const uint8_t *pnvme_ns_get_nguid(const struct pnvme_ns *ns);
+
+/** @return the EUI-64 (8 bytes) or NULL when it has none. */
+const uint8_t *pnvme_ns_get_eui64(const struct pnvme_ns *ns);
+
+/** @return the command set identifier (enum pnvme_csi). */
+uint8_t pnvme_ns_get_csi(const struct pnvme_ns *ns);
+
+/** @return the controller that owns @p ns. */
+struct pnvme_ctrlr *pnvme_ns_get_ctrlr(const struct pnvme_ns *ns);
+
+/* ------------------------------------------------------------------ */
+/* Status and logging                                                  */
+/* ------------------------------------------------------------------ */
+
+/** @return true when @p cpl carries an error status. */
+static inline bool
+pnvme_cpl_is_error(const struct pnvme_cpl *cpl)
+{
+	return cpl->status.sc != PNVME_SC_SUCCESS || cpl->status.sct != PNVME_SCT_GENERIC;
+}
+
+/** @return the status name, e.g. "INVALID FIELD" (print SCT/SC beside it). */
+const char *pnvme_status_string(const struct pnvme_status *status);
+
+/** Log levels. */
+enum pnvme_log_level {
+	PNVME_LOG_ERROR = 0,
+	PNVME_LOG_WARN = 1,
+	PNVME_LOG_NOTICE = 2,
+	PNVME_LOG_INFO = 3,
+	PNVME_LOG_DEBUG = 4,
+};
+
+/** Print messages at @p level and more severe (default: NOTICE). */
+void pnvme_log_set_level(enum pnvme_log_level level);
+
+/** @return the current log level. */
+enum pnvme_log_level pnvme_log_get_level(void);
+
+/**
+ * Where log lines go; NULL restores the default (standard error).
+ * @p line has no trailing newline.
+ */
+typedef void (*pnvme_log_fn)(enum pnvme_log_level level, const char *line);
+void pnvme_log_set_handler(pnvme_log_fn fn);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PNVME_NVME_H */

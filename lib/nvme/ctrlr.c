@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Controller object: options, health watching, failure, shutdown and the
+ * public getters. Bring-up lives in ctrlr_init.c.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "nvme/nvme_internal.h"
+
+#define HEALTH_CHECK_MS 100
+#define SHUTDOWN_MIN_TIMEOUT_MS 10000
+#define DISABLE_TIMEOUT_MS 2000
+
+/* One host identity per process, as fabrics targets expect. */
+static uint8_t g_host_id[16];
+static char g_hostnqn[PNVME_NQN_MAX_LEN + 1];
+static pthread_once_t g_host_id_once = PTHREAD_ONCE_INIT;
+
+static void
+host_id_init(void)
+{
+	char str[37];
+
+	uuid_generate(g_host_id);
+	uuid_unparse_lower(g_host_id, str);
+	snprintf(g_hostnqn, sizeof(g_hostnqn), "nqn.2014-08.org.nvmexpress:uuid:%s", str);
+}
+
+void
+pnvme_ctrlr_get_default_opts(struct pnvme_ctrlr_opts *opts, size_t opts_size)
+{
+	struct pnvme_ctrlr_opts d;
+
+	if (opts == NULL || opts_size == 0) {
+		return;
+	}
+	pthread_once(&g_host_id_once, host_id_init);
+	memset(&d, 0, sizeof(d));
+	d.num_io_queues = 64;
+	d.admin_queue_size = 32;
+	d.admin_timeout_ms = 10000;
+	d.keep_alive_timeout_ms = 10000;
+	memcpy(d.hostnqn, g_hostnqn, sizeof(d.hostnqn));
+	memcpy(d.extended_host_id, g_host_id, sizeof(d.extended_host_id));
+	d.opts_size = PNVME_MIN(opts_size, sizeof(d));
+	memcpy(opts, &d, d.opts_size);
+}
+
+void
+nvme_ctrlr_opts_copy(struct pnvme_ctrlr_opts *dst, const struct pnvme_ctrlr_opts *src,
+		     size_t src_size)
+{
+	pnvme_ctrlr_get_default_opts(dst, sizeof(*dst));
+	if (src != NULL) {
+		/* Fields beyond what the caller knows keep their defaults. */
+		memcpy(dst, src, PNVME_MIN(src_size, sizeof(*dst)));
+	}
+	dst->opts_size = sizeof(*dst);
+	if (dst->admin_queue_size < 2) {
+		dst->admin_queue_size = 2;
+	} else if (dst->admin_queue_size > 4096) {
+		dst->admin_queue_size = 4096;
+	}
+	if (dst->num_io_queues == 0) {
+		dst->num_io_queues = 1;
+	}
+	if (dst->admin_timeout_ms == 0) {
+		dst->admin_timeout_ms = 10000;
+	}
+}
+
+int
+nvme_ctrlr_construct(struct pnvme_ctrlr *ctrlr, const struct nvme_transport_ops *ops,
+		     const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_opts *opts)
+{
+	ctrlr->ops = ops;
+	ctrlr->trid = *trid;
+	nvme_ctrlr_opts_copy(&ctrlr->opts, opts, opts != NULL ? opts->opts_size : 0);
+	ctrlr->failed = false;
+	ctrlr->removed = false;
+	ctrlr->enabled = false;
+	ctrlr->ns = NULL;
+	ctrlr->num_ns = 0;
+	return 0;
+}
+
+void
+nvme_ctrlr_free_namespaces(struct pnvme_ctrlr *ctrlr)
+{
+	free(ctrlr->ns);
+	ctrlr->ns = NULL;
+	ctrlr->num_ns = 0;
+}
+
+void
+nvme_ctrlr_destruct_common(struct pnvme_ctrlr *ctrlr)
+{
+	nvme_ctrlr_init_cleanup(ctrlr);
+	nvme_ctrlr_free_namespaces(ctrlr);
+}
+
+void
+nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why)
+{
+	if (ctrlr->failed) {
+		return;
+	}
+	PNVME_ERRLOG("%s: controller failed: %s", ctrlr->trid.traddr, why);
+	ctrlr->failed = true;
+	if (ctrlr->adminq != NULL) {
+		nvme_qpair_fail(ctrlr->adminq);
+	}
+}
+
+/* Look at the device between admin polls: removal, fatal status, reset. */
+static void
+ctrlr_check_health(struct pnvme_ctrlr *ctrlr)
+{
+	union pnvme_csts_register csts;
+	char why[96];
+
+	if (ctrlr->ops->ctrlr_is_present != NULL && !ctrlr->ops->ctrlr_is_present(ctrlr)) {
+		ctrlr->removed = true;
+		nvme_ctrlr_fail(ctrlr, "device removed");
+		return;
+	}
+	if (nvme_ctrlr_get_csts(ctrlr, &csts) != 0) {
+		nvme_ctrlr_fail(ctrlr, "cannot read CSTS");
+		return;
+	}
+	if (csts.raw == UINT32_MAX) {
+		ctrlr->removed = true;
+		nvme_ctrlr_fail(ctrlr, "CSTS reads all ones (device gone)");
+	} else if (csts.bits.cfs) {
+		nvme_ctrlr_fail(ctrlr, "controller fatal status (CSTS.CFS)");
+	} else if (ctrlr->enabled && !csts.bits.rdy) {
+		snprintf(why, sizeof(why), "CSTS.RDY dropped (CSTS 0x%08x): reset or removed",
+			 csts.raw);
+		nvme_ctrlr_fail(ctrlr, why);
+	}
+}
+
+int32_t
+pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr)
+{
+	uint64_t now;
+	int32_t n;
+
+	if (ctrlr == NULL) {
+		PNVME_ERRLOG("process_admin_completions: NULL controller");
+		return -EINVAL;
+	}
+	if (ctrlr->failed) {
+		return -ENXIO;
+	}
+	n = nvme_qpair_process_completions(ctrlr->adminq, 0);
+	now = pnvme_get_ticks();
+	if (now >= ctrlr->next_health_check) {
+		ctrlr->next_health_check = now + nvme_ms_to_ticks(HEALTH_CHECK_MS);
+		ctrlr_check_health(ctrlr);
+	}
+	return ctrlr->failed ? -ENXIO : n;
+}
+
+/* Wait for CSTS to satisfy (csts & mask) == value, polling each ms. */
+static int
+wait_csts(struct pnvme_ctrlr *ctrlr, uint32_t mask, uint32_t value, uint32_t timeout_ms)
+{
+	uint64_t deadline = pnvme_get_ticks() + nvme_ms_to_ticks(timeout_ms);
+	union pnvme_csts_register csts;
+
+	for (;;) {
+		if (nvme_ctrlr_get_csts(ctrlr, &csts) != 0 || csts.raw == UINT32_MAX) {
+			return -ENODEV;
+		}
+		if ((csts.raw & mask) == value) {
+			return 0;
+		}
+		if (pnvme_get_ticks() > deadline) {
+			return -ETIMEDOUT;
+		}
+		pnvme_delay_us(1000);
+	}
+}
+
+static int
+ctrlr_shutdown(struct pnvme_ctrlr *ctrlr)
+{
+	union pnvme_csts_register shst_mask = {.raw = 0};
+	union pnvme_csts_register shst_done = {.raw = 0};
+	union pnvme_cc_register cc;
+	uint32_t timeout_ms;
+	int rc;
+
+	if (nvme_ctrlr_get_cc(ctrlr, &cc) != 0) {
+		return -ENODEV;
+	}
+	if (ctrlr->init.state != NVME_INIT_READY) {
+		/* Half-initialised: a plain disable stops any DMA. */
+		cc.bits.en = 0;
+		if (nvme_ctrlr_set_cc(ctrlr, &cc) != 0) {
+			return -ENODEV;
+		}
+		ctrlr->enabled = false;
+		return wait_csts(ctrlr, 1u, 0u, DISABLE_TIMEOUT_MS);
+	}
+	cc.bits.shn = PNVME_SHN_NORMAL;
+	if (nvme_ctrlr_set_cc(ctrlr, &cc) != 0) {
+		return -ENODEV;
+	}
+	timeout_ms = PNVME_MAX(ctrlr->cdata.rtd3e / 1000u, (uint32_t)SHUTDOWN_MIN_TIMEOUT_MS);
+	shst_mask.bits.shst = 3;
+	shst_done.bits.shst = PNVME_SHST_COMPLETE;
+	rc = wait_csts(ctrlr, shst_mask.raw, shst_done.raw, timeout_ms);
+	if (rc == -ETIMEDOUT) {
+		PNVME_ERRLOG("%s: shutdown did not complete within %u ms", ctrlr->trid.traddr,
+			     timeout_ms);
+	}
+	return rc;
+}
+
+int
+nvme_ctrlr_shutdown_and_free(struct pnvme_ctrlr *ctrlr)
+{
+	int rc = 0;
+
+	if (!ctrlr->removed && ctrlr->enabled) {
+		rc = ctrlr_shutdown(ctrlr);
+		if (rc == -ENODEV) {
+			rc = 0; /* nothing left to shut down */
+		}
+	}
+	/* Complete whatever is still outstanding before memory goes away. */
+	if (ctrlr->adminq != NULL && !ctrlr->adminq->failed) {
+		nvme_qpair_fail(ctrlr->adminq);
+	}
+	ctrlr->ops->ctrlr_destruct(ctrlr);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Getters                                                             */
+/* ------------------------------------------------------------------ */
+
+const struct pnvme_ctrlr_data *
+pnvme_ctrlr_get_data(const struct pnvme_ctrlr *ctrlr)
+{
+	return &ctrlr->cdata;
+}
+
+union pnvme_cap_register
+pnvme_ctrlr_get_regs_cap(const struct pnvme_ctrlr *ctrlr)
+{
+	return ctrlr->cap;
+}
+
+union pnvme_vs_register
+pnvme_ctrlr_get_regs_vs(const struct pnvme_ctrlr *ctrlr)
+{
+	return ctrlr->vs;
+}
+
+const struct pnvme_transport_id *
+pnvme_ctrlr_get_transport_id(const struct pnvme_ctrlr *ctrlr)
+{
+	return &ctrlr->trid;
+}
+
+int
+pnvme_ctrlr_get_pci_id(const struct pnvme_ctrlr *ctrlr, struct pnvme_pci_id *id)
+{
+	if (ctrlr == NULL || id == NULL) {
+		PNVME_ERRLOG("get_pci_id: NULL argument");
+		return -EINVAL;
+	}
+	if (ctrlr->ops->ctrlr_get_pci_id == NULL) {
+		return -ENOTSUP;
+	}
+	return ctrlr->ops->ctrlr_get_pci_id(ctrlr, id);
+}
+
+uint64_t
+pnvme_ctrlr_get_flags(const struct pnvme_ctrlr *ctrlr)
+{
+	return ctrlr->flags;
+}
+
+uint32_t
+pnvme_ctrlr_get_max_xfer_size(const struct pnvme_ctrlr *ctrlr)
+{
+	return ctrlr->max_xfer_size;
+}
+
+uint32_t
+pnvme_ctrlr_get_num_io_queues(const struct pnvme_ctrlr *ctrlr)
+{
+	return ctrlr->num_io_queues;
+}
+
+uint32_t
+pnvme_ctrlr_get_num_ns(const struct pnvme_ctrlr *ctrlr)
+{
+	return ctrlr->cdata.nn;
+}
+
+bool
+pnvme_ctrlr_is_failed(const struct pnvme_ctrlr *ctrlr)
+{
+	return ctrlr->failed;
+}
+
+/* Index of the first namespace with ID >= nsid (the array is sorted). */
+static uint32_t
+ns_lower_bound(const struct pnvme_ctrlr *ctrlr, uint32_t nsid)
+{
+	uint32_t lo = 0, hi = ctrlr->num_ns;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (ctrlr->ns[mid].id < nsid) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+uint32_t
+pnvme_ctrlr_get_first_active_ns(const struct pnvme_ctrlr *ctrlr)
+{
+	return ctrlr->num_ns > 0 ? ctrlr->ns[0].id : 0;
+}
+
+uint32_t
+pnvme_ctrlr_get_next_active_ns(const struct pnvme_ctrlr *ctrlr, uint32_t prev_nsid)
+{
+	uint32_t i;
+
+	if (prev_nsid == UINT32_MAX) {
+		return 0;
+	}
+	i = ns_lower_bound(ctrlr, prev_nsid + 1);
+	return i < ctrlr->num_ns ? ctrlr->ns[i].id : 0;
+}
+
+struct pnvme_ns *
+pnvme_ctrlr_get_ns(struct pnvme_ctrlr *ctrlr, uint32_t nsid)
+{
+	uint32_t i = ns_lower_bound(ctrlr, nsid);
+
+	return (i < ctrlr->num_ns && ctrlr->ns[i].id == nsid) ? &ctrlr->ns[i] : NULL;
+}

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Controller bring-up: a non-blocking state machine polled by probe/connect.
+ *
+ * Each state has a start step that acts (writes a register, submits an admin
+ * command) and either moves on at once or names what it waits for: a CSTS.RDY
+ * value or the completion of its admin command. One generic wait handles
+ * every state, with a deadline, so the table stays short: no state exists
+ * only to wait for the one before it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme/nvme_internal.h"
+
+#define CTRLR_ERRLOG(ctrlr, fmt, ...) \
+	PNVME_ERRLOG("%s: " fmt, (ctrlr)->trid.traddr, ##__VA_ARGS__)
+
+/* Entries in one page of the active namespace list. */
+#define ACTIVE_NS_PAGE_ENTRIES (PNVME_IDENTIFY_DATA_SIZE / sizeof(uint32_t))
+/* How often an admin wait looks at CSTS for a fatal status. */
+#define HEALTH_CHECK_MS 100
+/* Delay some controllers need between CC.EN=1 and reading CSTS. */
+#define CHK_RDY_DELAY_MS 2
+
+struct init_step {
+	const char *name;
+	int (*start)(struct pnvme_ctrlr *ctrlr);
+	/* Runs once the wait is satisfied; NULL when start never waits. */
+	int (*done)(struct pnvme_ctrlr *ctrlr);
+};
+
+static void
+init_goto(struct pnvme_ctrlr *ctrlr, enum nvme_init_state state)
+{
+	ctrlr->init.state = state;
+	ctrlr->init.wait = NVME_WAIT_NONE;
+}
+
+static void
+init_wait_rdy(struct pnvme_ctrlr *ctrlr, unsigned int value)
+{
+	uint64_t now = pnvme_get_ticks();
+	uint64_t timeout_ms = PNVME_MAX(ctrlr->cap.bits.to, 1u) * 500ull;
+
+	ctrlr->init.wait = value ? NVME_WAIT_RDY_1 : NVME_WAIT_RDY_0;
+	ctrlr->init.deadline = now + nvme_ms_to_ticks(timeout_ms);
+	ctrlr->init.not_before = now;
+	if (ctrlr->quirks & NVME_QUIRK_DELAY_BEFORE_CHK_RDY) {
+		ctrlr->init.not_before += nvme_ms_to_ticks(CHK_RDY_DELAY_MS);
+	}
+}
+
+static void
+init_admin_done(void *arg, const struct pnvme_cpl *cpl)
+{
+	struct pnvme_ctrlr *ctrlr = arg;
+
+	ctrlr->init.admin_cpl = *cpl;
+	ctrlr->init.admin_done = true;
+}
+
+/* Call after submitting the state's admin command (rc from the submit). */
+static int
+init_wait_admin(struct pnvme_ctrlr *ctrlr, int submit_rc)
+{
+	if (submit_rc != 0) {
+		return submit_rc;
+	}
+	ctrlr->init.wait = NVME_WAIT_ADMIN;
+	ctrlr->init.admin_done = false;
+	ctrlr->init.deadline = pnvme_get_ticks() + nvme_ms_to_ticks(ctrlr->opts.admin_timeout_ms);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Steps                                                               */
+/* ------------------------------------------------------------------ */
+
+static int
+read_cap_start(struct pnvme_ctrlr *ctrlr)
+{
+	uint32_t mps;
+	int rc;
+
+	rc = ctrlr->ops->ctrlr_get_reg_8(ctrlr, PNVME_REG_CAP, &ctrlr->cap.raw);
+	if (rc == 0) {
+		rc = ctrlr->ops->ctrlr_get_reg_4(ctrlr, PNVME_REG_VS, &ctrlr->vs.raw);
+	}
+	if (rc != 0) {
+		CTRLR_ERRLOG(ctrlr, "cannot read CAP/VS (%d)", rc);
+		return rc;
+	}
+	if (ctrlr->cap.raw == UINT64_MAX || ctrlr->cap.raw == 0) {
+		CTRLR_ERRLOG(ctrlr, "CAP reads 0x%016llx: no controller responds",
+			     (unsigned long long)ctrlr->cap.raw);
+		return -ENODEV;
+	}
+	if (!(ctrlr->cap.bits.css & PNVME_CAP_CSS_NVM)) {
+		CTRLR_ERRLOG(ctrlr, "CAP.CSS 0x%x lacks the NVM command set", ctrlr->cap.bits.css);
+		return -ENOTSUP;
+	}
+	if (ctrlr->cap.bits.mqes < 1) {
+		CTRLR_ERRLOG(ctrlr, "CAP.MQES %u is below the minimum of 1", ctrlr->cap.bits.mqes);
+		return -EINVAL;
+	}
+	/* 4 KiB pages when allowed, else the smallest the controller takes. */
+	mps = ctrlr->cap.bits.mpsmin;
+	if (mps > ctrlr->cap.bits.mpsmax) {
+		CTRLR_ERRLOG(ctrlr, "CAP.MPSMIN %u > CAP.MPSMAX %u", mps, ctrlr->cap.bits.mpsmax);
+		return -EINVAL;
+	}
+	ctrlr->min_page_size = 1u << (12 + mps);
+	ctrlr->page_size = ctrlr->min_page_size;
+	init_goto(ctrlr, NVME_INIT_CHECK_EN);
+	return 0;
+}
+
+static int
+check_en_start(struct pnvme_ctrlr *ctrlr)
+{
+	union pnvme_cc_register cc;
+	union pnvme_csts_register csts;
+	int rc;
+
+	rc = nvme_ctrlr_get_cc(ctrlr, &cc);
+	if (rc == 0) {
+		rc = nvme_ctrlr_get_csts(ctrlr, &csts);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	if (cc.bits.en && !csts.bits.rdy) {
+		/* Enabling is in progress: let it finish before disabling. */
+		init_wait_rdy(ctrlr, 1);
+		return 0;
+	}
+	init_goto(ctrlr, (cc.bits.en || csts.bits.rdy) ? NVME_INIT_DISABLE : NVME_INIT_ENABLE);
+	return 0;
+}
+
+static int
+check_en_done(struct pnvme_ctrlr *ctrlr)
+{
+	init_goto(ctrlr, NVME_INIT_DISABLE);
+	return 0;
+}
+
+static int
+disable_start(struct pnvme_ctrlr *ctrlr)
+{
+	union pnvme_cc_register cc;
+	int rc;
+
+	rc = nvme_ctrlr_get_cc(ctrlr, &cc);
+	if (rc != 0) {
+		return rc;
+	}
+	cc.bits.en = 0;
+	rc = nvme_ctrlr_set_cc(ctrlr, &cc);
+	if (rc != 0) {
+		return rc;
+	}
+	ctrlr->enabled = false;
+	init_wait_rdy(ctrlr, 0);
+	return 0;
+}
+
+static int
+disable_done(struct pnvme_ctrlr *ctrlr)
+{
+	init_goto(ctrlr, NVME_INIT_ENABLE);
+	return 0;
+}
+
+static int
+enable_start(struct pnvme_ctrlr *ctrlr)
+{
+	union pnvme_cc_register cc;
+	int rc;
+
+	rc = ctrlr->ops->ctrlr_enable(ctrlr);
+	if (rc != 0) {
+		CTRLR_ERRLOG(ctrlr, "cannot set up the admin queue (%d)", rc);
+		return rc;
+	}
+	cc.raw = 0;
+	cc.bits.css = 0; /* NVM command set */
+	cc.bits.mps = ctrlr->cap.bits.mpsmin;
+	cc.bits.iosqes = 6; /* 64-byte SQ entries */
+	cc.bits.iocqes = 4; /* 16-byte CQ entries */
+	cc.bits.en = 1;
+	rc = nvme_ctrlr_set_cc(ctrlr, &cc);
+	if (rc != 0) {
+		return rc;
+	}
+	ctrlr->enabled = true;
+	init_wait_rdy(ctrlr, 1);
+	return 0;
+}
+
+static int
+enable_done(struct pnvme_ctrlr *ctrlr)
+{
+	init_goto(ctrlr, NVME_INIT_IDENTIFY);
+	return 0;
+}
+
+static int
+identify_start(struct pnvme_ctrlr *ctrlr)
+{
+	return init_wait_admin(ctrlr, nvme_ctrlr_cmd_identify(ctrlr, PNVME_IDENTIFY_CTRLR, 0, 0,
+							     ctrlr->init.buf, init_admin_done,
+							     ctrlr));
+}
+
+static int
+identify_done(struct pnvme_ctrlr *ctrlr)
+{
+	const struct pnvme_ctrlr_data *cdata = &ctrlr->cdata;
+	uint32_t transport_max = ctrlr->ops->ctrlr_get_max_xfer_size(ctrlr);
+	uint64_t mdts_bytes;
+
+	memcpy(&ctrlr->cdata, ctrlr->init.buf, sizeof(ctrlr->cdata));
+
+	ctrlr->max_xfer_size = transport_max;
+	if (cdata->mdts != 0) {
+		/* MDTS is in units of the minimum page size; clamp the shift. */
+		mdts_bytes = cdata->mdts >= 32 ? UINT64_MAX
+					       : (uint64_t)ctrlr->min_page_size << cdata->mdts;
+		if (mdts_bytes < ctrlr->max_xfer_size) {
+			ctrlr->max_xfer_size = (uint32_t)mdts_bytes;
+		}
+	}
+
+	ctrlr->flags = 0;
+	if (cdata->fuses & PNVME_FUSES_COMPARE_AND_WRITE) {
+		ctrlr->flags |= PNVME_CTRLR_FUSED_COMPARE_WRITE;
+	}
+	if (cdata->sgls & PNVME_SGLS_SUPPORTED_MASK) {
+		ctrlr->flags |= PNVME_CTRLR_SGL_SUPPORTED;
+	}
+	if (cdata->oacs & PNVME_OACS_DOORBELL_BUFFER_CONFIG) {
+		ctrlr->flags |= PNVME_CTRLR_SHADOW_DOORBELL;
+	}
+	if (cdata->vwc & 1) {
+		ctrlr->flags |= PNVME_CTRLR_VOLATILE_WRITE_CACHE;
+	}
+	init_goto(ctrlr, NVME_INIT_SET_NUM_QUEUES);
+	return 0;
+}
+
+static int
+set_num_queues_start(struct pnvme_ctrlr *ctrlr)
+{
+	uint32_t n = PNVME_MAX(ctrlr->opts.num_io_queues, 1u) - 1;
+
+	if (n > 0xfffe) {
+		n = 0xfffe;
+	}
+	return init_wait_admin(ctrlr, nvme_ctrlr_cmd_set_features(ctrlr,
+								  PNVME_FEAT_NUMBER_OF_QUEUES,
+								  (n << 16) | n, init_admin_done,
+								  ctrlr));
+}
+
+static int
+set_num_queues_done(struct pnvme_ctrlr *ctrlr)
+{
+	uint32_t nsqa = (ctrlr->init.admin_cpl.cdw0 & 0xffff) + 1;
+	uint32_t ncqa = (ctrlr->init.admin_cpl.cdw0 >> 16) + 1;
+
+	ctrlr->num_io_queues = PNVME_MIN(PNVME_MIN(nsqa, ncqa), ctrlr->opts.num_io_queues);
+	init_goto(ctrlr, NVME_INIT_ACTIVE_NS);
+	return 0;
+}
+
+static int
+active_ids_append(struct pnvme_ctrlr *ctrlr, uint32_t nsid)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	uint32_t *grown;
+
+	if (init->num_active == init->active_cap) {
+		init->active_cap = init->active_cap ? init->active_cap * 2 : 64;
+		grown = realloc(init->active_ids, init->active_cap * sizeof(*grown));
+		if (grown == NULL) {
+			return -ENOMEM;
+		}
+		init->active_ids = grown;
+	}
+	init->active_ids[init->num_active++] = nsid;
+	return 0;
+}
+
+static int
+active_ns_start(struct pnvme_ctrlr *ctrlr)
+{
+	uint32_t nsid;
+	int rc;
+
+	if (ctrlr->vs.raw < PNVME_VERSION(1, 1, 0)) {
+		/* No active namespace list before 1.1: every ID up to NN. */
+		for (nsid = 1; nsid <= ctrlr->cdata.nn; nsid++) {
+			rc = active_ids_append(ctrlr, nsid);
+			if (rc != 0) {
+				return rc;
+			}
+		}
+		init_goto(ctrlr, NVME_INIT_IDENTIFY_NS);
+		return 0;
+	}
+	return init_wait_admin(ctrlr, nvme_ctrlr_cmd_identify(ctrlr,
+							     PNVME_IDENTIFY_ACTIVE_NS_LIST,
+							     ctrlr->init.next_nsid, 0,
+							     ctrlr->init.buf, init_admin_done,
+							     ctrlr));
+}
+
+static int
+active_ns_done(struct pnvme_ctrlr *ctrlr)
+{
+	const uint32_t *list = ctrlr->init.buf;
+	uint32_t prev = ctrlr->init.next_nsid;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ACTIVE_NS_PAGE_ENTRIES && list[i] != 0; i++) {
+		/* Untrusted: IDs must ascend and stay within NN. */
+		if (list[i] <= prev || list[i] > ctrlr->cdata.nn) {
+			CTRLR_ERRLOG(ctrlr, "active namespace list entry %zu (%u) is out of order "
+					    "or above NN %u",
+				     i, list[i], ctrlr->cdata.nn);
+			return -EINVAL;
+		}
+		rc = active_ids_append(ctrlr, list[i]);
+		if (rc != 0) {
+			return rc;
+		}
+		prev = list[i];
+	}
+	if (i == ACTIVE_NS_PAGE_ENTRIES && prev < ctrlr->cdata.nn) {
+		ctrlr->init.next_nsid = prev; /* full page: ask for the next one */
+		init_goto(ctrlr, NVME_INIT_ACTIVE_NS);
+		return 0;
+	}
+	init_goto(ctrlr, NVME_INIT_IDENTIFY_NS);
+	return 0;
+}
+
+static int
+identify_ns_start(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+
+	if (ctrlr->ns == NULL && init->num_active > 0) {
+		ctrlr->ns = calloc(init->num_active, sizeof(*ctrlr->ns));
+		if (ctrlr->ns == NULL) {
+			return -ENOMEM;
+		}
+	}
+	if (init->ns_index == init->num_active) {
+		init->ns_index = 0;
+		init_goto(ctrlr, NVME_INIT_NS_ID_DESCS);
+		return 0;
+	}
+	return init_wait_admin(ctrlr, nvme_ctrlr_cmd_identify(ctrlr, PNVME_IDENTIFY_NS,
+							     init->active_ids[init->ns_index], 0,
+							     init->buf, init_admin_done, ctrlr));
+}
+
+static int
+identify_ns_done(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	uint32_t nsid = init->active_ids[init->ns_index++];
+	struct pnvme_ns *ns = &ctrlr->ns[ctrlr->num_ns];
+
+	init_goto(ctrlr, NVME_INIT_IDENTIFY_NS);
+	if (pnvme_cpl_is_error(&init->admin_cpl)) {
+		PNVME_WARNLOG("%s: Identify Namespace %u failed: %s; namespace skipped",
+			      ctrlr->trid.traddr, nsid,
+			      pnvme_status_string(&init->admin_cpl.status));
+		return 0;
+	}
+	memset(ns, 0, sizeof(*ns));
+	memcpy(&ns->data, init->buf, sizeof(ns->data));
+	ns->ctrlr = ctrlr;
+	ns->id = nsid;
+	if (ns->data.nsze == 0) {
+		return 0; /* allocated but not attached: inactive */
+	}
+	if (nvme_ns_apply_identify(ns) != 0) {
+		return 0; /* logged; the namespace is unusable */
+	}
+	ctrlr->num_ns++;
+	return 0;
+}
+
+static int
+ns_id_descs_start(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+
+	if (ctrlr->vs.raw < PNVME_VERSION(1, 3, 0) || init->ns_index == ctrlr->num_ns) {
+		init_goto(ctrlr, NVME_INIT_READY);
+		return 0;
+	}
+	memset(init->buf, 0, PNVME_IDENTIFY_DATA_SIZE);
+	return init_wait_admin(ctrlr, nvme_ctrlr_cmd_identify(ctrlr,
+							     PNVME_IDENTIFY_NS_ID_DESCRIPTOR_LIST,
+							     ctrlr->ns[init->ns_index].id, 0,
+							     init->buf, init_admin_done, ctrlr));
+}
+
+static int
+ns_id_descs_done(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	struct pnvme_ns *ns = &ctrlr->ns[init->ns_index++];
+
+	init_goto(ctrlr, NVME_INIT_NS_ID_DESCS);
+	/* The list is optional for a controller; its absence is not an error. */
+	if (!pnvme_cpl_is_error(&init->admin_cpl)) {
+		return nvme_ns_apply_id_descs(ns, init->buf, PNVME_IDENTIFY_DATA_SIZE);
+	}
+	return 0;
+}
+
+static const struct init_step g_steps[] = {
+	[NVME_INIT_READ_CAP] = {"READ_CAP", read_cap_start, NULL},
+	[NVME_INIT_CHECK_EN] = {"CHECK_EN", check_en_start, check_en_done},
+	[NVME_INIT_DISABLE] = {"DISABLE", disable_start, disable_done},
+	[NVME_INIT_ENABLE] = {"ENABLE", enable_start, enable_done},
+	[NVME_INIT_IDENTIFY] = {"IDENTIFY", identify_start, identify_done},
+	[NVME_INIT_SET_NUM_QUEUES] = {"SET_NUM_QUEUES", set_num_queues_start,
+				      set_num_queues_done},
+	[NVME_INIT_ACTIVE_NS] = {"ACTIVE_NS", active_ns_start, active_ns_done},
+	[NVME_INIT_IDENTIFY_NS] = {"IDENTIFY_NS", identify_ns_start, identify_ns_done},
+	[NVME_INIT_NS_ID_DESCS] = {"NS_ID_DESCS", ns_id_descs_start, ns_id_descs_done},
+	[NVME_INIT_READY] = {"READY", NULL, NULL},
+	[NVME_INIT_FAILED] = {"FAILED", NULL, NULL},
+};
+
+const char *
+nvme_ctrlr_init_state_name(enum nvme_init_state state)
+{
+	return state < PNVME_ARRAY_SIZE(g_steps) ? g_steps[state].name : "UNKNOWN";
+}
+
+/* ------------------------------------------------------------------ */
+/* Driver                                                              */
+/* ------------------------------------------------------------------ */
+
+void
+nvme_ctrlr_init_cleanup(struct pnvme_ctrlr *ctrlr)
+{
+	pnvme_dma_free(ctrlr->init.buf);
+	ctrlr->init.buf = NULL;
+	free(ctrlr->init.active_ids);
+	ctrlr->init.active_ids = NULL;
+	ctrlr->init.num_active = ctrlr->init.active_cap = 0;
+}
+
+static int
+init_fail(struct pnvme_ctrlr *ctrlr, int rc)
+{
+	if (ctrlr->init.state != NVME_INIT_FAILED) {
+		CTRLR_ERRLOG(ctrlr, "bring-up failed in state %s (%d)",
+			     nvme_ctrlr_init_state_name(ctrlr->init.state), rc);
+	}
+	ctrlr->init.state = NVME_INIT_FAILED;
+	ctrlr->init.wait = NVME_WAIT_NONE;
+	ctrlr->failed = true;
+	/* The buffer stays until the controller is disabled: a command that
+	 * timed out may still write to it. */
+	return rc < 0 ? rc : -EIO;
+}
+
+void
+nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr)
+{
+	memset(&ctrlr->init, 0, sizeof(ctrlr->init));
+	ctrlr->init.state = NVME_INIT_READ_CAP;
+	ctrlr->init.buf = pnvme_dma_zmalloc(PNVME_IDENTIFY_DATA_SIZE, 4096, NULL);
+	if (ctrlr->init.buf == NULL) {
+		CTRLR_ERRLOG(ctrlr, "cannot allocate a 4 KiB DMA buffer for bring-up");
+		init_fail(ctrlr, -ENOMEM);
+	}
+}
+
+/* Read CSTS; fail on a fatal status or a vanished device. */
+static int
+init_check_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts, bool cfs_is_fatal)
+{
+	int rc = nvme_ctrlr_get_csts(ctrlr, csts);
+
+	if (rc != 0) {
+		CTRLR_ERRLOG(ctrlr, "cannot read CSTS in state %s",
+			     nvme_ctrlr_init_state_name(ctrlr->init.state));
+		return rc;
+	}
+	if (csts->raw == UINT32_MAX) {
+		CTRLR_ERRLOG(ctrlr, "CSTS reads all ones in state %s: device gone",
+			     nvme_ctrlr_init_state_name(ctrlr->init.state));
+		return -ENODEV;
+	}
+	if (cfs_is_fatal && csts->bits.cfs) {
+		CTRLR_ERRLOG(ctrlr, "controller fatal status (CSTS.CFS) in state %s",
+			     nvme_ctrlr_init_state_name(ctrlr->init.state));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int
+init_poll_wait(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	union pnvme_csts_register csts;
+	uint64_t now = pnvme_get_ticks();
+	unsigned int want;
+	int32_t n;
+	int rc;
+
+	switch (init->wait) {
+	case NVME_WAIT_RDY_0:
+	case NVME_WAIT_RDY_1:
+		if (now < init->not_before) {
+			return 0;
+		}
+		want = init->wait == NVME_WAIT_RDY_1;
+		/* A fatal status while disabling is what the reset clears. */
+		rc = init_check_csts(ctrlr, &csts, want == 1);
+		if (rc != 0) {
+			return rc;
+		}
+		if (csts.bits.rdy == want) {
+			init->wait = NVME_WAIT_NONE;
+			return g_steps[init->state].done(ctrlr);
+		}
+		if (now > init->deadline) {
+			CTRLR_ERRLOG(ctrlr, "timed out in state %s waiting for CSTS.RDY=%u (%u ms)",
+				     nvme_ctrlr_init_state_name(init->state), want,
+				     PNVME_MAX(ctrlr->cap.bits.to, 1u) * 500u);
+			return -ETIMEDOUT;
+		}
+		return 0;
+	case NVME_WAIT_ADMIN:
+		n = nvme_qpair_process_completions(ctrlr->adminq, 0);
+		if (n < 0) {
+			return n;
+		}
+		if (init->admin_done) {
+			init->wait = NVME_WAIT_NONE;
+			return g_steps[init->state].done(ctrlr);
+		}
+		if (now >= ctrlr->next_health_check || now > init->deadline) {
+			ctrlr->next_health_check = now + nvme_ms_to_ticks(HEALTH_CHECK_MS);
+			rc = init_check_csts(ctrlr, &csts, true);
+			if (rc != 0) {
+				return rc;
+			}
+		}
+		if (now > init->deadline) {
+			CTRLR_ERRLOG(ctrlr, "timed out in state %s waiting for an admin command "
+					    "(%u ms)",
+				     nvme_ctrlr_init_state_name(init->state),
+				     ctrlr->opts.admin_timeout_ms);
+			return -ETIMEDOUT;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int
+nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	int rc;
+
+	/* Run start steps back to back until one has to wait. */
+	for (;;) {
+		if (init->state == NVME_INIT_READY) {
+			nvme_ctrlr_init_cleanup(ctrlr);
+			return 1;
+		}
+		if (init->state == NVME_INIT_FAILED) {
+			return -EIO;
+		}
+		if (init->wait != NVME_WAIT_NONE) {
+			rc = init_poll_wait(ctrlr);
+			if (rc != 0) {
+				return init_fail(ctrlr, rc);
+			}
+			if (init->wait != NVME_WAIT_NONE) {
+				return 0; /* still waiting */
+			}
+			continue;
+		}
+		rc = g_steps[init->state].start(ctrlr);
+		if (rc != 0) {
+			return init_fail(ctrlr, rc);
+		}
+	}
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private structures of the core: requests, queue pairs, controllers,
+ * namespaces and the transport operations table.
+ */
+#ifndef PNVME_NVME_INTERNAL_H
+#define PNVME_NVME_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "pnvme/env.h"
+#include "pnvme/nvme.h"
+#include "util/util.h"
+
+struct nvme_probe_ctx;
+
+/* ------------------------------------------------------------------ */
+/* Requests and queue pairs                                            */
+/* ------------------------------------------------------------------ */
+
+/* One command in flight. Preallocated per qpair; hot fields first. */
+struct nvme_request {
+	struct pnvme_cmd cmd;
+	pnvme_cmd_cb cb_fn;
+	void *cb_arg;
+	void *payload; /* DMA-able buffer the device reads or writes */
+	uint32_t payload_size;
+	struct pnvme_qpair *qpair;
+	STAILQ_ENTRY(nvme_request) link;
+};
+
+/* Generic part of a queue pair; each transport embeds it first. */
+struct pnvme_qpair {
+	const struct nvme_transport_ops *ops; /* cached: no lookup per I/O */
+	struct pnvme_ctrlr *ctrlr;
+	uint16_t id;
+	bool failed;
+	/* Requests submitted but not yet completed, for leak-free teardown. */
+	uint32_t num_outstanding;
+	STAILQ_HEAD(, nvme_request) free_reqs;
+	/* Requests waiting, in order, for a free submission slot. */
+	STAILQ_HEAD(, nvme_request) queued_reqs;
+	struct nvme_request *reqs;
+	uint32_t num_reqs;
+};
+
+int nvme_qpair_init(struct pnvme_qpair *qpair, struct pnvme_ctrlr *ctrlr, uint16_t id,
+		    uint32_t num_reqs);
+void nvme_qpair_fini(struct pnvme_qpair *qpair);
+
+static inline struct nvme_request *
+nvme_qpair_alloc_request(struct pnvme_qpair *qpair, pnvme_cmd_cb cb_fn, void *cb_arg)
+{
+	struct nvme_request *req = STAILQ_FIRST(&qpair->free_reqs);
+
+	if (pnvme_unlikely(req == NULL)) {
+		return NULL;
+	}
+	STAILQ_REMOVE_HEAD(&qpair->free_reqs, link);
+	req->cb_fn = cb_fn;
+	req->cb_arg = cb_arg;
+	req->payload = NULL;
+	req->payload_size = 0;
+	return req;
+}
+
+static inline void
+nvme_qpair_free_request(struct pnvme_qpair *qpair, struct nvme_request *req)
+{
+	STAILQ_INSERT_HEAD(&qpair->free_reqs, req, link);
+}
+
+/* Hand a request to the transport, or queue it behind earlier ones. */
+int nvme_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req);
+/* Run the callback and return the request to the pool. */
+void nvme_qpair_complete_request(struct pnvme_qpair *qpair, struct nvme_request *req,
+				 const struct pnvme_cpl *cpl);
+/* Complete a request that never reached the device with @p sc, DNR set. */
+void nvme_qpair_complete_request_status(struct pnvme_qpair *qpair, struct nvme_request *req,
+					uint8_t sct, uint8_t sc);
+/* Resubmit queued requests while the transport accepts them. */
+void nvme_qpair_resubmit_queued(struct pnvme_qpair *qpair);
+/* Mark failed and complete every outstanding and queued request once. */
+void nvme_qpair_fail(struct pnvme_qpair *qpair);
+int32_t nvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
+
+/* ------------------------------------------------------------------ */
+/* Transports                                                          */
+/* ------------------------------------------------------------------ */
+
+struct nvme_transport_ops {
+	const char *name;
+	enum pnvme_transport_type type;
+
+	/* Find controllers matching probe->trid; nvme_probe_offer() each. */
+	int (*scan)(struct nvme_probe_ctx *probe);
+	/* Build a controller object with its admin qpair (not yet enabled). */
+	struct pnvme_ctrlr *(*ctrlr_construct)(const struct pnvme_transport_id *trid,
+					       const struct pnvme_ctrlr_opts *opts,
+					       void *devhandle);
+	void (*ctrlr_destruct)(struct pnvme_ctrlr *ctrlr);
+
+	int (*ctrlr_get_reg_4)(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t *value);
+	int (*ctrlr_get_reg_8)(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t *value);
+	int (*ctrlr_set_reg_4)(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t value);
+	int (*ctrlr_set_reg_8)(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t value);
+
+	/* Reset the admin queue and point the controller at it (before CC.EN=1). */
+	int (*ctrlr_enable)(struct pnvme_ctrlr *ctrlr);
+	/* false once the device is gone from the system. */
+	bool (*ctrlr_is_present)(struct pnvme_ctrlr *ctrlr);
+	/* Largest transfer the transport can describe for one command. */
+	uint32_t (*ctrlr_get_max_xfer_size)(struct pnvme_ctrlr *ctrlr);
+	int (*ctrlr_get_pci_id)(const struct pnvme_ctrlr *ctrlr, struct pnvme_pci_id *id);
+
+	/* 0, or -EAGAIN when no submission slot is free. */
+	int (*qpair_submit_request)(struct pnvme_qpair *qpair, struct nvme_request *req);
+	int32_t (*qpair_process_completions)(struct pnvme_qpair *qpair, uint32_t max);
+	/* Complete every request the transport holds with an aborted status. */
+	void (*qpair_abort_reqs)(struct pnvme_qpair *qpair);
+};
+
+const struct nvme_transport_ops *nvme_transport_get_ops(enum pnvme_transport_type type);
+/* Add a transport (tests register fakes). 0, -EEXIST or -ENOSPC. */
+int nvme_transport_register(const struct nvme_transport_ops *ops);
+
+/* ------------------------------------------------------------------ */
+/* Namespaces                                                          */
+/* ------------------------------------------------------------------ */
+
+struct pnvme_ns {
+	struct pnvme_ctrlr *ctrlr;
+	uint32_t id;
+	uint32_t sector_size;
+	uint32_t extended_lba_size;
+	uint32_t md_size;
+	uint32_t optimal_io_boundary;
+	uint8_t csi;
+	bool has_uuid;
+	bool has_nguid;
+	bool has_eui64;
+	uint8_t uuid[16];
+	uint8_t nguid[16];
+	uint8_t eui64[8];
+	struct pnvme_ns_data data;
+};
+
+/* Fill the derived fields from ns->data. -EINVAL when the data is unusable. */
+int nvme_ns_apply_identify(struct pnvme_ns *ns);
+/* Parse a Namespace Identification Descriptor list (CNS 03h) into @p ns. */
+int nvme_ns_apply_id_descs(struct pnvme_ns *ns, const uint8_t *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Controllers                                                         */
+/* ------------------------------------------------------------------ */
+
+enum nvme_init_state {
+	NVME_INIT_READ_CAP,
+	NVME_INIT_CHECK_EN,
+	NVME_INIT_DISABLE,
+	NVME_INIT_ENABLE,
+	NVME_INIT_IDENTIFY,
+	NVME_INIT_SET_NUM_QUEUES,
+	NVME_INIT_ACTIVE_NS,
+	NVME_INIT_IDENTIFY_NS,
+	NVME_INIT_NS_ID_DESCS,
+	NVME_INIT_READY,
+	NVME_INIT_FAILED,
+};
+
+/* What the current state waits for before its completion step runs. */
+enum nvme_init_wait {
+	NVME_WAIT_NONE,
+	NVME_WAIT_RDY_0,
+	NVME_WAIT_RDY_1,
+	NVME_WAIT_ADMIN,
+};
+
+struct nvme_ctrlr_init {
+	enum nvme_init_state state;
+	enum nvme_init_wait wait;
+	uint64_t deadline;
+	/* Earliest tick at which CSTS may be read (quirk). */
+	uint64_t not_before;
+	bool admin_done;
+	struct pnvme_cpl admin_cpl;
+	void *buf; /* 4 KiB DMA buffer for identify data */
+	uint32_t next_nsid; /* active namespace list paging */
+	uint32_t ns_index;  /* namespace being identified */
+	uint32_t *active_ids;
+	uint32_t num_active;
+	uint32_t active_cap;
+};
+
+/* Quirk flags (quirks.c). */
+#define NVME_QUIRK_MMIO_MAX_8B (1u << 0)          /* no device access wider than 8 bytes */
+#define NVME_QUIRK_DELAY_BEFORE_CHK_RDY (1u << 1) /* wait 2 ms after CC.EN before CSTS */
+
+uint64_t nvme_quirks_lookup(const struct pnvme_pci_id *id);
+
+struct pnvme_ctrlr {
+	const struct nvme_transport_ops *ops;
+	struct pnvme_qpair *adminq;
+	struct pnvme_transport_id trid;
+	struct pnvme_ctrlr_opts opts;
+	union pnvme_cap_register cap;
+	union pnvme_vs_register vs;
+	uint32_t page_size;
+	uint32_t min_page_size;
+	uint32_t max_xfer_size;
+	uint32_t num_io_queues;
+	uint64_t flags;
+	uint64_t quirks;
+	bool failed;
+	bool removed;
+	bool enabled; /* CC.EN written as 1 by us */
+	bool remove_reported;
+	uint64_t next_health_check;
+
+	struct nvme_ctrlr_init init;
+
+	/* Active namespaces, sorted by ID. */
+	struct pnvme_ns *ns;
+	uint32_t num_ns;
+
+	struct pnvme_ctrlr_data cdata;
+
+	/* Probe bookkeeping (probe.c). */
+	TAILQ_ENTRY(pnvme_ctrlr) link;
+	pnvme_remove_cb remove_cb;
+	void *remove_ctx;
+};
+
+/* Common construction/destruction used by every transport. */
+int nvme_ctrlr_construct(struct pnvme_ctrlr *ctrlr, const struct nvme_transport_ops *ops,
+			 const struct pnvme_transport_id *trid,
+			 const struct pnvme_ctrlr_opts *opts);
+void nvme_ctrlr_destruct_common(struct pnvme_ctrlr *ctrlr);
+/* Shut down (CC.SHN) and free. */
+int nvme_ctrlr_shutdown_and_free(struct pnvme_ctrlr *ctrlr);
+/* Fail the controller: every qpair's requests complete with an error. */
+void nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why);
+/* Copy the caller's options, honouring their opts_size. */
+void nvme_ctrlr_opts_copy(struct pnvme_ctrlr_opts *dst, const struct pnvme_ctrlr_opts *src,
+			  size_t src_size);
+
+/* Bring-up state machine (ctrlr_init.c). */
+void nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr);
+/* Advance; returns 0 while in progress, 1 when ready, negative errno when failed. */
+int nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr);
+const char *nvme_ctrlr_init_state_name(enum nvme_init_state state);
+/* Free bring-up buffers (after READY, or once the controller is disabled). */
+void nvme_ctrlr_init_cleanup(struct pnvme_ctrlr *ctrlr);
+
+/* Admin commands (ctrlr_cmd.c). */
+int nvme_ctrlr_cmd_identify(struct pnvme_ctrlr *ctrlr, uint8_t cns, uint32_t nsid, uint8_t csi,
+			    void *buf, pnvme_cmd_cb cb_fn, void *cb_arg);
+int nvme_ctrlr_cmd_set_features(struct pnvme_ctrlr *ctrlr, uint8_t fid, uint32_t cdw11,
+				pnvme_cmd_cb cb_fn, void *cb_arg);
+int nvme_ctrlr_submit_admin(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
+			    uint32_t len, pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/* Namespace table built at the end of bring-up (ctrlr.c). */
+void nvme_ctrlr_free_namespaces(struct pnvme_ctrlr *ctrlr);
+
+/* Register access through the transport. */
+static inline int
+nvme_ctrlr_get_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts)
+{
+	return ctrlr->ops->ctrlr_get_reg_4(ctrlr, PNVME_REG_CSTS, &csts->raw);
+}
+
+static inline int
+nvme_ctrlr_get_cc(struct pnvme_ctrlr *ctrlr, union pnvme_cc_register *cc)
+{
+	return ctrlr->ops->ctrlr_get_reg_4(ctrlr, PNVME_REG_CC, &cc->raw);
+}
+
+static inline int
+nvme_ctrlr_set_cc(struct pnvme_ctrlr *ctrlr, const union pnvme_cc_register *cc)
+{
+	return ctrlr->ops->ctrlr_set_reg_4(ctrlr, PNVME_REG_CC, cc->raw);
+}
+
+static inline uint64_t
+nvme_ms_to_ticks(uint64_t ms)
+{
+	return ms * pnvme_get_ticks_hz() / 1000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Probe                                                               */
+/* ------------------------------------------------------------------ */
+
+struct nvme_probe_ctx {
+	const struct nvme_transport_ops *ops;
+	struct pnvme_transport_id trid; /* filter: traddr empty = every controller */
+	void *cb_ctx;
+	pnvme_probe_cb probe_cb;
+	pnvme_attach_cb attach_cb;
+	pnvme_remove_cb remove_cb;
+	TAILQ_HEAD(, pnvme_ctrlr) init_ctrlrs;
+	int rc; /* first error met */
+};
+
+/* A transport found a controller: offer it to the application. */
+int nvme_probe_offer(struct nvme_probe_ctx *probe, const struct pnvme_transport_id *trid,
+		     void *devhandle);
+/* true when a controller with @p trid is attached already. */
+bool nvme_probe_is_attached(const struct pnvme_transport_id *trid);
+
+#endif /* PNVME_NVME_INTERNAL_H */

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * PCIe transport: finding controllers, mapping BAR0, register access and
+ * the admin queue.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme/pcie_internal.h"
+
+/* Largest transfer one tracker's PRP list can describe. */
+#define PCIE_MAX_XFER_SIZE (PCIE_PRP_LIST_ENTRIES * 4096u)
+
+/* ------------------------------------------------------------------ */
+/* Scan                                                                */
+/* ------------------------------------------------------------------ */
+
+struct pcie_scan_ctx {
+	struct nvme_probe_ctx *probe;
+	struct pnvme_pci_addr want;
+	bool has_want;
+	bool found;
+	int rc;
+};
+
+static int
+pcie_scan_one(void *arg, const struct pnvme_pci_device_info *info)
+{
+	struct pcie_scan_ctx *ctx = arg;
+	struct pnvme_transport_id trid;
+	char bdf[PNVME_PCI_ADDR_STRLEN];
+
+	if (ctx->has_want && pnvme_pci_addr_compare(&ctx->want, &info->addr) != 0) {
+		return 0;
+	}
+	ctx->found = true;
+	pnvme_pci_addr_fmt(bdf, sizeof(bdf), &info->addr);
+	memset(&trid, 0, sizeof(trid));
+	trid.trtype = PNVME_TRANSPORT_PCIE;
+	memcpy(trid.traddr, bdf, sizeof(bdf));
+
+	if (nvme_probe_is_attached(&trid)) {
+		if (ctx->has_want) {
+			PNVME_NOTICELOG("%s: already attached by this process", bdf);
+		}
+		return 0;
+	}
+	switch (info->driver_kind) {
+	case PNVME_PCI_DRIVER_VFIO:
+	case PNVME_PCI_DRIVER_UIO:
+		nvme_probe_offer(ctx->probe, &trid, (void *)info);
+		return 0;
+	case PNVME_PCI_DRIVER_KERNEL:
+		if (ctx->has_want) {
+			PNVME_ERRLOG("%s is bound to the kernel %s driver; run scripts/setup.sh "
+				     "to give it to pnvme",
+				     bdf, info->driver);
+			ctx->rc = -EBUSY;
+		} else {
+			PNVME_NOTICELOG("%s skipped: bound to the kernel %s driver", bdf,
+					info->driver);
+		}
+		return 0;
+	default:
+		if (ctx->has_want) {
+			PNVME_ERRLOG("%s is bound to no driver; run scripts/setup.sh to bind it "
+				     "to vfio-pci or uio_pci_generic",
+				     bdf);
+			ctx->rc = -ENXIO;
+		} else {
+			PNVME_NOTICELOG("%s skipped: bound to no driver", bdf);
+		}
+		return 0;
+	}
+}
+
+static int
+pcie_scan(struct nvme_probe_ctx *probe)
+{
+	struct pcie_scan_ctx ctx = {.probe = probe};
+	struct pnvme_pci_device_info info;
+	int rc;
+
+	if (probe->trid.traddr[0] != '\0') {
+		if (pnvme_pci_addr_parse(&ctx.want, probe->trid.traddr) != 0) {
+			PNVME_ERRLOG("probe: '%s' is not a PCI address", probe->trid.traddr);
+			return -EINVAL;
+		}
+		ctx.has_want = true;
+	}
+	rc = pnvme_pci_enumerate_nvme(pcie_scan_one, &ctx);
+	if (rc < 0) {
+		return rc;
+	}
+	if (ctx.has_want && !ctx.found) {
+		if (pnvme_pci_device_lookup(&ctx.want, &info) == 0) {
+			PNVME_ERRLOG("%s is not an NVMe controller (PCI class 0x%06x)",
+				     probe->trid.traddr, info.id.class_id);
+		} else {
+			PNVME_ERRLOG("%s: no such PCI device", probe->trid.traddr);
+		}
+		return -ENODEV;
+	}
+	return ctx.rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Registers                                                           */
+/* ------------------------------------------------------------------ */
+
+static int
+pcie_get_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t *value)
+{
+	struct pcie_ctrlr *p = pcie_ctrlr(ctrlr);
+
+	if (offset + 4 > p->regs_size) {
+		return -EINVAL;
+	}
+	*value = *(volatile uint32_t *)(p->regs + offset);
+	return 0;
+}
+
+static int
+pcie_set_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t value)
+{
+	struct pcie_ctrlr *p = pcie_ctrlr(ctrlr);
+
+	if (offset + 4 > p->regs_size) {
+		return -EINVAL;
+	}
+	*(volatile uint32_t *)(p->regs + offset) = value;
+	return 0;
+}
+
+/* 8-byte registers as two 4-byte accesses, low half first: every
+ * controller accepts that, not every one accepts a single 8-byte access. */
+static int
+pcie_get_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t *value)
+{
+	uint32_t lo, hi;
+	int rc = pcie_get_reg_4(ctrlr, offset, &lo);
+
+	if (rc == 0) {
+		rc = pcie_get_reg_4(ctrlr, offset + 4, &hi);
+	}
+	if (rc == 0) {
+		*value = ((uint64_t)hi << 32) | lo;
+	}
+	return rc;
+}
+
+static int
+pcie_set_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t value)
+{
+	int rc = pcie_set_reg_4(ctrlr, offset, (uint32_t)value);
+
+	return rc != 0 ? rc : pcie_set_reg_4(ctrlr, offset + 4, (uint32_t)(value >> 32));
+}
+
+/* ------------------------------------------------------------------ */
+/* Controller                                                          */
+/* ------------------------------------------------------------------ */
+
+static void pcie_ctrlr_destruct(struct pnvme_ctrlr *ctrlr);
+
+static int
+pcie_ctrlr_map(struct pcie_ctrlr *p, const struct pnvme_pci_device_info *info)
+{
+	union pnvme_cap_register cap;
+	void *bar;
+	int rc;
+
+	rc = pnvme_pci_device_attach(&info->addr, &p->dev);
+	if (rc != 0) {
+		return rc;
+	}
+	p->pci_id = pnvme_pci_device_get_info(p->dev)->id;
+	rc = pnvme_pci_device_map_bar(p->dev, 0, &bar, &p->regs_size);
+	if (rc != 0) {
+		PNVME_ERRLOG("%s: cannot map BAR0 (%d)", p->ctrlr.trid.traddr, rc);
+		return rc;
+	}
+	p->regs = bar;
+	if (p->regs_size < PNVME_REG_DOORBELL_BASE + 8) {
+		PNVME_ERRLOG("%s: BAR0 is only %llu bytes", p->ctrlr.trid.traddr,
+			     (unsigned long long)p->regs_size);
+		return -EINVAL;
+	}
+	/* Doorbell stride and queue limits are needed before bring-up. */
+	rc = pcie_get_reg_8(&p->ctrlr, PNVME_REG_CAP, &cap.raw);
+	if (rc != 0) {
+		return rc;
+	}
+	if (cap.raw == UINT64_MAX) {
+		PNVME_ERRLOG("%s: CAP reads all ones: device not responding",
+			     p->ctrlr.trid.traddr);
+		return -ENODEV;
+	}
+	p->ctrlr.cap = cap;
+	p->doorbell_stride = 4u << cap.bits.dstrd;
+	p->ctrlr.quirks = nvme_quirks_lookup(&p->pci_id);
+	return 0;
+}
+
+static struct pnvme_ctrlr *
+pcie_ctrlr_construct(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_opts *opts,
+		     void *devhandle)
+{
+	const struct pnvme_pci_device_info *info = devhandle;
+	struct pcie_ctrlr *p;
+	uint32_t entries;
+	int rc;
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		return NULL;
+	}
+	nvme_ctrlr_construct(&p->ctrlr, &g_nvme_pcie_ops, trid, opts);
+	rc = pcie_ctrlr_map(p, info);
+	if (rc != 0) {
+		pcie_ctrlr_destruct(&p->ctrlr);
+		return NULL;
+	}
+	entries = PNVME_MIN(p->ctrlr.opts.admin_queue_size, p->ctrlr.cap.bits.mqes + 1u);
+	rc = pcie_qpair_construct(&p->adminq, &p->ctrlr, 0, (uint16_t)entries, entries);
+	if (rc != 0) {
+		pcie_ctrlr_destruct(&p->ctrlr);
+		return NULL;
+	}
+	p->ctrlr.adminq = &p->adminq.qpair;
+	return &p->ctrlr;
+}
+
+static void
+pcie_ctrlr_destruct(struct pnvme_ctrlr *ctrlr)
+{
+	struct pcie_ctrlr *p = pcie_ctrlr(ctrlr);
+
+	if (ctrlr->adminq != NULL) {
+		pcie_qpair_destruct(&p->adminq);
+		ctrlr->adminq = NULL;
+	}
+	nvme_ctrlr_destruct_common(ctrlr);
+	if (p->dev != NULL) {
+		pnvme_pci_device_detach(p->dev);
+	}
+	free(p);
+}
+
+static int
+pcie_ctrlr_enable(struct pnvme_ctrlr *ctrlr)
+{
+	struct pcie_ctrlr *p = pcie_ctrlr(ctrlr);
+	union pnvme_aqa_register aqa;
+	int rc;
+
+	pcie_qpair_reset(&p->adminq);
+	p->adminq.page_size = ctrlr->page_size;
+	aqa.raw = 0;
+	aqa.bits.asqs = p->adminq.num_entries - 1u;
+	aqa.bits.acqs = p->adminq.num_entries - 1u;
+	rc = pcie_set_reg_4(ctrlr, PNVME_REG_AQA, aqa.raw);
+	if (rc == 0) {
+		rc = pcie_set_reg_8(ctrlr, PNVME_REG_ASQ, p->adminq.sq_iova);
+	}
+	if (rc == 0) {
+		rc = pcie_set_reg_8(ctrlr, PNVME_REG_ACQ, p->adminq.cq_iova);
+	}
+	return rc;
+}
+
+static bool
+pcie_ctrlr_is_present(struct pnvme_ctrlr *ctrlr)
+{
+	return pnvme_pci_device_is_present(pcie_ctrlr(ctrlr)->dev);
+}
+
+static uint32_t
+pcie_ctrlr_get_max_xfer_size(struct pnvme_ctrlr *ctrlr)
+{
+	(void)ctrlr;
+	return PCIE_MAX_XFER_SIZE;
+}
+
+static int
+pcie_ctrlr_get_pci_id(const struct pnvme_ctrlr *ctrlr, struct pnvme_pci_id *id)
+{
+	*id = ((const struct pcie_ctrlr *)ctrlr)->pci_id;
+	return 0;
+}
+
+const struct nvme_transport_ops g_nvme_pcie_ops = {
+	.name = "PCIe",
+	.type = PNVME_TRANSPORT_PCIE,
+	.scan = pcie_scan,
+	.ctrlr_construct = pcie_ctrlr_construct,
+	.ctrlr_destruct = pcie_ctrlr_destruct,
+	.ctrlr_get_reg_4 = pcie_get_reg_4,
+	.ctrlr_get_reg_8 = pcie_get_reg_8,
+	.ctrlr_set_reg_4 = pcie_set_reg_4,
+	.ctrlr_set_reg_8 = pcie_set_reg_8,
+	.ctrlr_enable = pcie_ctrlr_enable,
+	.ctrlr_is_present = pcie_ctrlr_is_present,
+	.ctrlr_get_max_xfer_size = pcie_ctrlr_get_max_xfer_size,
+	.ctrlr_get_pci_id = pcie_ctrlr_get_pci_id,
+	.qpair_submit_request = pcie_qpair_submit_request,
+	.qpair_process_completions = pcie_qpair_process_completions,
+	.qpair_abort_reqs = pcie_qpair_abort_reqs,
+};

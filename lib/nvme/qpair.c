@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Transport-independent queue pair logic: the request pool, in-order
+ * queueing when the submission queue is full, completion and failure.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme/nvme_internal.h"
+
+int
+nvme_qpair_init(struct pnvme_qpair *qpair, struct pnvme_ctrlr *ctrlr, uint16_t id,
+		uint32_t num_reqs)
+{
+	uint32_t i;
+
+	qpair->ctrlr = ctrlr;
+	qpair->ops = ctrlr->ops;
+	qpair->id = id;
+	qpair->failed = false;
+	qpair->num_outstanding = 0;
+	STAILQ_INIT(&qpair->free_reqs);
+	STAILQ_INIT(&qpair->queued_reqs);
+	qpair->reqs = calloc(num_reqs, sizeof(*qpair->reqs));
+	if (qpair->reqs == NULL) {
+		PNVME_ERRLOG("qpair %u: cannot allocate %u requests", id, num_reqs);
+		return -ENOMEM;
+	}
+	qpair->num_reqs = num_reqs;
+	for (i = 0; i < num_reqs; i++) {
+		qpair->reqs[i].qpair = qpair;
+		STAILQ_INSERT_TAIL(&qpair->free_reqs, &qpair->reqs[i], link);
+	}
+	return 0;
+}
+
+void
+nvme_qpair_fini(struct pnvme_qpair *qpair)
+{
+	free(qpair->reqs);
+	qpair->reqs = NULL;
+	qpair->num_reqs = 0;
+	STAILQ_INIT(&qpair->free_reqs);
+	STAILQ_INIT(&qpair->queued_reqs);
+}
+
+void
+nvme_qpair_complete_request(struct pnvme_qpair *qpair, struct nvme_request *req,
+			    const struct pnvme_cpl *cpl)
+{
+	qpair->num_outstanding--;
+	if (req->cb_fn != NULL) {
+		req->cb_fn(req->cb_arg, cpl);
+	}
+	nvme_qpair_free_request(qpair, req);
+}
+
+void
+nvme_qpair_complete_request_status(struct pnvme_qpair *qpair, struct nvme_request *req,
+				   uint8_t sct, uint8_t sc)
+{
+	struct pnvme_cpl cpl;
+
+	memset(&cpl, 0, sizeof(cpl));
+	cpl.sqid = qpair->id;
+	cpl.cid = req->cmd.cid;
+	cpl.status.sct = sct & 0x7;
+	cpl.status.sc = sc;
+	cpl.status.dnr = 1;
+	nvme_qpair_complete_request(qpair, req, &cpl);
+}
+
+int
+nvme_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
+{
+	int rc;
+
+	if (pnvme_unlikely(qpair->failed)) {
+		nvme_qpair_free_request(qpair, req);
+		return -ENXIO;
+	}
+	qpair->num_outstanding++;
+	/* Keep submission order: nothing overtakes a queued request. */
+	if (!STAILQ_EMPTY(&qpair->queued_reqs)) {
+		STAILQ_INSERT_TAIL(&qpair->queued_reqs, req, link);
+		return 0;
+	}
+	rc = qpair->ops->qpair_submit_request(qpair, req);
+	if (pnvme_likely(rc == 0)) {
+		return 0;
+	}
+	if (rc == -EAGAIN) {
+		STAILQ_INSERT_TAIL(&qpair->queued_reqs, req, link);
+		return 0;
+	}
+	qpair->num_outstanding--;
+	nvme_qpair_free_request(qpair, req);
+	return rc;
+}
+
+void
+nvme_qpair_resubmit_queued(struct pnvme_qpair *qpair)
+{
+	struct nvme_request *req;
+	int rc;
+
+	while ((req = STAILQ_FIRST(&qpair->queued_reqs)) != NULL && !qpair->failed) {
+		rc = qpair->ops->qpair_submit_request(qpair, req);
+		if (rc == -EAGAIN) {
+			return;
+		}
+		STAILQ_REMOVE_HEAD(&qpair->queued_reqs, link);
+		if (rc != 0) {
+			nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
+							   PNVME_SC_INTERNAL_DEVICE_ERROR);
+		}
+	}
+}
+
+int32_t
+nvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
+{
+	int32_t n;
+
+	if (pnvme_unlikely(qpair->failed)) {
+		return -ENXIO;
+	}
+	n = qpair->ops->qpair_process_completions(qpair, max);
+	if (pnvme_unlikely(!STAILQ_EMPTY(&qpair->queued_reqs))) {
+		nvme_qpair_resubmit_queued(qpair);
+	}
+	return n;
+}
+
+void
+nvme_qpair_fail(struct pnvme_qpair *qpair)
+{
+	struct nvme_request *req;
+
+	if (qpair->failed) {
+		return;
+	}
+	qpair->failed = true;
+	/* Requests in the device's hands first, then those never sent. */
+	qpair->ops->qpair_abort_reqs(qpair);
+	while ((req = STAILQ_FIRST(&qpair->queued_reqs)) != NULL) {
+		STAILQ_REMOVE_HEAD(&qpair->queued_reqs, link);
+		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
+						   PNVME_SC_ABORTED_SQ_DELETION);
+	}
+}
