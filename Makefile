@@ -22,14 +22,17 @@ LIB_SO_NAME := libpnvme.so.$(PNVME_VERSION_MAJOR)
 LIB_SO := $(BUILD)/lib/libpnvme.so.$(PNVME_VERSION)
 LIB_PC := $(BUILD)/lib/pkgconfig/pnvme.pc
 
-APPS := $(BUILD)/bin/pnvme_identify
+APP_NAMES := identify
+APPS := $(addprefix $(BUILD)/bin/pnvme_,$(APP_NAMES))
 APP_LIBS := $(LIB_A) $(DPDK_LIBS) $(SYS_LIBS)
+EXAMPLE_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard examples/common/*.c)))
 
 UT_COMMON_SRCS := $(sort $(wildcard test/unit/common/*.c))
 UT_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UT_COMMON_SRCS))
 UT_SRCS := $(sort $(wildcard test/unit/*_ut.c))
 UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
 
+.SECONDARY:
 .PHONY: all lib apps unittest-build unittest systemtest check run install uninstall clean distclean
 all: lib apps unittest-build
 
@@ -38,6 +41,8 @@ apps: $(APPS)
 unittest-build: $(UT_BINS)
 
 $(OBJ)/lib/env_dpdk/%.o: CFLAGS += $(DPDK_CFLAGS)
+
+$(OBJ)/examples/%.o: CFLAGS += -Iexamples/common
 
 $(OBJ)/%.o: %.c mk/config.mk
 	@mkdir -p $(dir $@)
@@ -59,11 +64,13 @@ $(LIB_PC): lib/pnvme.pc.in mk/config.mk
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(CONFIG_PREFIX)|' -e 's|@VERSION@|$(PNVME_VERSION)|' $< > $@
 
-# Examples are found by name: examples/identify/identify.c -> pnvme_identify.
-.SECONDEXPANSION:
-$(BUILD)/bin/pnvme_%: $$(patsubst %.c,$(OBJ)/%.o,$$(wildcard examples/$$*/*.c)) $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(APP_LIBS)
+# Each examples/NAME/ folder builds $(BUILD)/bin/pnvme_NAME.
+define app_rule
+$(BUILD)/bin/pnvme_$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard examples/$(1)/*.c)) $(EXAMPLE_COMMON_OBJS) $(LIB_A)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(APP_LIBS)
+endef
+$(foreach app,$(APP_NAMES),$(eval $(call app_rule,$(app))))
 
 # Unit tests: the core's objects with the heap-backed test environment.
 $(BUILD)/test/unit/%: $(OBJ)/test/unit/%.o $(UT_COMMON_OBJS) $(CORE_OBJS)

@@ -122,7 +122,7 @@ pnvme_env_init(const struct pnvme_env_opts *user_opts)
 	}
 
 	argv[argc++] = (char *)opts.name;
-	snprintf(core_arg, sizeof(core_arg), "--coremask=%s", opts.core_mask);
+	snprintf(core_arg, sizeof(core_arg), "-c%s", opts.core_mask);
 	argv[argc++] = core_arg;
 	/* pnvme drives PCI itself; DPDK only provides memory. No files in
 	 * /var/run or hugetlbfs, so several processes can run side by side. */
