@@ -43,6 +43,7 @@ unittest-build: $(UT_BINS)
 $(OBJ)/lib/env_dpdk/%.o: CFLAGS += $(DPDK_CFLAGS)
 
 $(OBJ)/examples/%.o: CFLAGS += -Iexamples/common
+$(OBJ)/test/unit/%.o: CFLAGS += -Itest/unit/common
 
 $(OBJ)/%.o: %.c mk/config.mk
 	@mkdir -p $(dir $@)

@@ -421,9 +421,12 @@ ns_id_descs_done(struct pnvme_ctrlr *ctrlr)
 	struct pnvme_ns *ns = &ctrlr->ns[init->ns_index++];
 
 	init_goto(ctrlr, NVME_INIT_NS_ID_DESCS);
-	/* The list is optional for a controller; its absence is not an error. */
-	if (!pnvme_cpl_is_error(&init->admin_cpl)) {
-		return nvme_ns_apply_id_descs(ns, init->buf, PNVME_IDENTIFY_DATA_SIZE);
+	/* The list is optional for a controller; its absence is not an error.
+	 * A malformed list (logged) leaves the namespace without those IDs. */
+	if (!pnvme_cpl_is_error(&init->admin_cpl) &&
+	    nvme_ns_apply_id_descs(ns, init->buf, PNVME_IDENTIFY_DATA_SIZE) != 0) {
+		ns->has_uuid = false;
+		ns->csi = PNVME_CSI_NVM;
 	}
 	return 0;
 }

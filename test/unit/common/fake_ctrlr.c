@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A fake transport for unit tests: registers in memory, admin commands
+ * answered from canned Identify data.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_ctrlr.h"
+
+static struct fake_ctrlr *
+fake(struct pnvme_ctrlr *ctrlr)
+{
+	return (struct fake_ctrlr *)ctrlr;
+}
+
+static int
+fake_get_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t *value)
+{
+	struct fake_ctrlr *f = fake(ctrlr);
+	union pnvme_csts_register csts = {.raw = 0};
+
+	switch (offset) {
+	case PNVME_REG_VS:
+		*value = f->vs;
+		return 0;
+	case PNVME_REG_CC:
+		*value = f->cc.raw;
+		return 0;
+	case PNVME_REG_CSTS:
+		if (f->rdy_after >= 0 && f->reads_since_change >= f->rdy_after) {
+			f->rdy = f->cc.bits.en;
+		}
+		f->reads_since_change++;
+		csts.bits.rdy = f->rdy;
+		csts.bits.cfs = f->cfs;
+		csts.bits.shst = f->cc.bits.shn ? PNVME_SHST_COMPLETE : PNVME_SHST_NORMAL;
+		*value = csts.raw;
+		return 0;
+	case PNVME_REG_AQA:
+		*value = f->aqa;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int
+fake_set_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t value)
+{
+	struct fake_ctrlr *f = fake(ctrlr);
+	union pnvme_cc_register cc = {.raw = value};
+
+	switch (offset) {
+	case PNVME_REG_CC:
+		if (f->cc_writes < 32) {
+			f->cc_history[f->cc_writes] = value;
+		}
+		f->cc_writes++;
+		if (cc.bits.en != f->cc.bits.en) {
+			f->reads_since_change = 0;
+		}
+		if (f->cc.bits.en && !cc.bits.en) {
+			f->cfs = false; /* a controller reset clears the fatal status */
+		}
+		f->cc = cc;
+		return 0;
+	case PNVME_REG_AQA:
+		f->aqa = value;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int
+fake_get_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t *value)
+{
+	if (offset != PNVME_REG_CAP) {
+		return -EINVAL;
+	}
+	*value = fake(ctrlr)->cap.raw;
+	return 0;
+}
+
+static int
+fake_set_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t value)
+{
+	(void)ctrlr;
+	(void)value;
+	return offset == PNVME_REG_ASQ || offset == PNVME_REG_ACQ ? 0 : -EINVAL;
+}
+
+static int
+fake_enable(struct pnvme_ctrlr *ctrlr)
+{
+	fake(ctrlr)->enable_calls++;
+	return 0;
+}
+
+static bool
+fake_is_present(struct pnvme_ctrlr *ctrlr)
+{
+	(void)ctrlr;
+	return true;
+}
+
+static uint32_t
+fake_max_xfer(struct pnvme_ctrlr *ctrlr)
+{
+	(void)ctrlr;
+	return 128 * 1024;
+}
+
+static int
+fake_submit(struct pnvme_qpair *qpair, struct nvme_request *req)
+{
+	struct fake_ctrlr *f = fake(qpair->ctrlr);
+
+	STAILQ_INSERT_TAIL(&f->pending, req, link);
+	return 0;
+}
+
+static void
+fake_identify(struct fake_ctrlr *f, const struct pnvme_cmd *cmd, void *buf, struct pnvme_cpl *cpl)
+{
+	uint32_t *list = buf;
+	int i, n = 0;
+
+	switch (cmd->cdw10 & 0xff) {
+	case PNVME_IDENTIFY_CTRLR:
+		memcpy(buf, &f->cdata, sizeof(f->cdata));
+		return;
+	case PNVME_IDENTIFY_ACTIVE_NS_LIST:
+		memset(buf, 0, PNVME_IDENTIFY_DATA_SIZE);
+		for (i = 0; i < f->num_active; i++) {
+			if (f->active[i] > cmd->nsid) {
+				list[n++] = f->active[i];
+			}
+		}
+		if (f->active_list_garbage && n > 1) {
+			uint32_t t = list[0];
+
+			list[0] = list[1];
+			list[1] = t;
+		}
+		return;
+	case PNVME_IDENTIFY_NS:
+		if (cmd->nsid == 0 || cmd->nsid > FAKE_MAX_NS) {
+			cpl->status.sc = PNVME_SC_INVALID_NAMESPACE_OR_FORMAT;
+			return;
+		}
+		memcpy(buf, &f->nsdata[cmd->nsid - 1], sizeof(struct pnvme_ns_data));
+		return;
+	case PNVME_IDENTIFY_NS_ID_DESCRIPTOR_LIST:
+		if (f->id_descs_unsupported || cmd->nsid == 0 || cmd->nsid > FAKE_MAX_NS) {
+			cpl->status.sc = PNVME_SC_INVALID_FIELD;
+			return;
+		}
+		memcpy(buf, f->id_descs[cmd->nsid - 1], PNVME_IDENTIFY_DATA_SIZE);
+		return;
+	default:
+		cpl->status.sc = PNVME_SC_INVALID_FIELD;
+	}
+}
+
+static int32_t
+fake_process(struct pnvme_qpair *qpair, uint32_t max)
+{
+	struct fake_ctrlr *f = fake(qpair->ctrlr);
+	struct nvme_request *req;
+	struct pnvme_cpl cpl;
+	int32_t n = 0;
+
+	(void)max;
+	if (f->admin_hang) {
+		return 0;
+	}
+	while ((req = STAILQ_FIRST(&f->pending)) != NULL) {
+		STAILQ_REMOVE_HEAD(&f->pending, link);
+		memset(&cpl, 0, sizeof(cpl));
+		cpl.cid = req->cmd.cid;
+		f->admin_count[req->cmd.opc]++;
+		switch (req->cmd.opc) {
+		case PNVME_OPC_IDENTIFY:
+			fake_identify(f, &req->cmd, req->payload, &cpl);
+			break;
+		case PNVME_OPC_SET_FEATURES:
+			if ((req->cmd.cdw10 & 0xff) == PNVME_FEAT_NUMBER_OF_QUEUES) {
+				cpl.cdw0 = f->queues_granted;
+			}
+			break;
+		default:
+			cpl.status.sc = PNVME_SC_INVALID_OPCODE;
+		}
+		nvme_qpair_complete_request(qpair, req, &cpl);
+		n++;
+	}
+	return n;
+}
+
+static void
+fake_abort(struct pnvme_qpair *qpair)
+{
+	struct fake_ctrlr *f = fake(qpair->ctrlr);
+	struct nvme_request *req;
+
+	while ((req = STAILQ_FIRST(&f->pending)) != NULL) {
+		STAILQ_REMOVE_HEAD(&f->pending, link);
+		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
+						   PNVME_SC_ABORTED_SQ_DELETION);
+	}
+}
+
+static void
+fake_destruct(struct pnvme_ctrlr *ctrlr)
+{
+	struct fake_ctrlr *f = fake(ctrlr);
+
+	nvme_qpair_fini(&f->adminq);
+	nvme_ctrlr_destruct_common(ctrlr);
+	free(f);
+}
+
+const struct nvme_transport_ops g_fake_ops = {
+	.name = "fake",
+	.type = PNVME_TRANSPORT_RDMA, /* a type no real transport claims here */
+	.ctrlr_destruct = fake_destruct,
+	.ctrlr_get_reg_4 = fake_get_reg_4,
+	.ctrlr_get_reg_8 = fake_get_reg_8,
+	.ctrlr_set_reg_4 = fake_set_reg_4,
+	.ctrlr_set_reg_8 = fake_set_reg_8,
+	.ctrlr_enable = fake_enable,
+	.ctrlr_is_present = fake_is_present,
+	.ctrlr_get_max_xfer_size = fake_max_xfer,
+	.qpair_submit_request = fake_submit,
+	.qpair_process_completions = fake_process,
+	.qpair_abort_reqs = fake_abort,
+};
+
+void
+fake_ctrlr_add_ns(struct fake_ctrlr *f, uint32_t nsid, uint64_t blocks, uint8_t lbads)
+{
+	struct pnvme_ns_data *nd = &f->nsdata[nsid - 1];
+	int i = f->num_active;
+
+	memset(nd, 0, sizeof(*nd));
+	nd->nsze = nd->ncap = nd->nuse = blocks;
+	nd->nlbaf = 1;
+	nd->flbas = 0;
+	nd->lbaf[0].lbads = lbads;
+	nd->lbaf[1].lbads = 12;
+	nd->lbaf[1].ms = 8;
+	/* Keep the list ascending. */
+	while (i > 0 && f->active[i - 1] > nsid) {
+		f->active[i] = f->active[i - 1];
+		i--;
+	}
+	f->active[i] = nsid;
+	f->num_active++;
+	if (nsid > f->cdata.nn) {
+		f->cdata.nn = nsid;
+	}
+}
+
+struct fake_ctrlr *
+fake_ctrlr_create(void)
+{
+	struct pnvme_transport_id trid = {.trtype = PNVME_TRANSPORT_RDMA};
+	struct pnvme_ctrlr_opts opts;
+	struct fake_ctrlr *f = calloc(1, sizeof(*f));
+
+	if (f == NULL) {
+		return NULL;
+	}
+	strcpy(trid.traddr, "fake0");
+	pnvme_ctrlr_get_default_opts(&opts, sizeof(opts));
+	opts.num_io_queues = 8;
+	nvme_ctrlr_construct(&f->ctrlr, &g_fake_ops, &trid, &opts);
+	STAILQ_INIT(&f->pending);
+	if (nvme_qpair_init(&f->adminq, &f->ctrlr, 0, 32) != 0) {
+		free(f);
+		return NULL;
+	}
+	f->ctrlr.adminq = &f->adminq;
+	f->cap.bits.mqes = 1023;
+	f->cap.bits.to = 2; /* 1 s */
+	f->cap.bits.css = PNVME_CAP_CSS_NVM;
+	f->vs = PNVME_VERSION(1, 4, 0);
+	f->rdy_after = 3;
+	f->queues_granted = (3u << 16) | 5u; /* 6 SQs, 4 CQs */
+	memcpy(f->cdata.sn, "FAKESERIAL          ", 20);
+	memcpy(f->cdata.mn, "Fake Controller                         ", 40);
+	f->cdata.mdts = 5;
+	f->cdata.sgls = 1;
+	fake_ctrlr_add_ns(f, 1, 1u << 21, 9);
+	return f;
+}
+
+int
+fake_ctrlr_run_init(struct fake_ctrlr *f, int max_polls)
+{
+	int i, rc = 0;
+
+	nvme_ctrlr_init_start(&f->ctrlr);
+	for (i = 0; i < max_polls; i++) {
+		rc = nvme_ctrlr_init_poll(&f->ctrlr);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return rc;
+}
+
+void
+fake_ctrlr_destroy(struct fake_ctrlr *f)
+{
+	fake_destruct(&f->ctrlr);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A fake transport whose controller is a register file plus an admin
+ * command handler, for driving the core's state machine in unit tests.
+ */
+#ifndef PNVME_FAKE_CTRLR_H
+#define PNVME_FAKE_CTRLR_H
+
+#include "nvme/nvme_internal.h"
+
+#define FAKE_MAX_NS 8
+
+struct fake_ctrlr {
+	struct pnvme_ctrlr ctrlr;
+	struct pnvme_qpair adminq;
+
+	/* Registers. */
+	union pnvme_cap_register cap;
+	uint32_t vs;
+	union pnvme_cc_register cc;
+	bool rdy;
+	bool cfs;
+	uint32_t aqa;
+	/* CSTS reads after a CC.EN change before RDY follows; -1: never. */
+	int rdy_after;
+	int reads_since_change;
+	int cc_writes;
+	uint32_t cc_history[32];
+	int enable_calls;
+
+	/* Admin command handling. */
+	STAILQ_HEAD(, nvme_request) pending;
+	bool admin_hang;              /* never complete admin commands */
+	struct pnvme_ctrlr_data cdata;
+	uint32_t active[FAKE_MAX_NS]; /* active namespace IDs, ascending */
+	int num_active;
+	struct pnvme_ns_data nsdata[FAKE_MAX_NS]; /* by nsid - 1 */
+	uint8_t id_descs[FAKE_MAX_NS][PNVME_IDENTIFY_DATA_SIZE];
+	bool id_descs_unsupported;
+	bool active_list_garbage;     /* answer the active list out of order */
+	uint32_t queues_granted;      /* Set Features Number of Queues cdw0 */
+	int admin_count[256];         /* commands seen, by opcode */
+};
+
+/* A ready-to-init fake: NVMe 1.4, one 1 GiB namespace of 512 B blocks,
+ * RDY following EN after 3 reads. */
+struct fake_ctrlr *fake_ctrlr_create(void);
+/* Add namespace @p nsid with @p blocks of 2^@p lbads bytes. */
+void fake_ctrlr_add_ns(struct fake_ctrlr *f, uint32_t nsid, uint64_t blocks, uint8_t lbads);
+/* Poll bring-up until it leaves the in-progress state; returns its result. */
+int fake_ctrlr_run_init(struct fake_ctrlr *f, int max_polls);
+void fake_ctrlr_destroy(struct fake_ctrlr *f);
+
+extern const struct nvme_transport_ops g_fake_ops;
+
+#endif
