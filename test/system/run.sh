@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# System tests: boot the QEMU rig once per mode (UIO with IOVA=PA, VFIO
+# with a vIOMMU and IOVA=VA) and run the guest-side checks against QEMU's
+# emulated NVMe controllers. Prints "system: N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+
+RIG=test/rig/guest_run.sh
+CTRLS=(--ctrl PNVMEA0001:256M --ctrl PNVMEB0002:64M,128M)
+EXPECT="PNVMEA0001=268435456 PNVMEB0002=67108864,134217728"
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for mode in uio vfio; do
+	echo "== system: identify, $mode mode"
+	"$RIG" --mode "$mode" --kernel-nvme "${CTRLS[@]}" --timeout 900 -- \
+		env EXPECT="$EXPECT" sh test/system/identify_guest.sh >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -c '^ok - ' "$log")
+	f=$(grep -c '^not ok - ' "$log")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $mode run ended with exit $rc"
+		failed=$((failed + 1))
+	fi
+done
+
+echo "system: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
