@@ -33,7 +33,7 @@ UT_SRCS := $(sort $(wildcard test/unit/*_ut.c))
 UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
 
 .SECONDARY:
-.PHONY: all lib apps unittest-build unittest systemtest check run install uninstall clean distclean
+.PHONY: all lib apps unittest-build unittest unittest-san systemtest check run install uninstall clean distclean
 all: lib apps unittest-build
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
@@ -81,11 +81,16 @@ $(BUILD)/test/unit/%: $(OBJ)/test/unit/%.o $(UT_COMMON_OBJS) $(CORE_OBJS)
 unittest: $(UT_BINS)
 	test/unit/run.sh $(UT_BINS)
 
+# The unit tests again under AddressSanitizer and UBSan, in their own tree.
+unittest-san:
+	$(MAKE) BUILD=$(BUILD)/san CONFIG_ASAN=y CONFIG_UBSAN=y unittest
+
 systemtest: lib apps
 	test/system/run.sh
 
 check: all
 	test/unit/run.sh $(UT_BINS)
+	$(MAKE) unittest-san
 	test/system/run.sh
 
 run: lib apps
