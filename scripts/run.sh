@@ -25,6 +25,9 @@ for arg in "$@"; do
 done
 
 # No device given: the embedded default, QEMU's emulated controller.
-quoted=$(printf ' %q' "$@")
+quoted=
+if (($# > 0)); then
+	quoted=$(printf ' %q' "$@")
+fi
 exec test/rig/guest_run.sh --ctrl PNVME0001:1G -- sh -c \
 	"HUGEMEM=256 scripts/setup.sh config >/dev/null && $IDENTIFY$quoted"
