@@ -63,7 +63,8 @@ $(LIB_SO): $(LIB_OBJS) lib/pnvme.map
 
 $(LIB_PC): lib/pnvme.pc.in mk/config.mk
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(CONFIG_PREFIX)|' -e 's|@VERSION@|$(PNVME_VERSION)|' $< > $@
+	sed -e 's|@PREFIX@|$(CONFIG_PREFIX)|' -e 's|@VERSION@|$(PNVME_VERSION)|' \
+		-e 's|@PRIVATE_LIBS@|$(DPDK_LIBS) $(SYS_LIBS)|' $< > $@
 
 # Each examples/NAME/ folder builds $(BUILD)/bin/pnvme_NAME.
 define app_rule

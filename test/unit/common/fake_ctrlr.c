@@ -4,10 +4,13 @@
  * answered from canned Identify data.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fake_ctrlr.h"
+
+int g_fake_shutdowns;
 
 static struct fake_ctrlr *
 fake(struct pnvme_ctrlr *ctrlr)
@@ -61,6 +64,9 @@ fake_set_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t value)
 		if (cc.bits.en != f->cc.bits.en) {
 			f->reads_since_change = 0;
 		}
+		if (cc.bits.shn == PNVME_SHN_NORMAL && f->cc.bits.shn != PNVME_SHN_NORMAL) {
+			g_fake_shutdowns++;
+		}
 		if (f->cc.bits.en && !cc.bits.en) {
 			f->cfs = false; /* a controller reset clears the fatal status */
 		}
@@ -102,8 +108,7 @@ fake_enable(struct pnvme_ctrlr *ctrlr)
 static bool
 fake_is_present(struct pnvme_ctrlr *ctrlr)
 {
-	(void)ctrlr;
-	return true;
+	return fake(ctrlr)->present;
 }
 
 static uint32_t
@@ -223,9 +228,53 @@ fake_destruct(struct pnvme_ctrlr *ctrlr)
 	free(f);
 }
 
+int g_fake_scan_count;
+struct fake_ctrlr *g_fake_constructed[8];
+int g_fake_num_constructed;
+int g_fake_never_ready_index = -1;
+
+static struct fake_ctrlr *fake_ctrlr_new(const struct pnvme_transport_id *trid,
+					 const struct pnvme_ctrlr_opts *opts);
+
+static int
+fake_scan(struct nvme_probe_ctx *probe)
+{
+	struct pnvme_transport_id trid = {.trtype = PNVME_TRANSPORT_RDMA};
+	int i;
+
+	for (i = 0; i < g_fake_scan_count; i++) {
+		snprintf(trid.traddr, sizeof(trid.traddr), "fake%d", i);
+		if (probe->trid.traddr[0] != '\0' && strcmp(probe->trid.traddr, trid.traddr) != 0) {
+			continue;
+		}
+		if (!nvme_probe_is_attached(&trid)) {
+			nvme_probe_offer(probe, &trid, NULL);
+		}
+	}
+	return 0;
+}
+
+static struct pnvme_ctrlr *
+fake_construct(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_opts *opts,
+	       void *devhandle)
+{
+	struct fake_ctrlr *f = fake_ctrlr_new(trid, opts);
+
+	(void)devhandle;
+	if (f != NULL && g_fake_num_constructed == g_fake_never_ready_index) {
+		f->rdy_after = -1;
+	}
+	if (f != NULL && g_fake_num_constructed < 8) {
+		g_fake_constructed[g_fake_num_constructed++] = f;
+	}
+	return f != NULL ? &f->ctrlr : NULL;
+}
+
 const struct nvme_transport_ops g_fake_ops = {
 	.name = "fake",
 	.type = PNVME_TRANSPORT_RDMA, /* a type no real transport claims here */
+	.scan = fake_scan,
+	.ctrlr_construct = fake_construct,
 	.ctrlr_destruct = fake_destruct,
 	.ctrlr_get_reg_4 = fake_get_reg_4,
 	.ctrlr_get_reg_8 = fake_get_reg_8,
@@ -264,26 +313,22 @@ fake_ctrlr_add_ns(struct fake_ctrlr *f, uint32_t nsid, uint64_t blocks, uint8_t 
 	}
 }
 
-struct fake_ctrlr *
-fake_ctrlr_create(void)
+static struct fake_ctrlr *
+fake_ctrlr_new(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_opts *opts)
 {
-	struct pnvme_transport_id trid = {.trtype = PNVME_TRANSPORT_RDMA};
-	struct pnvme_ctrlr_opts opts;
 	struct fake_ctrlr *f = calloc(1, sizeof(*f));
 
 	if (f == NULL) {
 		return NULL;
 	}
-	strcpy(trid.traddr, "fake0");
-	pnvme_ctrlr_get_default_opts(&opts, sizeof(opts));
-	opts.num_io_queues = 8;
-	nvme_ctrlr_construct(&f->ctrlr, &g_fake_ops, &trid, &opts);
+	nvme_ctrlr_construct(&f->ctrlr, &g_fake_ops, trid, opts);
 	STAILQ_INIT(&f->pending);
 	if (nvme_qpair_init(&f->adminq, &f->ctrlr, 0, 32) != 0) {
 		free(f);
 		return NULL;
 	}
 	f->ctrlr.adminq = &f->adminq;
+	f->present = true;
 	f->cap.bits.mqes = 1023;
 	f->cap.bits.to = 2; /* 1 s */
 	f->cap.bits.css = PNVME_CAP_CSS_NVM;
@@ -296,6 +341,18 @@ fake_ctrlr_create(void)
 	f->cdata.sgls = 1;
 	fake_ctrlr_add_ns(f, 1, 1u << 21, 9);
 	return f;
+}
+
+struct fake_ctrlr *
+fake_ctrlr_create(void)
+{
+	struct pnvme_transport_id trid = {.trtype = PNVME_TRANSPORT_RDMA};
+	struct pnvme_ctrlr_opts opts;
+
+	strcpy(trid.traddr, "fake0");
+	pnvme_ctrlr_get_default_opts(&opts, sizeof(opts));
+	opts.num_io_queues = 8;
+	return fake_ctrlr_new(&trid, &opts);
 }
 
 int

@@ -40,7 +40,18 @@ struct fake_ctrlr {
 	bool active_list_garbage;     /* answer the active list out of order */
 	uint32_t queues_granted;      /* Set Features Number of Queues cdw0 */
 	int admin_count[256];         /* commands seen, by opcode */
+	bool present;                 /* false: hot-removed */
 };
+
+/* Controllers the fake transport's scan finds: "fake0", "fake1", ... */
+extern int g_fake_scan_count;
+/* Every controller the fake transport constructed, in order. */
+extern struct fake_ctrlr *g_fake_constructed[8];
+extern int g_fake_num_constructed;
+/* Index (in construction order) of a controller that never becomes ready; -1 none. */
+extern int g_fake_never_ready_index;
+/* Normal shutdown notifications (CC.SHN = 01b) written to any fake. */
+extern int g_fake_shutdowns;
 
 /* A ready-to-init fake: NVMe 1.4, one 1 GiB namespace of 512 B blocks,
  * RDY following EN after 3 reads. */
