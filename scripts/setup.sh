@@ -54,10 +54,13 @@ in_list() { # BDF LIST
 	return 1
 }
 
+# (Forks are slow in an emulated guest: helpers stick to bash builtins.)
 nvme_bdfs() {
-	local d
+	local d c
 	for d in "$PCI"/devices/*; do
-		[[ -r $d/class && $(<"$d/class") == "$NVME_CLASS" ]] && echo "${d##*/}"
+		c=
+		[[ -r $d/class ]] && read -r c <"$d/class"
+		[[ $c == "$NVME_CLASS" ]] && echo "${d##*/}"
 	done
 	return 0
 }
@@ -70,17 +73,16 @@ selected() {
 }
 
 dev_driver() {
-	local l=$PCI/devices/$1/driver
-	if [[ -e $l ]]; then
-		basename "$(readlink -f "$l")"
-	else
-		echo none
-	fi
+	local t
+	t=$(cd -P "$PCI/devices/$1/driver" 2>/dev/null && pwd) || t=none
+	echo "${t##*/}"
 }
 
 dev_id() {
-	local d=$PCI/devices/$1
-	printf '%s:%s' "$(sed 's/^0x//' "$d/vendor")" "$(sed 's/^0x//' "$d/device")"
+	local v d
+	read -r v <"$PCI/devices/$1/vendor"
+	read -r d <"$PCI/devices/$1/device"
+	printf '%s:%s' "${v#0x}" "${d#0x}"
 }
 
 # Block devices (namespaces) of a controller bound to the kernel nvme driver.

@@ -73,9 +73,6 @@ for feature in $RIG_WITH; do
 done
 
 # The chroot: host userland, guest kernel interfaces, writable scratch space.
-mount -o bind /proc /host/proc || die "bind /proc"
-mount -o bind /sys /host/sys || die "bind /sys"
-mount -o bind /dev /host/dev || die "bind /dev"
 mkdir -p /dev/pts /dev/shm /dev/hugepages
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -84,12 +81,16 @@ mount -t hugetlbfs nodev /dev/hugepages || die "cannot mount hugetlbfs"
 [ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
 [ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
 [ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
-for d in /tmp /run /var/tmp; do
-	mount -t tmpfs -o mode=1777 tmpfs "/host$d" || die "cannot mount tmpfs on $d"
-done
 if [ -d /sys/kernel/config ]; then
 	mount -t configfs configfs /sys/kernel/config 2>/dev/null
 fi
+# rbind: the mounts below /dev and /sys come along.
+mount -o bind /proc /host/proc || die "bind /proc"
+mount -o rbind /sys /host/sys || die "bind /sys"
+mount -o rbind /dev /host/dev || die "bind /dev"
+for d in /tmp /run /var/tmp; do
+	mount -t tmpfs -o mode=1777 tmpfs "/host$d" || die "cannot mount tmpfs on $d"
+done
 
 # The job folder at the same absolute path as on the host.
 mkdir -p "/host$RIG_JOB" 2>/dev/null
