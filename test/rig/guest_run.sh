@@ -319,6 +319,7 @@ else
 	JOB=$(mktemp -d "$CACHE/jobs/$(date +%Y%m%d-%H%M%S).XXXXXX") || die "cannot create a job folder"
 fi
 [[ $JOB != *"'"* && $JOB != *$'\n'* ]] || die "the job folder path must not contain quotes or newlines"
+[[ $REPO != *"'"* && $REPO != *$'\n'* ]] || die "the repository path must not contain quotes or newlines"
 mkdir -p "$JOB/.rig/bin" "$JOB/.rig/kmod/lib/modules"
 : >"$JOB/output"
 
@@ -379,6 +380,7 @@ NET=0
 ((${#HOSTFWD[@]})) && NET=1
 {
 	echo "RIG_JOB='$JOB'"
+	echo "RIG_REPO='$REPO'"
 	echo "RIG_WITH='${WITH[*]}'"
 	echo "RIG_NET=$NET"
 } >"$JOB/rig.env"
@@ -415,6 +417,9 @@ QEMU+=(-kernel "$VMLINUZ" -initrd "$INITRD" -append "$APPEND")
 QEMU+=("${DEVARGS[@]}")
 QEMU+=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
 QEMU+=(-virtfs "local,path=$(qesc "$JOB"),mount_tag=job,security_model=none,multidevs=remap")
+# The repository on its own share: the root share cannot show a clone that
+# lives under /tmp, /run or /var/tmp (the guest's tmpfs hides them).
+QEMU+=(-virtfs "local,path=$(qesc "$REPO"),mount_tag=repo,security_model=none,multidevs=remap")
 if ((NET)); then
 	fwd=
 	for f in "${HOSTFWD[@]}"; do

@@ -92,6 +92,12 @@ for d in /tmp /run /var/tmp; do
 	mount -t tmpfs -o mode=1777 tmpfs "/host$d" || die "cannot mount tmpfs on $d"
 done
 
+# The repository at its own path, wherever it lives on the host.
+[ -n "$RIG_REPO" ] || die "rig.env does not set RIG_REPO"
+mkdir -p "/host$RIG_REPO" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,rw repo "/host$RIG_REPO" ||
+	die "cannot mount the repository (9p tag repo) at $RIG_REPO"
+
 # The job folder at the same absolute path as on the host.
 mkdir -p "/host$RIG_JOB" 2>/dev/null
 mount -o bind /job "/host$RIG_JOB" || die "cannot bind the job folder at $RIG_JOB"
