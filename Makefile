@@ -10,6 +10,15 @@ include mk/flags.mk
 BUILD := build
 OBJ := $(BUILD)/obj
 
+# Quiet by default; `make V=1` shows every command.
+ifeq ($(V),1)
+Q :=
+ECHO := @true
+else
+Q := @
+ECHO := @echo
+endif
+
 UTIL_SRCS := $(sort $(wildcard lib/util/*.c))
 NVME_SRCS := $(sort $(wildcard lib/nvme/*.c))
 ENV_SRCS := $(sort $(wildcard lib/env_dpdk/*.c))
@@ -47,44 +56,49 @@ $(OBJ)/test/unit/%.o: CFLAGS += -Itest/unit/common
 
 $(OBJ)/%.o: %.c mk/config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(ECHO) "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(ECHO) "  AR      $@"
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJS) lib/pnvme.map
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,$(LIB_SO_NAME) -Wl,--version-script=lib/pnvme.map \
+	$(ECHO) "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SO_NAME) -Wl,--version-script=lib/pnvme.map \
 		$(LDFLAGS) -o $@ $(LIB_OBJS) $(DPDK_LIBS) $(SYS_LIBS)
-	ln -sf $(notdir $@) $(BUILD)/lib/$(LIB_SO_NAME)
-	ln -sf $(LIB_SO_NAME) $(BUILD)/lib/libpnvme.so
+	$(Q)ln -sf $(notdir $@) $(BUILD)/lib/$(LIB_SO_NAME)
+	$(Q)ln -sf $(LIB_SO_NAME) $(BUILD)/lib/libpnvme.so
 
 $(LIB_PC): lib/pnvme.pc.in mk/config.mk
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(CONFIG_PREFIX)|' -e 's|@VERSION@|$(PNVME_VERSION)|' \
+	$(Q)sed -e 's|@PREFIX@|$(CONFIG_PREFIX)|' -e 's|@VERSION@|$(PNVME_VERSION)|' \
 		-e 's|@PRIVATE_LIBS@|$(DPDK_LIBS) $(SYS_LIBS)|' $< > $@
 
 # Each examples/NAME/ folder builds $(BUILD)/bin/pnvme_NAME.
 define app_rule
 $(BUILD)/bin/pnvme_$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard examples/$(1)/*.c)) $(EXAMPLE_COMMON_OBJS) $(LIB_A)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(APP_LIBS)
+	$$(ECHO) "  LINK    $$@"
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(APP_LIBS)
 endef
 $(foreach app,$(APP_NAMES),$(eval $(call app_rule,$(app))))
 
 # Unit tests: the core's objects with the heap-backed test environment.
 $(BUILD)/test/unit/%: $(OBJ)/test/unit/%.o $(UT_COMMON_OBJS) $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) $(CUNIT_LIBS)
+	$(ECHO) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) $(CUNIT_LIBS)
 
 unittest: $(UT_BINS)
 	test/unit/run.sh $(UT_BINS)
 
 # The unit tests again under AddressSanitizer and UBSan, in their own tree.
 unittest-san:
-	$(MAKE) BUILD=$(BUILD)/san CONFIG_ASAN=y CONFIG_UBSAN=y unittest
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CONFIG_ASAN=y CONFIG_UBSAN=y unittest
 
 systemtest: lib apps
 	test/system/run.sh

@@ -257,6 +257,77 @@ int pnvme_ctrlr_cmd_admin_raw(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd 
 int32_t pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr);
 
 /* ------------------------------------------------------------------ */
+/* I/O queue pairs                                                     */
+/* ------------------------------------------------------------------ */
+
+/** Submission queue priority (used with weighted round robin arbitration). */
+enum pnvme_qprio {
+	PNVME_QPRIO_URGENT = 0,
+	PNVME_QPRIO_HIGH = 1,
+	PNVME_QPRIO_MEDIUM = 2,
+	PNVME_QPRIO_LOW = 3,
+};
+
+/** Options for pnvme_ctrlr_alloc_io_qpair(). */
+struct pnvme_io_qpair_opts {
+	/** Size of this structure as the caller knows it. */
+	size_t opts_size;
+	/** Queue entries (2 to CAP.MQES+1). Default 256, capped at CAP.MQES+1. */
+	uint32_t io_queue_size;
+	/** Requests in the pool: outstanding plus queued ones. Default 2 x size. */
+	uint32_t io_queue_requests;
+	/** Submission queue priority. Default PNVME_QPRIO_URGENT. */
+	enum pnvme_qprio qprio;
+	/**
+	 * Ring the submission doorbell once per pnvme_qpair_process_completions()
+	 * instead of once per command. Default false.
+	 */
+	bool delay_cmd_submit;
+};
+
+/** Fill @p opts with the defaults for @p ctrlr. */
+void pnvme_ctrlr_get_default_io_qpair_opts(struct pnvme_ctrlr *ctrlr,
+					   struct pnvme_io_qpair_opts *opts, size_t opts_size);
+
+/**
+ * Create an I/O queue pair. One thread uses a qpair at a time; different
+ * qpairs need no locking between them.
+ *
+ * @param opts options, or NULL for defaults.
+ * @return the qpair, or NULL (the log says why: e.g. every queue the
+ *         controller granted is in use).
+ */
+struct pnvme_qpair *pnvme_ctrlr_alloc_io_qpair(struct pnvme_ctrlr *ctrlr,
+					       const struct pnvme_io_qpair_opts *opts,
+					       size_t opts_size);
+
+/**
+ * Delete the queue pair. Requests still outstanding complete first, each
+ * once, with ABORTED - SQ DELETION.
+ *
+ * @return 0, or -EINVAL for a NULL or admin qpair.
+ */
+int pnvme_ctrlr_free_io_qpair(struct pnvme_qpair *qpair);
+
+/**
+ * Process completions on an I/O qpair (and submit queued requests).
+ *
+ * @param max most completions to process, 0 for no limit.
+ * @return completions processed, or -ENXIO once the qpair or its controller
+ *         has failed (every outstanding request has then completed with an
+ *         error status).
+ */
+int32_t pnvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
+
+/**
+ * Submit a raw I/O command on @p qpair. The library sets the command ID and
+ * data pointer; @p buf must be DMA-able (or NULL with @p len 0).
+ */
+int pnvme_ctrlr_cmd_io_raw(struct pnvme_ctrlr *ctrlr, struct pnvme_qpair *qpair,
+			   const struct pnvme_cmd *cmd, void *buf, uint32_t len,
+			   pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/* ------------------------------------------------------------------ */
 /* Namespace                                                           */
 /* ------------------------------------------------------------------ */
 
@@ -298,6 +369,102 @@ uint8_t pnvme_ns_get_csi(const struct pnvme_ns *ns);
 
 /** @return the controller that owns @p ns. */
 struct pnvme_ctrlr *pnvme_ns_get_ctrlr(const struct pnvme_ns *ns);
+
+/* ------------------------------------------------------------------ */
+/* Namespace commands                                                  */
+/* ------------------------------------------------------------------ */
+
+/** Force Unit Access: data reaches non-volatile media before completion. */
+#define PNVME_IO_FLAGS_FUA (1u << 30)
+/** Limited Retry: the controller applies limited retry efforts. */
+#define PNVME_IO_FLAGS_LIMITED_RETRY (1u << 31)
+/** First command of a fused pair (a compare). */
+#define PNVME_IO_FLAGS_FUSE_FIRST (1u << 0)
+/** Second command of a fused pair (a write), submitted right after the first. */
+#define PNVME_IO_FLAGS_FUSE_SECOND (1u << 1)
+
+struct iovec;
+
+/** Most vector elements one vectored call may carry. */
+#define PNVME_MAX_IOVCNT 250
+
+/*
+ * Data commands take a DMA-able buffer from pnvme_dma_zmalloc(), a starting
+ * LBA and a count of blocks (1 to 65536 per call; larger transfers are split
+ * into several commands at the controller's MDTS and the namespace's optimal
+ * I/O boundary, with one completion to the caller). The buffer is what the
+ * device reads or writes: nothing is copied.
+ *
+ * Every call returns 0 once the command is submitted or queued; -EINVAL for
+ * bad arguments (out-of-range LBAs, zero length, a buffer that is not DMA-able
+ * or not dword-aligned, too many vector elements), logged with the reason;
+ * -ENOMEM when the qpair's request pool is empty (nothing was submitted);
+ * -ENXIO when the qpair or controller has failed; -ENOTSUP when the
+ * controller lacks the command.
+ */
+
+/** Read @p lba_count blocks at @p lba into @p buf. */
+int pnvme_ns_cmd_read(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uint64_t lba,
+		      uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags);
+
+/** Write @p lba_count blocks at @p lba from @p buf. */
+int pnvme_ns_cmd_write(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uint64_t lba,
+		       uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags);
+
+/**
+ * Vectored read: @p iov (up to PNVME_MAX_IOVCNT elements, DMA-able) covers exactly
+ * @p lba_count blocks. Without SGL support, elements after the first must
+ * start on a page and every element but the last must end on one (PRP rules).
+ */
+int pnvme_ns_cmd_readv(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct iovec *iov,
+		       int iovcnt, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn,
+		       void *cb_arg, uint32_t io_flags);
+
+/** Vectored write; see pnvme_ns_cmd_readv(). */
+int pnvme_ns_cmd_writev(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct iovec *iov,
+			int iovcnt, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn,
+			void *cb_arg, uint32_t io_flags);
+
+/**
+ * Compare @p buf with the blocks at @p lba (ONCS compare). A mismatch
+ * completes with SCT 2h / SC 85h (COMPARE FAILURE). With
+ * PNVME_IO_FLAGS_FUSE_FIRST it opens a fused compare-and-write.
+ */
+int pnvme_ns_cmd_compare(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf,
+			 uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
+			 uint32_t io_flags);
+
+/** Write zeroes to @p lba_count blocks at @p lba (ONCS write zeroes). */
+int pnvme_ns_cmd_write_zeroes(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint64_t lba,
+			      uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
+			      uint32_t io_flags);
+
+/** Verify @p lba_count blocks at @p lba (ONCS verify). */
+int pnvme_ns_cmd_verify(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint64_t lba,
+			uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags);
+
+/** Dataset Management attribute: deallocate the ranges. */
+#define PNVME_DSM_ATTR_DEALLOCATE (1u << 2)
+
+/**
+ * Dataset Management (ONCS DSM) over @p num_ranges (1-256) ranges held in
+ * DMA-able memory.
+ */
+int pnvme_ns_cmd_dsm(struct pnvme_ns *ns, struct pnvme_qpair *qpair,
+		     const struct pnvme_dsm_range *ranges, uint16_t num_ranges, uint32_t attributes,
+		     pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/**
+ * Copy (ONCS copy) the @p num_ranges source ranges (DMA-able, format 0) to
+ * @p dest_lba.
+ */
+int pnvme_ns_cmd_copy(struct pnvme_ns *ns, struct pnvme_qpair *qpair,
+		      const struct pnvme_copy_range *ranges, uint16_t num_ranges, uint64_t dest_lba,
+		      pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/** Flush the volatile write cache. */
+int pnvme_ns_cmd_flush(struct pnvme_ns *ns, struct pnvme_qpair *qpair, pnvme_cmd_cb cb_fn,
+		       void *cb_arg);
 
 /* ------------------------------------------------------------------ */
 /* Status and logging                                                  */

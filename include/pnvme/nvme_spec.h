@@ -671,6 +671,27 @@ enum pnvme_csi {
 	PNVME_CSI_ZNS = 0x2,
 };
 
+/** Dataset Management range. */
+struct pnvme_dsm_range {
+	uint32_t attributes;
+	uint32_t length; /**< blocks (not 0-based) */
+	uint64_t starting_lba;
+};
+_Static_assert(sizeof(struct pnvme_dsm_range) == 16, "DSM range size");
+
+/** Copy source range, format 0. */
+struct pnvme_copy_range {
+	uint64_t rsvd0;
+	uint64_t slba;
+	uint16_t nlb; /**< blocks, 0-based */
+	uint16_t rsvd18;
+	uint32_t rsvd20;
+	uint32_t eilbrt;
+	uint16_t elbat;
+	uint16_t elbatm;
+};
+_Static_assert(sizeof(struct pnvme_copy_range) == 32, "copy range size");
+
 /** Size of every Identify data structure. */
 #define PNVME_IDENTIFY_DATA_SIZE 4096u
 

@@ -16,6 +16,16 @@
 #define SHUTDOWN_MIN_TIMEOUT_MS 10000
 #define DISABLE_TIMEOUT_MS 2000
 
+/* The admin lock is recursive: completion callbacks may submit again. */
+static pthread_mutexattr_t g_recursive_attr;
+
+__attribute__((constructor)) static void
+recursive_attr_init(void)
+{
+	pthread_mutexattr_init(&g_recursive_attr);
+	pthread_mutexattr_settype(&g_recursive_attr, PTHREAD_MUTEX_RECURSIVE);
+}
+
 /* One host identity per process, as fabrics targets expect. */
 static uint8_t g_host_id[16];
 static char g_hostnqn[PNVME_NQN_MAX_LEN + 1];
@@ -86,7 +96,9 @@ nvme_ctrlr_construct(struct pnvme_ctrlr *ctrlr, const struct nvme_transport_ops 
 	ctrlr->enabled = false;
 	ctrlr->ns = NULL;
 	ctrlr->num_ns = 0;
-	return 0;
+	ctrlr->free_qids = NULL;
+	TAILQ_INIT(&ctrlr->io_qpairs);
+	return pthread_mutex_init(&ctrlr->lock, &g_recursive_attr) == 0 ? 0 : -ENOMEM;
 }
 
 void
@@ -102,6 +114,9 @@ nvme_ctrlr_destruct_common(struct pnvme_ctrlr *ctrlr)
 {
 	nvme_ctrlr_init_cleanup(ctrlr);
 	nvme_ctrlr_free_namespaces(ctrlr);
+	free(ctrlr->free_qids);
+	ctrlr->free_qids = NULL;
+	pthread_mutex_destroy(&ctrlr->lock);
 }
 
 void
@@ -113,7 +128,9 @@ nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why)
 	PNVME_ERRLOG("%s: controller failed: %s", ctrlr->trid.traddr, why);
 	ctrlr->failed = true;
 	if (ctrlr->adminq != NULL) {
+		pthread_mutex_lock(&ctrlr->lock);
 		nvme_qpair_fail(ctrlr->adminq);
+		pthread_mutex_unlock(&ctrlr->lock);
 	}
 }
 
@@ -158,12 +175,14 @@ pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr)
 	if (ctrlr->failed) {
 		return -ENXIO;
 	}
+	pthread_mutex_lock(&ctrlr->lock);
 	n = nvme_qpair_process_completions(ctrlr->adminq, 0);
 	now = pnvme_get_ticks();
 	if (now >= ctrlr->next_health_check) {
 		ctrlr->next_health_check = now + nvme_ms_to_ticks(HEALTH_CHECK_MS);
 		ctrlr_check_health(ctrlr);
 	}
+	pthread_mutex_unlock(&ctrlr->lock);
 	return ctrlr->failed ? -ENXIO : n;
 }
 
@@ -229,6 +248,7 @@ nvme_ctrlr_shutdown_and_free(struct pnvme_ctrlr *ctrlr)
 {
 	int rc = 0;
 
+	nvme_ctrlr_free_io_qpairs(ctrlr);
 	if (!ctrlr->removed && ctrlr->enabled) {
 		rc = ctrlr_shutdown(ctrlr);
 		if (rc == -ENODEV) {

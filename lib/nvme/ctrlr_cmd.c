@@ -13,24 +13,32 @@ nvme_ctrlr_submit_admin(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, 
 {
 	struct nvme_request *req;
 
+	int rc;
+
 	if (ctrlr->failed) {
 		return -ENXIO;
 	}
+	pthread_mutex_lock(&ctrlr->lock);
 	req = nvme_qpair_alloc_request(ctrlr->adminq, cb_fn, cb_arg);
 	if (req == NULL) {
+		pthread_mutex_unlock(&ctrlr->lock);
 		PNVME_ERRLOG("admin queue: no free request for opcode 0x%02x", cmd->opc);
 		return -ENOMEM;
 	}
 	req->cmd = *cmd;
 	req->payload = buf;
 	req->payload_size = len;
-	return nvme_qpair_submit_request(ctrlr->adminq, req);
+	rc = nvme_qpair_submit_request(ctrlr->adminq, req);
+	pthread_mutex_unlock(&ctrlr->lock);
+	return rc;
 }
 
 int
 pnvme_ctrlr_cmd_admin_raw(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
 			  uint32_t len, pnvme_cmd_cb cb_fn, void *cb_arg)
 {
+	struct pnvme_cmd local;
+
 	if (ctrlr == NULL || cmd == NULL) {
 		PNVME_ERRLOG("admin passthrough: NULL controller or command");
 		return -EINVAL;
@@ -48,7 +56,9 @@ pnvme_ctrlr_cmd_admin_raw(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd
 			     ctrlr->max_xfer_size);
 		return -EINVAL;
 	}
-	return nvme_ctrlr_submit_admin(ctrlr, cmd, buf, len, cb_fn, cb_arg);
+	local = *cmd;
+	memset(&local.dptr, 0, sizeof(local.dptr));
+	return nvme_ctrlr_submit_admin(ctrlr, &local, buf, len, cb_fn, cb_arg);
 }
 
 int
@@ -76,4 +86,46 @@ nvme_ctrlr_cmd_set_features(struct pnvme_ctrlr *ctrlr, uint8_t fid, uint32_t cdw
 	cmd.cdw10 = fid;
 	cmd.cdw11 = cdw11;
 	return nvme_ctrlr_submit_admin(ctrlr, &cmd, NULL, 0, cb_fn, cb_arg);
+}
+
+struct sync_wait {
+	bool done;
+	struct pnvme_cpl cpl;
+};
+
+static void
+sync_done(void *arg, const struct pnvme_cpl *cpl)
+{
+	struct sync_wait *w = arg;
+
+	w->cpl = *cpl;
+	w->done = true;
+}
+
+int
+nvme_ctrlr_admin_sync(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
+		      uint32_t len, struct pnvme_cpl *cpl)
+{
+	struct sync_wait w = {.done = false};
+	uint64_t deadline;
+	int rc;
+
+	pthread_mutex_lock(&ctrlr->lock);
+	rc = nvme_ctrlr_submit_admin(ctrlr, cmd, buf, len, sync_done, &w);
+	deadline = pnvme_get_ticks() + nvme_ms_to_ticks(ctrlr->opts.admin_timeout_ms);
+	while (rc == 0 && !w.done) {
+		if (pnvme_ctrlr_process_admin_completions(ctrlr) < 0 && !w.done) {
+			rc = -ENXIO;
+		} else if (!w.done && pnvme_get_ticks() > deadline) {
+			PNVME_ERRLOG("%s: admin opcode 0x%02x timed out after %u ms",
+				     ctrlr->trid.traddr, cmd->opc, ctrlr->opts.admin_timeout_ms);
+			nvme_ctrlr_fail(ctrlr, "admin command timed out");
+			rc = -ETIMEDOUT;
+		}
+	}
+	pthread_mutex_unlock(&ctrlr->lock);
+	if (rc == 0) {
+		*cpl = w.cpl;
+	}
+	return rc;
 }

@@ -588,6 +588,10 @@ nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr)
 	/* Run start steps back to back until one has to wait. */
 	for (;;) {
 		if (init->state == NVME_INIT_READY) {
+			if (init->buf != NULL && ctrlr->ops->ctrlr_ready != NULL) {
+				/* Transport extras; failures there only cost speed. */
+				ctrlr->ops->ctrlr_ready(ctrlr);
+			}
 			nvme_ctrlr_init_cleanup(ctrlr);
 			return 1;
 		}

@@ -6,6 +6,7 @@
 #ifndef PNVME_NVME_INTERNAL_H
 #define PNVME_NVME_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -25,8 +26,16 @@ struct nvme_request {
 	struct pnvme_cmd cmd;
 	pnvme_cmd_cb cb_fn;
 	void *cb_arg;
-	void *payload; /* DMA-able buffer the device reads or writes */
+	/* Data: a contiguous buffer, or @p iov from byte @p payload_offset. */
+	void *payload;
+	const struct iovec *iov;
 	uint32_t payload_size;
+	uint32_t payload_offset;
+	uint16_t iovcnt;
+	/* Splitting: children point at their parent; the parent counts them. */
+	uint16_t num_children;
+	struct nvme_request *parent;
+	struct pnvme_cpl parent_cpl; /* first error among the children */
 	struct pnvme_qpair *qpair;
 	STAILQ_ENTRY(nvme_request) link;
 };
@@ -40,10 +49,14 @@ struct pnvme_qpair {
 	/* Requests submitted but not yet completed, for leak-free teardown. */
 	uint32_t num_outstanding;
 	STAILQ_HEAD(, nvme_request) free_reqs;
+	uint32_t num_free_reqs;
 	/* Requests waiting, in order, for a free submission slot. */
 	STAILQ_HEAD(, nvme_request) queued_reqs;
 	struct nvme_request *reqs;
 	uint32_t num_reqs;
+	/* A fused FIRST waiting for its SECOND; nothing else may come between. */
+	struct nvme_request *fused_first;
+	TAILQ_ENTRY(pnvme_qpair) ctrlr_link; /* in the controller's I/O qpair list */
 };
 
 int nvme_qpair_init(struct pnvme_qpair *qpair, struct pnvme_ctrlr *ctrlr, uint16_t id,
@@ -59,10 +72,16 @@ nvme_qpair_alloc_request(struct pnvme_qpair *qpair, pnvme_cmd_cb cb_fn, void *cb
 		return NULL;
 	}
 	STAILQ_REMOVE_HEAD(&qpair->free_reqs, link);
+	qpair->num_free_reqs--;
 	req->cb_fn = cb_fn;
 	req->cb_arg = cb_arg;
 	req->payload = NULL;
+	req->iov = NULL;
+	req->iovcnt = 0;
 	req->payload_size = 0;
+	req->payload_offset = 0;
+	req->num_children = 0;
+	req->parent = NULL;
 	return req;
 }
 
@@ -70,6 +89,7 @@ static inline void
 nvme_qpair_free_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 {
 	STAILQ_INSERT_HEAD(&qpair->free_reqs, req, link);
+	qpair->num_free_reqs++;
 }
 
 /* Hand a request to the transport, or queue it behind earlier ones. */
@@ -107,6 +127,13 @@ struct nvme_transport_ops {
 	int (*ctrlr_set_reg_4)(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t value);
 	int (*ctrlr_set_reg_8)(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t value);
 
+	/* Create I/O queue @p qid on the device (admin lock held). */
+	struct pnvme_qpair *(*io_qpair_create)(struct pnvme_ctrlr *ctrlr, uint16_t qid,
+					       const struct pnvme_io_qpair_opts *opts);
+	/* Delete it on the device (unless failed) and free it; nothing outstanding. */
+	void (*io_qpair_destroy)(struct pnvme_qpair *qpair);
+	/* Optional step at the end of bring-up (shadow doorbells); 0 or errno. */
+	int (*ctrlr_ready)(struct pnvme_ctrlr *ctrlr);
 	/* Reset the admin queue and point the controller at it (before CC.EN=1). */
 	int (*ctrlr_enable)(struct pnvme_ctrlr *ctrlr);
 	/* false once the device is gone from the system. */
@@ -213,13 +240,19 @@ struct pnvme_ctrlr {
 	uint32_t num_io_queues;
 	uint64_t flags;
 	uint64_t quirks;
-	bool failed;
+	/* Written by the admin path, read by every I/O thread's poll. */
+	volatile bool failed;
 	bool removed;
 	bool enabled; /* CC.EN written as 1 by us */
 	bool remove_reported;
 	uint64_t next_health_check;
 
 	struct nvme_ctrlr_init init;
+
+	/* Admin queue and queue ID allocation (never taken on the I/O path). */
+	pthread_mutex_t lock;
+	uint8_t *free_qids; /* 1 = free, index = queue ID */
+	TAILQ_HEAD(, pnvme_qpair) io_qpairs;
 
 	/* Active namespaces, sorted by ID. */
 	struct pnvme_ns *ns;
@@ -261,6 +294,12 @@ int nvme_ctrlr_cmd_set_features(struct pnvme_ctrlr *ctrlr, uint8_t fid, uint32_t
 				pnvme_cmd_cb cb_fn, void *cb_arg);
 int nvme_ctrlr_submit_admin(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
 			    uint32_t len, pnvme_cmd_cb cb_fn, void *cb_arg);
+/* Submit and poll until done: 0 with *cpl filled, -ETIMEDOUT, -ENXIO. */
+int nvme_ctrlr_admin_sync(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
+			  uint32_t len, struct pnvme_cpl *cpl);
+
+/* Free the I/O qpairs left at detach (ctrlr_io_qpair.c). */
+void nvme_ctrlr_free_io_qpairs(struct pnvme_ctrlr *ctrlr);
 
 /* Namespace table built at the end of bring-up (ctrlr.c). */
 void nvme_ctrlr_free_namespaces(struct pnvme_ctrlr *ctrlr);

@@ -242,6 +242,8 @@ pcie_ctrlr_destruct(struct pnvme_ctrlr *ctrlr)
 		ctrlr->adminq = NULL;
 	}
 	nvme_ctrlr_destruct_common(ctrlr);
+	pnvme_dma_free(p->shadow_doorbells);
+	pnvme_dma_free(p->eventidx);
 	if (p->dev != NULL) {
 		pnvme_pci_device_detach(p->dev);
 	}
@@ -268,6 +270,144 @@ pcie_ctrlr_enable(struct pnvme_ctrlr *ctrlr)
 		rc = pcie_set_reg_8(ctrlr, PNVME_REG_ACQ, p->adminq.cq_iova);
 	}
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* I/O queues and shadow doorbells                                     */
+/* ------------------------------------------------------------------ */
+
+static int
+pcie_admin_queue_cmd(struct pnvme_ctrlr *ctrlr, uint8_t opc, uint32_t cdw10, uint32_t cdw11,
+		     uint64_t prp1, uint64_t prp2)
+{
+	struct pnvme_cmd cmd;
+	struct pnvme_cpl cpl;
+	int rc;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = opc;
+	cmd.cdw10 = cdw10;
+	cmd.cdw11 = cdw11;
+	cmd.dptr.prp.prp1 = prp1;
+	cmd.dptr.prp.prp2 = prp2;
+	rc = nvme_ctrlr_admin_sync(ctrlr, &cmd, NULL, 0, &cpl);
+	if (rc != 0) {
+		return rc;
+	}
+	if (pnvme_cpl_is_error(&cpl)) {
+		PNVME_ERRLOG("%s: admin opcode 0x%02x (cdw10 0x%x) failed: %s (sct %u, sc 0x%02x)",
+			     ctrlr->trid.traddr, opc, cdw10, pnvme_status_string(&cpl.status),
+			     cpl.status.sct, cpl.status.sc);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void
+pcie_io_qpair_attach_shadow(struct pcie_ctrlr *p, struct pcie_qpair *pq)
+{
+	uint32_t stride = p->doorbell_stride / 4, qid = pq->qpair.id;
+
+	if (p->shadow_doorbells == NULL) {
+		return;
+	}
+	pq->shadow_sq_tdbl = &p->shadow_doorbells[2 * qid * stride];
+	pq->shadow_cq_hdbl = &p->shadow_doorbells[(2 * qid + 1) * stride];
+	pq->sq_eventidx = &p->eventidx[2 * qid * stride];
+	pq->cq_eventidx = &p->eventidx[(2 * qid + 1) * stride];
+	*pq->shadow_sq_tdbl = 0;
+	*pq->shadow_cq_hdbl = 0;
+	*pq->sq_eventidx = 0;
+	*pq->cq_eventidx = 0;
+}
+
+static struct pnvme_qpair *
+pcie_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_io_qpair_opts *opts)
+{
+	struct pcie_ctrlr *p = pcie_ctrlr(ctrlr);
+	struct pcie_qpair *pq;
+	uint32_t sizes;
+
+	pq = calloc(1, sizeof(*pq));
+	if (pq == NULL) {
+		return NULL;
+	}
+	if (pcie_qpair_construct(pq, ctrlr, qid, (uint16_t)opts->io_queue_size,
+				 opts->io_queue_requests) != 0) {
+		free(pq);
+		return NULL;
+	}
+	pq->page_size = ctrlr->page_size;
+	pq->delay_doorbell = opts->delay_cmd_submit;
+	pq->use_sgl = (ctrlr->flags & PNVME_CTRLR_SGL_SUPPORTED) != 0;
+	pcie_io_qpair_attach_shadow(p, pq);
+
+	sizes = ((opts->io_queue_size - 1u) << 16) | qid;
+	/* CQ: physically contiguous, interrupts off (polled; vector 0). */
+	if (pcie_admin_queue_cmd(ctrlr, PNVME_OPC_CREATE_IO_CQ, sizes, 1u, pq->cq_iova, 0) != 0) {
+		goto fail;
+	}
+	/* SQ: physically contiguous, priority, bound to the CQ of the same ID. */
+	if (pcie_admin_queue_cmd(ctrlr, PNVME_OPC_CREATE_IO_SQ, sizes,
+				 ((uint32_t)qid << 16) | ((uint32_t)opts->qprio << 1) | 1u,
+				 pq->sq_iova, 0) != 0) {
+		pcie_admin_queue_cmd(ctrlr, PNVME_OPC_DELETE_IO_CQ, qid, 0, 0, 0);
+		goto fail;
+	}
+	return &pq->qpair;
+fail:
+	pcie_qpair_destruct(pq);
+	free(pq);
+	return NULL;
+}
+
+static void
+pcie_io_qpair_destroy(struct pnvme_qpair *qpair)
+{
+	struct pcie_qpair *pq = pcie_qpair(qpair);
+	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+
+	if (!ctrlr->failed && !qpair->failed &&
+	    pcie_admin_queue_cmd(ctrlr, PNVME_OPC_DELETE_IO_SQ, qpair->id, 0, 0, 0) == 0) {
+		/* The device has completed or aborted everything it held:
+		 * hand those completions over before anything else. */
+		pcie_qpair_process_completions(qpair, 0);
+	}
+	/* Whatever is left (queued, or lost with a failed device) is aborted
+	 * now, once, before the memory goes away. */
+	nvme_qpair_fail(qpair);
+	if (!ctrlr->failed) {
+		pcie_admin_queue_cmd(ctrlr, PNVME_OPC_DELETE_IO_CQ, qpair->id, 0, 0, 0);
+	}
+	pcie_qpair_destruct(pq);
+	free(pq);
+}
+
+/* Doorbell Buffer Config: shadow doorbells in host memory, with the
+ * device's event indexes telling when an MMIO write is still needed. */
+static int
+pcie_ctrlr_ready(struct pnvme_ctrlr *ctrlr)
+{
+	struct pcie_ctrlr *p = pcie_ctrlr(ctrlr);
+	uint64_t db_iova, ei_iova;
+
+	if (!(ctrlr->flags & PNVME_CTRLR_SHADOW_DOORBELL) || ctrlr->page_size != 4096) {
+		return 0;
+	}
+	p->shadow_doorbells = pnvme_dma_zmalloc(4096, 4096, &db_iova);
+	p->eventidx = pnvme_dma_zmalloc(4096, 4096, &ei_iova);
+	if (p->shadow_doorbells == NULL || p->eventidx == NULL ||
+	    pcie_admin_queue_cmd(ctrlr, PNVME_OPC_DOORBELL_BUFFER_CONFIG, 0, 0, db_iova,
+				 ei_iova) != 0) {
+		PNVME_WARNLOG("%s: shadow doorbells unavailable; using MMIO doorbells",
+			      ctrlr->trid.traddr);
+		pnvme_dma_free(p->shadow_doorbells);
+		pnvme_dma_free(p->eventidx);
+		p->shadow_doorbells = NULL;
+		p->eventidx = NULL;
+		ctrlr->flags &= ~(uint64_t)PNVME_CTRLR_SHADOW_DOORBELL;
+	}
+	return 0;
 }
 
 static bool
@@ -301,6 +441,9 @@ const struct nvme_transport_ops g_nvme_pcie_ops = {
 	.ctrlr_set_reg_4 = pcie_set_reg_4,
 	.ctrlr_set_reg_8 = pcie_set_reg_8,
 	.ctrlr_enable = pcie_ctrlr_enable,
+	.ctrlr_ready = pcie_ctrlr_ready,
+	.io_qpair_create = pcie_io_qpair_create,
+	.io_qpair_destroy = pcie_io_qpair_destroy,
 	.ctrlr_is_present = pcie_ctrlr_is_present,
 	.ctrlr_get_max_xfer_size = pcie_ctrlr_get_max_xfer_size,
 	.ctrlr_get_pci_id = pcie_ctrlr_get_pci_id,

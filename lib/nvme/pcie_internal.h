@@ -11,9 +11,15 @@
  * 4 KiB-aligned tracker, the list never crosses a page. */
 #define PCIE_PRP_LIST_ENTRIES 503
 
+/* SGL descriptors that fit in the same space. */
+#define PCIE_SGL_ENTRIES (PCIE_PRP_LIST_ENTRIES * 8 / 16)
+
 /* Per-command state kept while the device owns the command. */
 struct pcie_tracker {
-	uint64_t prp_list[PCIE_PRP_LIST_ENTRIES];
+	union {
+		uint64_t prp_list[PCIE_PRP_LIST_ENTRIES];
+		struct pnvme_sgl_descriptor sgl[PCIE_SGL_ENTRIES];
+	};
 	struct nvme_request *req;
 	uint64_t prp_list_iova;
 	uint16_t cid;
@@ -36,7 +42,20 @@ struct pcie_qpair {
 	uint16_t cq_head;
 	uint16_t sq_head;
 	uint8_t phase;
+	/* Ring the SQ doorbell once per poll instead of per command. */
+	bool delay_doorbell;
+	bool sq_doorbell_pending;
+	/* Vectored payloads go out as SGLs (I/O queues of SGL controllers). */
+	bool use_sgl;
 	uint32_t page_size;
+	/* Shadow doorbells and event indexes (Doorbell Buffer Config), or NULL. */
+	volatile uint32_t *shadow_sq_tdbl;
+	volatile uint32_t *shadow_cq_hdbl;
+	volatile uint32_t *sq_eventidx;
+	volatile uint32_t *cq_eventidx;
+	/* Counters for benchmarks and tests: MMIO doorbell writes. */
+	uint64_t sq_mmio_writes;
+	uint64_t cq_mmio_writes;
 	uint64_t sq_iova;
 	uint64_t cq_iova;
 };
@@ -44,6 +63,9 @@ struct pcie_qpair {
 struct pcie_ctrlr {
 	struct pnvme_ctrlr ctrlr;
 	struct pnvme_pci_device *dev;
+	/* Doorbell Buffer Config pages (4 KiB each), or NULL when not in use. */
+	uint32_t *shadow_doorbells;
+	uint32_t *eventidx;
 	volatile uint8_t *regs;
 	uint64_t regs_size;
 	uint32_t doorbell_stride; /* bytes */
@@ -70,12 +92,26 @@ int pcie_qpair_construct(struct pcie_qpair *pq, struct pnvme_ctrlr *ctrlr, uint1
 void pcie_qpair_destruct(struct pcie_qpair *pq);
 /* Empty both rings (before the controller is pointed at them). */
 void pcie_qpair_reset(struct pcie_qpair *pq);
+/* Publish sq_tail to the device (shadow doorbell rules apply). */
+void pcie_qpair_ring_sq_doorbell(struct pcie_qpair *pq);
 int pcie_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req);
 int32_t pcie_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
 void pcie_qpair_abort_reqs(struct pnvme_qpair *qpair);
 
-/* Describe @p len bytes at @p buf with PRP1/PRP2 (and the tracker's list). */
-int pcie_build_prps(struct pcie_tracker *tr, struct pnvme_cmd *cmd, void *buf, uint32_t len,
-		    uint32_t page_size);
+/* The data of one command: a buffer, or @p len bytes of @p iov from @p offset. */
+struct pcie_payload {
+	void *buf;
+	const struct iovec *iov;
+	uint16_t iovcnt;
+	uint32_t offset;
+	uint32_t len;
+};
+
+/* Describe the payload with PRP1/PRP2 (and the tracker's list). */
+int pcie_build_prps(struct pcie_tracker *tr, struct pnvme_cmd *cmd,
+		    const struct pcie_payload *payload, uint32_t page_size);
+/* Describe the payload with an SGL (in the command, or a segment in the tracker). */
+int pcie_build_sgl(struct pcie_tracker *tr, struct pnvme_cmd *cmd,
+		   const struct pcie_payload *payload);
 
 #endif /* PNVME_PCIE_INTERNAL_H */

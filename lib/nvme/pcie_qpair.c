@@ -6,8 +6,30 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "nvme/pcie_internal.h"
+
+/* Queues must be contiguous in IOVA space: aligning an allocation to its
+ * size (a power of two up to the 2 MiB hugepage) keeps it inside one page. */
+static void *
+queue_zmalloc(size_t size, uint64_t *iova)
+{
+	size_t align = 4096;
+	uint64_t contig = size;
+	void *buf;
+
+	while (align < size && align < (2u << 20)) {
+		align <<= 1;
+	}
+	buf = pnvme_dma_zmalloc(size, align, iova);
+	if (buf != NULL && (pnvme_vtophys(buf, &contig) == PNVME_VTOPHYS_ERROR || contig < size)) {
+		PNVME_ERRLOG("queue memory of %zu bytes is not contiguous for the device", size);
+		pnvme_dma_free(buf);
+		return NULL;
+	}
+	return buf;
+}
 
 int
 pcie_qpair_construct(struct pcie_qpair *pq, struct pnvme_ctrlr *ctrlr, uint16_t qid,
@@ -29,8 +51,8 @@ pcie_qpair_construct(struct pcie_qpair *pq, struct pnvme_ctrlr *ctrlr, uint16_t 
 	pq->num_entries = num_entries;
 	pq->num_trackers = num_entries - 1;
 	pq->page_size = 4096;
-	pq->sq = pnvme_dma_zmalloc(num_entries * sizeof(*pq->sq), 4096, &pq->sq_iova);
-	pq->cq = pnvme_dma_zmalloc(num_entries * sizeof(*pq->cq), 4096, &pq->cq_iova);
+	pq->sq = queue_zmalloc(num_entries * sizeof(*pq->sq), &pq->sq_iova);
+	pq->cq = queue_zmalloc(num_entries * sizeof(*pq->cq), &pq->cq_iova);
 	pq->trackers = pnvme_dma_zmalloc(pq->num_trackers * sizeof(*pq->trackers), 4096,
 					 &tracker_iova);
 	pq->free_cids = calloc(pq->num_trackers, sizeof(*pq->free_cids));
@@ -93,77 +115,246 @@ pcie_qpair_reset(struct pcie_qpair *pq)
 	}
 }
 
+/* Walks a payload one virtually contiguous piece (iov element) at a time. */
+struct payload_cursor {
+	const struct pcie_payload *p;
+	int idx;
+	uint32_t skip;      /* bytes of the current element already used */
+	uint32_t remaining; /* payload bytes not yet returned */
+};
+
+static void
+cursor_init(struct payload_cursor *c, const struct pcie_payload *p)
+{
+	uint32_t off = p->offset;
+
+	c->p = p;
+	c->idx = 0;
+	c->remaining = p->len;
+	if (p->iov != NULL) {
+		while (c->idx < p->iovcnt && off >= p->iov[c->idx].iov_len) {
+			off -= (uint32_t)p->iov[c->idx].iov_len;
+			c->idx++;
+		}
+	}
+	c->skip = off;
+}
+
+/* Next piece: false when the payload is done. -EINVAL via *err when the
+ * vector holds fewer bytes than the payload claims. */
+static bool
+cursor_next(struct payload_cursor *c, uintptr_t *va, uint32_t *len, int *err)
+{
+	const struct pcie_payload *p = c->p;
+	uint32_t avail;
+
+	if (c->remaining == 0) {
+		return false;
+	}
+	if (p->iov == NULL) {
+		*va = (uintptr_t)p->buf + c->skip;
+		*len = c->remaining;
+		c->remaining = 0;
+		return true;
+	}
+	while (c->idx < p->iovcnt && p->iov[c->idx].iov_len <= c->skip) {
+		c->idx++;
+		c->skip = 0;
+	}
+	if (c->idx == p->iovcnt) {
+		PNVME_ERRLOG("payload: vector ends %u bytes short", c->remaining);
+		*err = -EINVAL;
+		return false;
+	}
+	avail = (uint32_t)p->iov[c->idx].iov_len - c->skip;
+	*va = (uintptr_t)p->iov[c->idx].iov_base + c->skip;
+	*len = PNVME_MIN(avail, c->remaining);
+	c->remaining -= *len;
+	c->idx++;
+	c->skip = 0;
+	return true;
+}
+
 int
-pcie_build_prps(struct pcie_tracker *tr, struct pnvme_cmd *cmd, void *buf, uint32_t len,
+pcie_build_prps(struct pcie_tracker *tr, struct pnvme_cmd *cmd, const struct pcie_payload *payload,
 		uint32_t page_size)
 {
-	uintptr_t va = (uintptr_t)buf;
-	uint64_t iova, first;
-	uint32_t remaining, step, nprps = 0;
+	struct payload_cursor cur;
+	uint32_t nprps = 0, len, chunk, page_off;
+	bool first = true, open_page = false;
+	uintptr_t va;
+	uint64_t iova;
+	int err = 0;
 
 	cmd->psdt = PNVME_PSDT_PRP;
+	if (payload->len == 0) {
+		return 0; /* no data, or a pointer the caller set (queue creation) */
+	}
 	cmd->dptr.prp.prp1 = 0;
 	cmd->dptr.prp.prp2 = 0;
-	if (len == 0) {
-		return 0;
-	}
-	iova = pnvme_vtophys(buf, NULL);
-	if (iova == PNVME_VTOPHYS_ERROR) {
-		PNVME_ERRLOG("PRP: buffer %p is not DMA-able memory", buf);
-		return -EINVAL;
-	}
-	if (iova & 3) {
-		PNVME_ERRLOG("PRP: buffer %p is not dword-aligned", buf);
-		return -EINVAL;
-	}
-	cmd->dptr.prp.prp1 = iova;
-	first = page_size - (iova & (page_size - 1));
-	if (len <= first) {
-		return 0;
-	}
-	remaining = len - (uint32_t)first;
-	va += first;
-	while (remaining > 0) {
-		iova = pnvme_vtophys((void *)va, NULL);
-		if (iova == PNVME_VTOPHYS_ERROR) {
-			PNVME_ERRLOG("PRP: buffer %p is not DMA-able at offset %zu", buf,
-				     (size_t)(va - (uintptr_t)buf));
-			return -EINVAL;
+	cursor_init(&cur, payload);
+	while (cursor_next(&cur, &va, &len, &err)) {
+		while (len > 0) {
+			iova = pnvme_vtophys((void *)va, NULL);
+			if (iova == PNVME_VTOPHYS_ERROR) {
+				PNVME_ERRLOG("PRP: buffer %p is not DMA-able memory", (void *)va);
+				return -EINVAL;
+			}
+			page_off = (uint32_t)(iova & (page_size - 1));
+			chunk = PNVME_MIN(len, page_size - page_off);
+			if (first) {
+				if (iova & 3) {
+					PNVME_ERRLOG("PRP: buffer %p is not dword-aligned", (void *)va);
+					return -EINVAL;
+				}
+				cmd->dptr.prp.prp1 = iova;
+				first = false;
+			} else {
+				/* Every page after the first starts at offset 0 and
+				 * follows a page that was used to its end. */
+				if (page_off != 0 || open_page) {
+					PNVME_ERRLOG("PRP: data at %p does not meet page boundaries "
+						     "(PRP rules; SGLs would be needed)",
+						     (void *)va);
+					return -EINVAL;
+				}
+				if (nprps == PCIE_PRP_LIST_ENTRIES) {
+					PNVME_ERRLOG("PRP: %u bytes need more than %u list entries",
+						     payload->len, PCIE_PRP_LIST_ENTRIES);
+					return -EINVAL;
+				}
+				tr->prp_list[nprps++] = iova;
+			}
+			open_page = page_off + chunk != page_size;
+			va += chunk;
+			len -= chunk;
 		}
-		if (iova & (page_size - 1)) {
-			PNVME_ERRLOG("PRP: page at offset %zu of %p is not page-aligned in IOVA "
-				     "space",
-				     (size_t)(va - (uintptr_t)buf), buf);
-			return -EINVAL;
-		}
-		if (nprps == PCIE_PRP_LIST_ENTRIES) {
-			PNVME_ERRLOG("PRP: %u bytes need more than %u list entries", len,
-				     PCIE_PRP_LIST_ENTRIES);
-			return -EINVAL;
-		}
-		tr->prp_list[nprps++] = iova;
-		step = PNVME_MIN(remaining, page_size);
-		remaining -= step;
-		va += step;
+	}
+	if (err != 0) {
+		return err;
 	}
 	/* Two pages: PRP2 is the second page itself; more: PRP2 is the list. */
-	cmd->dptr.prp.prp2 = nprps == 1 ? tr->prp_list[0] : tr->prp_list_iova;
+	if (nprps == 1) {
+		cmd->dptr.prp.prp2 = tr->prp_list[0];
+	} else if (nprps > 1) {
+		cmd->dptr.prp.prp2 = tr->prp_list_iova;
+	}
 	return 0;
+}
+
+int
+pcie_build_sgl(struct pcie_tracker *tr, struct pnvme_cmd *cmd, const struct pcie_payload *payload)
+{
+	struct pnvme_sgl_descriptor *sgl1 = &cmd->dptr.sgl1;
+	struct payload_cursor cur;
+	uint32_t nsge = 0, len;
+	uint64_t iova, contig;
+	uintptr_t va;
+	int err = 0;
+
+	cmd->psdt = PNVME_PSDT_SGL_MPTR_CONTIG;
+	memset(sgl1, 0, sizeof(*sgl1));
+	cursor_init(&cur, payload);
+	while (cursor_next(&cur, &va, &len, &err)) {
+		while (len > 0) {
+			contig = len;
+			iova = pnvme_vtophys((void *)va, &contig);
+			if (iova == PNVME_VTOPHYS_ERROR) {
+				PNVME_ERRLOG("SGL: buffer %p is not DMA-able memory", (void *)va);
+				return -EINVAL;
+			}
+			if (iova & 3) {
+				PNVME_ERRLOG("SGL: buffer %p is not dword-aligned", (void *)va);
+				return -EINVAL;
+			}
+			if (nsge == PCIE_SGL_ENTRIES) {
+				PNVME_ERRLOG("SGL: payload needs more than %u descriptors",
+					     PCIE_SGL_ENTRIES);
+				return -EINVAL;
+			}
+			tr->sgl[nsge].address = iova;
+			tr->sgl[nsge].length = (uint32_t)contig;
+			tr->sgl[nsge].type = PNVME_SGL_TYPE_DATA_BLOCK;
+			tr->sgl[nsge].subtype = 0;
+			nsge++;
+			va += contig;
+			len -= (uint32_t)contig;
+		}
+	}
+	if (err != 0) {
+		return err;
+	}
+	if (nsge == 1) {
+		*sgl1 = tr->sgl[0]; /* one block: no segment needed */
+	} else if (nsge > 1) {
+		sgl1->address = tr->prp_list_iova;
+		sgl1->length = nsge * (uint32_t)sizeof(struct pnvme_sgl_descriptor);
+		sgl1->type = PNVME_SGL_TYPE_LAST_SEGMENT;
+	}
+	return 0;
+}
+
+/* Shadow doorbell rule: write the real doorbell only when the device's
+ * event index lies in (old, new]. */
+static inline bool
+dbbuf_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
+}
+
+static inline void
+ring_doorbell(volatile uint32_t *mmio, volatile uint32_t *shadow, volatile uint32_t *eventidx,
+	      uint16_t value, uint64_t *mmio_writes)
+{
+	uint16_t old;
+
+	if (shadow != NULL) {
+		old = (uint16_t)*shadow;
+		*shadow = value;
+		/* The shadow value must be visible before the event index is read. */
+		pnvme_mb();
+		if (!dbbuf_need_event((uint16_t)*eventidx, value, old)) {
+			return;
+		}
+	}
+	*mmio = value;
+	(*mmio_writes)++;
+}
+
+void
+pcie_qpair_ring_sq_doorbell(struct pcie_qpair *pq)
+{
+	/* Entries must be visible before the doorbell tells the device. */
+	pnvme_wmb();
+	ring_doorbell(pq->sq_tdbl, pq->shadow_sq_tdbl, pq->sq_eventidx, pq->sq_tail,
+		      &pq->sq_mmio_writes);
+	pq->sq_doorbell_pending = false;
 }
 
 int
 pcie_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 {
 	struct pcie_qpair *pq = pcie_qpair(qpair);
+	struct pcie_payload payload = {
+		.buf = req->payload,
+		.iov = req->iov,
+		.iovcnt = req->iovcnt,
+		.offset = req->payload_offset,
+		.len = req->payload_size,
+	};
 	struct pcie_tracker *tr;
 	int rc;
 
-	if (pnvme_unlikely(pq->num_free == 0)) {
+	if (pnvme_unlikely(pq->num_free < (req->cmd.fuse == PNVME_FUSE_FIRST ? 2 : 1))) {
 		return -EAGAIN;
 	}
 	tr = &pq->trackers[pq->free_cids[pq->num_free - 1]];
 	req->cmd.cid = tr->cid;
-	rc = pcie_build_prps(tr, &req->cmd, req->payload, req->payload_size, pq->page_size);
+	if (req->iov != NULL && pq->use_sgl) {
+		rc = pcie_build_sgl(tr, &req->cmd, &payload);
+	} else {
+		rc = pcie_build_prps(tr, &req->cmd, &payload, pq->page_size);
+	}
 	if (pnvme_unlikely(rc != 0)) {
 		return rc;
 	}
@@ -173,9 +364,11 @@ pcie_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 	if (++pq->sq_tail == pq->num_entries) {
 		pq->sq_tail = 0;
 	}
-	/* The entry must be visible before the doorbell tells the device. */
-	pnvme_wmb();
-	*pq->sq_tdbl = pq->sq_tail;
+	if (pq->delay_doorbell || req->cmd.fuse == PNVME_FUSE_FIRST) {
+		pq->sq_doorbell_pending = true;
+	} else {
+		pcie_qpair_ring_sq_doorbell(pq);
+	}
 	return 0;
 }
 
@@ -189,6 +382,9 @@ pcie_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 	uint32_t consumed = 0;
 	int32_t done = 0;
 
+	if (pq->sq_doorbell_pending) {
+		pcie_qpair_ring_sq_doorbell(pq);
+	}
 	if (max == 0 || max > pq->num_trackers) {
 		max = pq->num_trackers;
 	}
@@ -227,7 +423,8 @@ pcie_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 		}
 	}
 	if (consumed > 0) {
-		*pq->cq_hdbl = pq->cq_head;
+		ring_doorbell(pq->cq_hdbl, pq->shadow_cq_hdbl, pq->cq_eventidx, pq->cq_head,
+			      &pq->cq_mmio_writes);
 	}
 	return done;
 }

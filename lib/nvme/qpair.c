@@ -20,6 +20,7 @@ nvme_qpair_init(struct pnvme_qpair *qpair, struct pnvme_ctrlr *ctrlr, uint16_t i
 	qpair->id = id;
 	qpair->failed = false;
 	qpair->num_outstanding = 0;
+	qpair->fused_first = NULL;
 	STAILQ_INIT(&qpair->free_reqs);
 	STAILQ_INIT(&qpair->queued_reqs);
 	qpair->reqs = calloc(num_reqs, sizeof(*qpair->reqs));
@@ -28,6 +29,7 @@ nvme_qpair_init(struct pnvme_qpair *qpair, struct pnvme_ctrlr *ctrlr, uint16_t i
 		return -ENOMEM;
 	}
 	qpair->num_reqs = num_reqs;
+	qpair->num_free_reqs = num_reqs;
 	for (i = 0; i < num_reqs; i++) {
 		qpair->reqs[i].qpair = qpair;
 		STAILQ_INSERT_TAIL(&qpair->free_reqs, &qpair->reqs[i], link);
@@ -71,16 +73,37 @@ nvme_qpair_complete_request_status(struct pnvme_qpair *qpair, struct nvme_reques
 	nvme_qpair_complete_request(qpair, req, &cpl);
 }
 
-int
-nvme_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
+/* Fused pairs: hold the FIRST until the SECOND arrives, then send both
+ * back to back so they occupy adjacent slots under one doorbell. */
+static int
+fused_check(struct pnvme_qpair *qpair, struct nvme_request *req)
+{
+	if (req->cmd.fuse == PNVME_FUSE_FIRST) {
+		if (qpair->fused_first != NULL) {
+			PNVME_ERRLOG("qpair %u: a fused FIRST is already waiting for its SECOND",
+				     qpair->id);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (req->cmd.fuse == PNVME_FUSE_SECOND && qpair->fused_first == NULL) {
+		PNVME_ERRLOG("qpair %u: fused SECOND without a FIRST before it", qpair->id);
+		return -EINVAL;
+	}
+	if (req->cmd.fuse == PNVME_FUSE_NONE && qpair->fused_first != NULL) {
+		PNVME_ERRLOG("qpair %u: a fused FIRST must be followed by its SECOND, not opcode "
+			     "0x%02x",
+			     qpair->id, req->cmd.opc);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+submit_one(struct pnvme_qpair *qpair, struct nvme_request *req)
 {
 	int rc;
 
-	if (pnvme_unlikely(qpair->failed)) {
-		nvme_qpair_free_request(qpair, req);
-		return -ENXIO;
-	}
-	qpair->num_outstanding++;
 	/* Keep submission order: nothing overtakes a queued request. */
 	if (!STAILQ_EMPTY(&qpair->queued_reqs)) {
 		STAILQ_INSERT_TAIL(&qpair->queued_reqs, req, link);
@@ -94,8 +117,53 @@ nvme_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 		STAILQ_INSERT_TAIL(&qpair->queued_reqs, req, link);
 		return 0;
 	}
-	qpair->num_outstanding--;
-	nvme_qpair_free_request(qpair, req);
+	return rc;
+}
+
+int
+nvme_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
+{
+	struct nvme_request *first;
+	int rc;
+
+	if (pnvme_unlikely(qpair->failed)) {
+		nvme_qpair_free_request(qpair, req);
+		return -ENXIO;
+	}
+	if (pnvme_unlikely(req->cmd.fuse != PNVME_FUSE_NONE || qpair->fused_first != NULL)) {
+		rc = fused_check(qpair, req);
+		if (rc != 0) {
+			nvme_qpair_free_request(qpair, req);
+			return rc;
+		}
+		if (req->cmd.fuse == PNVME_FUSE_FIRST) {
+			qpair->fused_first = req;
+			qpair->num_outstanding++;
+			return 0;
+		}
+		/* The SECOND: the pair goes out together. */
+		first = qpair->fused_first;
+		qpair->fused_first = NULL;
+		qpair->num_outstanding++;
+		rc = submit_one(qpair, first);
+		if (rc == 0) {
+			rc = submit_one(qpair, req);
+		}
+		if (rc != 0) {
+			/* Not sent: both complete with the error. */
+			nvme_qpair_complete_request_status(qpair, first, PNVME_SCT_GENERIC,
+							   PNVME_SC_ABORTED_MISSING_FUSED);
+			nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
+							   PNVME_SC_ABORTED_MISSING_FUSED);
+		}
+		return 0;
+	}
+	qpair->num_outstanding++;
+	rc = submit_one(qpair, req);
+	if (pnvme_unlikely(rc != 0)) {
+		qpair->num_outstanding--;
+		nvme_qpair_free_request(qpair, req);
+	}
 	return rc;
 }
 
@@ -144,6 +212,12 @@ nvme_qpair_fail(struct pnvme_qpair *qpair)
 	qpair->failed = true;
 	/* Requests in the device's hands first, then those never sent. */
 	qpair->ops->qpair_abort_reqs(qpair);
+	if (qpair->fused_first != NULL) {
+		req = qpair->fused_first;
+		qpair->fused_first = NULL;
+		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
+						   PNVME_SC_ABORTED_SQ_DELETION);
+	}
 	while ((req = STAILQ_FIRST(&qpair->queued_reqs)) != NULL) {
 		STAILQ_REMOVE_HEAD(&qpair->queued_reqs, link);
 		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,

@@ -15,6 +15,14 @@
 
 /* ---------------- PRP ---------------- */
 
+static int
+prps(struct pcie_tracker *tr, struct pnvme_cmd *cmd, void *buf, uint32_t len)
+{
+	struct pcie_payload p = {.buf = buf, .len = len};
+
+	return pcie_build_prps(tr, cmd, &p, PAGE);
+}
+
 static struct pcie_tracker *
 new_tracker(void)
 {
@@ -32,17 +40,18 @@ test_prp_single_page(void)
 	struct pnvme_cmd cmd;
 
 	memset(&cmd, 0xff, sizeof(cmd));
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, buf, PAGE, PAGE), 0);
+	CU_ASSERT_EQUAL(prps(tr, &cmd, buf, PAGE), 0);
 	CU_ASSERT_EQUAL(cmd.psdt, PNVME_PSDT_PRP);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp1, (uintptr_t)buf);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp2, 0);
 	/* Unaligned start that still ends inside the page. */
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, buf + 100, PAGE - 100, PAGE), 0);
+	CU_ASSERT_EQUAL(prps(tr, &cmd, buf + 100, PAGE - 100), 0);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp1, (uintptr_t)buf + 100);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp2, 0);
-	/* No data: no pointers. */
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, NULL, 0, PAGE), 0);
-	CU_ASSERT_EQUAL(cmd.dptr.prp.prp1, 0);
+	/* No data: the pointer the caller set stays (queue creation sets one). */
+	cmd.dptr.prp.prp1 = 0x123000;
+	CU_ASSERT_EQUAL(prps(tr, &cmd, NULL, 0), 0);
+	CU_ASSERT_EQUAL(cmd.dptr.prp.prp1, 0x123000);
 	pnvme_dma_free(buf);
 	pnvme_dma_free(tr);
 }
@@ -54,11 +63,11 @@ test_prp_two_pages(void)
 	uint8_t *buf = pnvme_dma_zmalloc(4 * PAGE, PAGE, NULL);
 	struct pnvme_cmd cmd;
 
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, buf, 2 * PAGE, PAGE), 0);
+	CU_ASSERT_EQUAL(prps(tr, &cmd, buf, 2 * PAGE), 0);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp1, (uintptr_t)buf);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp2, (uintptr_t)buf + PAGE);
 	/* 512 bytes crossing a page boundary also takes PRP2. */
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, buf + PAGE - 256, 512, PAGE), 0);
+	CU_ASSERT_EQUAL(prps(tr, &cmd, buf + PAGE - 256, 512), 0);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp1, (uintptr_t)buf + PAGE - 256);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp2, (uintptr_t)buf + PAGE);
 	pnvme_dma_free(buf);
@@ -73,14 +82,14 @@ test_prp_list(void)
 	struct pnvme_cmd cmd;
 	uint32_t i;
 
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, buf, 8 * PAGE, PAGE), 0);
+	CU_ASSERT_EQUAL(prps(tr, &cmd, buf, 8 * PAGE), 0);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp1, (uintptr_t)buf);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp2, tr->prp_list_iova);
 	for (i = 0; i < 7; i++) {
 		CU_ASSERT_EQUAL(tr->prp_list[i], (uintptr_t)buf + (i + 1) * PAGE);
 	}
 	/* Unaligned: first entry keeps the offset, later ones are page aligned. */
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, buf + 8, 3 * PAGE, PAGE), 0);
+	CU_ASSERT_EQUAL(prps(tr, &cmd, buf + 8, 3 * PAGE), 0);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp1, (uintptr_t)buf + 8);
 	CU_ASSERT_EQUAL(cmd.dptr.prp.prp2, tr->prp_list_iova);
 	CU_ASSERT_EQUAL(tr->prp_list[0], (uintptr_t)buf + PAGE);
@@ -103,15 +112,15 @@ test_prp_errors(void)
 	struct pnvme_cmd cmd;
 
 	test_log_capture_start();
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, buf + 2, 16, PAGE), -EINVAL);
+	CU_ASSERT_EQUAL(prps(tr, &cmd, buf + 2, 16), -EINVAL);
 	CU_ASSERT(test_log_contains("not dword-aligned"));
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, heap, sizeof(heap), PAGE), -EINVAL);
+	CU_ASSERT_EQUAL(prps(tr, &cmd, heap, sizeof(heap)), -EINVAL);
 	CU_ASSERT(test_log_contains("not DMA-able"));
 	/* Runs past the end of the DMA allocation. */
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, buf, 2 * PAGE, PAGE), -EINVAL);
+	CU_ASSERT_EQUAL(prps(tr, &cmd, buf, 2 * PAGE), -EINVAL);
 	big = pnvme_dma_zmalloc((PCIE_PRP_LIST_ENTRIES + 2) * PAGE, PAGE, NULL);
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, big, (PCIE_PRP_LIST_ENTRIES + 1) * PAGE, PAGE), 0);
-	CU_ASSERT_EQUAL(pcie_build_prps(tr, &cmd, big, (PCIE_PRP_LIST_ENTRIES + 2) * PAGE, PAGE),
+	CU_ASSERT_EQUAL(prps(tr, &cmd, big, (PCIE_PRP_LIST_ENTRIES + 1) * PAGE), 0);
+	CU_ASSERT_EQUAL(prps(tr, &cmd, big, (PCIE_PRP_LIST_ENTRIES + 2) * PAGE),
 			-EINVAL);
 	CU_ASSERT(test_log_contains("more than 503 list entries"));
 	pnvme_log_set_handler(NULL);

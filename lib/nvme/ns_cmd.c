@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Namespace commands: argument checks, command encoding and splitting of
+ * large transfers into child commands with one completion to the caller.
+ * Nothing here allocates, locks or makes a system call.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "nvme/nvme_internal.h"
+
+#define RW_FLAGS_MASK (PNVME_IO_FLAGS_FUA | PNVME_IO_FLAGS_LIMITED_RETRY)
+#define FUSE_FLAGS_MASK (PNVME_IO_FLAGS_FUSE_FIRST | PNVME_IO_FLAGS_FUSE_SECOND)
+/* NLB is a 16-bit, 0-based field. */
+#define MAX_BLOCKS_PER_CMD 65536u
+
+/* What one namespace command carries, before splitting. */
+struct ns_io {
+	uint8_t opc;
+	uint64_t lba;
+	uint32_t lba_count;
+	uint32_t io_flags;
+	void *buf;
+	const struct iovec *iov;
+	uint16_t iovcnt;
+	bool has_data;
+	uint32_t max_blocks; /* per child command */
+};
+
+static int
+check_common(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const char *what)
+{
+	if (pnvme_unlikely(ns == NULL || qpair == NULL)) {
+		PNVME_ERRLOG("%s: NULL namespace or qpair", what);
+		return -EINVAL;
+	}
+	if (pnvme_unlikely(qpair->ctrlr != ns->ctrlr || qpair->id == 0)) {
+		PNVME_ERRLOG("%s: qpair %u is not an I/O qpair of namespace %u's controller", what,
+			     qpair->id, ns->id);
+		return -EINVAL;
+	}
+	if (pnvme_unlikely(qpair->failed || ns->ctrlr->failed)) {
+		return -ENXIO;
+	}
+	return 0;
+}
+
+static int
+check_range(const struct pnvme_ns *ns, uint64_t lba, uint32_t count, const char *what)
+{
+	if (pnvme_unlikely(count == 0)) {
+		PNVME_ERRLOG("%s: zero blocks", what);
+		return -EINVAL;
+	}
+	if (pnvme_unlikely(lba >= ns->data.nsze || count > ns->data.nsze - lba)) {
+		PNVME_ERRLOG("%s: blocks %llu+%u lie beyond namespace %u's %llu blocks", what,
+			     (unsigned long long)lba, count, ns->id,
+			     (unsigned long long)ns->data.nsze);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool
+oncs_has(const struct pnvme_ns *ns, uint16_t bit, const char *what)
+{
+	if (ns->ctrlr->cdata.oncs & bit) {
+		return true;
+	}
+	PNVME_ERRLOG("%s: the controller does not support it (ONCS 0x%04x)", what,
+		     ns->ctrlr->cdata.oncs);
+	return false;
+}
+
+/* DMA-ability and alignment of the data, checked before anything is sent. */
+static int
+check_payload(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t bytes, const char *what)
+{
+	bool sgl = (ns->ctrlr->flags & PNVME_CTRLR_SGL_SUPPORTED) != 0;
+	uint32_t page = ns->ctrlr->page_size;
+	uint64_t total = 0;
+	int i;
+
+	if (bytes > UINT32_MAX) {
+		PNVME_ERRLOG("%s: %llu bytes in one call is more than 4 GiB", what,
+			     (unsigned long long)bytes);
+		return -EINVAL;
+	}
+	if (io->iov == NULL) {
+		if (io->buf == NULL || ((uintptr_t)io->buf & 3) != 0) {
+			PNVME_ERRLOG("%s: buffer %p is NULL or not dword-aligned", what, io->buf);
+			return -EINVAL;
+		}
+		if (pnvme_vtophys(io->buf, NULL) == PNVME_VTOPHYS_ERROR ||
+		    pnvme_vtophys((uint8_t *)io->buf + bytes - 1, NULL) == PNVME_VTOPHYS_ERROR) {
+			PNVME_ERRLOG("%s: buffer %p is not DMA-able memory (pnvme_dma_zmalloc)", what,
+				     io->buf);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (io->iovcnt < 1 || io->iovcnt > PNVME_MAX_IOVCNT) {
+		PNVME_ERRLOG("%s: %d vector elements is outside 1-%d", what, io->iovcnt,
+			     PNVME_MAX_IOVCNT);
+		return -EINVAL;
+	}
+	for (i = 0; i < io->iovcnt; i++) {
+		uintptr_t base = (uintptr_t)io->iov[i].iov_base;
+		size_t len = io->iov[i].iov_len;
+
+		if (base == 0 || len == 0 || (base & 3) != 0 || (len & 3) != 0) {
+			PNVME_ERRLOG("%s: element %d (%p, %zu bytes) is empty or not dword-aligned",
+				     what, i, (void *)base, len);
+			return -EINVAL;
+		}
+		if (pnvme_vtophys((void *)base, NULL) == PNVME_VTOPHYS_ERROR ||
+		    pnvme_vtophys((void *)(base + len - 1), NULL) == PNVME_VTOPHYS_ERROR) {
+			PNVME_ERRLOG("%s: element %d is not DMA-able memory", what, i);
+			return -EINVAL;
+		}
+		/* PRP rules: inner element edges fall on pages. */
+		if (!sgl && ((i > 0 && (base & (page - 1)) != 0) ||
+			     (i < io->iovcnt - 1 && ((base + len) & (page - 1)) != 0))) {
+			PNVME_ERRLOG("%s: element %d does not start and end on page boundaries, "
+				     "which the controller needs without SGL support",
+				     what, i);
+			return -EINVAL;
+		}
+		total += len;
+	}
+	if (total != bytes) {
+		PNVME_ERRLOG("%s: vector holds %llu bytes, the blocks need %llu", what,
+			     (unsigned long long)total, (unsigned long long)bytes);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+encode(struct pnvme_cmd *cmd, const struct ns_io *io, uint32_t nsid, uint64_t lba,
+       uint32_t count)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opc = io->opc;
+	cmd->nsid = nsid;
+	cmd->cdw10 = (uint32_t)lba;
+	cmd->cdw11 = (uint32_t)(lba >> 32);
+	cmd->cdw12 = (count - 1) | (io->io_flags & RW_FLAGS_MASK);
+	if (io->io_flags & PNVME_IO_FLAGS_FUSE_FIRST) {
+		cmd->fuse = PNVME_FUSE_FIRST;
+	} else if (io->io_flags & PNVME_IO_FLAGS_FUSE_SECOND) {
+		cmd->fuse = PNVME_FUSE_SECOND;
+	}
+}
+
+static void
+child_done(void *arg, const struct pnvme_cpl *cpl)
+{
+	struct nvme_request *parent = arg;
+
+	/* The first error wins; success only when every child succeeded. */
+	if (pnvme_cpl_is_error(cpl) && !pnvme_cpl_is_error(&parent->parent_cpl)) {
+		parent->parent_cpl = *cpl;
+	}
+	if (--parent->num_children == 0) {
+		if (parent->cb_fn != NULL) {
+			parent->cb_fn(parent->cb_arg, &parent->parent_cpl);
+		}
+		nvme_qpair_free_request(parent->qpair, parent);
+	}
+}
+
+/* Blocks the next child may carry from @p lba. */
+static uint32_t
+child_blocks(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t lba, uint32_t left)
+{
+	uint32_t n = PNVME_MIN(left, io->max_blocks);
+	uint32_t boundary = ns->optimal_io_boundary;
+
+	if (boundary != 0 && io->has_data) {
+		n = PNVME_MIN(n, boundary - (uint32_t)(lba % boundary));
+	}
+	return n;
+}
+
+static void
+set_payload(struct nvme_request *req, const struct ns_io *io, uint32_t offset, uint32_t bytes)
+{
+	if (!io->has_data) {
+		return;
+	}
+	if (io->iov != NULL) {
+		req->iov = io->iov;
+		req->iovcnt = io->iovcnt;
+		req->payload_offset = offset;
+	} else {
+		req->payload = (uint8_t *)io->buf + offset;
+	}
+	req->payload_size = bytes;
+}
+
+static int
+submit_split(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct ns_io *io,
+	     uint32_t nchildren, pnvme_cmd_cb cb_fn, void *cb_arg)
+{
+	uint32_t block = ns->extended_lba_size;
+	struct nvme_request *parent, *child;
+	uint64_t lba = io->lba;
+	uint32_t left = io->lba_count, offset = 0, n, i;
+	int rc;
+
+	parent = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);
+	if (parent == NULL) {
+		return -ENOMEM; /* counted by the caller; kept for safety */
+	}
+	memset(&parent->parent_cpl, 0, sizeof(parent->parent_cpl));
+	parent->parent_cpl.sqid = qpair->id;
+	parent->num_children = (uint16_t)nchildren;
+	for (i = 0; i < nchildren; i++) {
+		n = child_blocks(ns, io, lba, left);
+		child = nvme_qpair_alloc_request(qpair, child_done, parent);
+		if (pnvme_likely(child != NULL)) {
+			child->parent = parent;
+			encode(&child->cmd, io, ns->id, lba, n);
+			set_payload(child, io, offset, n * block);
+			rc = nvme_qpair_submit_request(qpair, child);
+		} else {
+			rc = -ENOMEM;
+		}
+		if (pnvme_unlikely(rc != 0)) {
+			/* Checked up front, so only a failing qpair gets here: the
+			 * children not sent complete with the error, once. */
+			struct pnvme_cpl cpl = {.sqid = qpair->id};
+
+			cpl.status.sct = PNVME_SCT_GENERIC;
+			cpl.status.sc = PNVME_SC_ABORTED_SQ_DELETION;
+			cpl.status.dnr = 1;
+			for (; i < nchildren; i++) {
+				child_done(parent, &cpl);
+			}
+			return 0;
+		}
+		lba += n;
+		left -= n;
+		offset += n * block;
+	}
+	return 0;
+}
+
+static int
+submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvme_cmd_cb cb_fn,
+	  void *cb_arg, const char *what)
+{
+	uint32_t block = ns->extended_lba_size;
+	uint32_t nchildren = 0, left, n;
+	struct nvme_request *req;
+	uint64_t lba;
+	int rc;
+
+	rc = check_common(ns, qpair, what);
+	if (rc == 0) {
+		rc = check_range(ns, io->lba, io->lba_count, what);
+	}
+	if (rc == 0 && io->has_data) {
+		rc = check_payload(ns, io, (uint64_t)io->lba_count * block, what);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	if (pnvme_unlikely(io->io_flags & ~(RW_FLAGS_MASK | FUSE_FLAGS_MASK))) {
+		PNVME_ERRLOG("%s: unknown io_flags 0x%08x", what, io->io_flags);
+		return -EINVAL;
+	}
+
+	/* Count the commands the transfer needs. */
+	for (lba = io->lba, left = io->lba_count; left > 0; nchildren++) {
+		n = child_blocks(ns, io, lba, left);
+		lba += n;
+		left -= n;
+	}
+	if (pnvme_unlikely(nchildren > 1 && (io->io_flags & FUSE_FLAGS_MASK))) {
+		PNVME_ERRLOG("%s: a fused command may not be split (%u blocks exceed %u per "
+			     "command)",
+			     what, io->lba_count, io->max_blocks);
+		return -EINVAL;
+	}
+	if (pnvme_unlikely(qpair->num_free_reqs < nchildren + (nchildren > 1))) {
+		return -ENOMEM;
+	}
+	if (nchildren > 1) {
+		if (nchildren > UINT16_MAX) {
+			PNVME_ERRLOG("%s: %u commands for one call is too many", what, nchildren);
+			return -EINVAL;
+		}
+		return submit_split(ns, qpair, io, nchildren, cb_fn, cb_arg);
+	}
+	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);
+	if (req == NULL) {
+		return -ENOMEM;
+	}
+	encode(&req->cmd, io, ns->id, io->lba, io->lba_count);
+	set_payload(req, io, 0, io->lba_count * block);
+	return nvme_qpair_submit_request(qpair, req);
+}
+
+static uint32_t
+max_data_blocks(const struct pnvme_ns *ns)
+{
+	uint32_t n = ns->ctrlr->max_xfer_size / ns->extended_lba_size;
+
+	return PNVME_MAX(PNVME_MIN(n, MAX_BLOCKS_PER_CMD), 1u);
+}
+
+static int
+rw(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, void *buf, const struct iovec *iov,
+   int iovcnt, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
+   uint32_t io_flags, const char *what)
+{
+	struct ns_io io = {
+		.opc = opc,
+		.lba = lba,
+		.lba_count = lba_count,
+		.io_flags = io_flags,
+		.buf = buf,
+		.iov = iov,
+		.iovcnt = (uint16_t)(iovcnt < 0 ? 0 : iovcnt),
+		.has_data = true,
+	};
+
+	if (pnvme_unlikely(io_flags & FUSE_FLAGS_MASK) && ns != NULL) {
+		uint32_t allowed = opc == PNVME_OPC_COMPARE ? PNVME_IO_FLAGS_FUSE_FIRST
+				   : opc == PNVME_OPC_WRITE ? PNVME_IO_FLAGS_FUSE_SECOND
+							    : 0;
+
+		if (!(ns->ctrlr->flags & PNVME_CTRLR_FUSED_COMPARE_WRITE)) {
+			PNVME_ERRLOG("%s: the controller does not support fused compare-and-write "
+				     "(FUSES 0x%04x)",
+				     what, ns->ctrlr->cdata.fuses);
+			return -ENOTSUP;
+		}
+		if ((io_flags & FUSE_FLAGS_MASK) != allowed) {
+			PNVME_ERRLOG("%s: only a compare may be FUSE_FIRST and only a write "
+				     "FUSE_SECOND",
+				     what);
+			return -EINVAL;
+		}
+	}
+	if (iov != NULL && (iovcnt < 1 || iovcnt > PNVME_MAX_IOVCNT)) {
+		PNVME_ERRLOG("%s: %d vector elements is outside 1-%d", what, iovcnt,
+			     PNVME_MAX_IOVCNT);
+		return -EINVAL;
+	}
+	if (ns != NULL) {
+		io.max_blocks = max_data_blocks(ns);
+	}
+	return submit_io(ns, qpair, &io, cb_fn, cb_arg, what);
+}
+
+int
+pnvme_ns_cmd_read(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uint64_t lba,
+		  uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags)
+{
+	return rw(ns, qpair, PNVME_OPC_READ, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg, io_flags,
+		  "read");
+}
+
+int
+pnvme_ns_cmd_write(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uint64_t lba,
+		   uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags)
+{
+	return rw(ns, qpair, PNVME_OPC_WRITE, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
+		  io_flags, "write");
+}
+
+int
+pnvme_ns_cmd_readv(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct iovec *iov,
+		   int iovcnt, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
+		   uint32_t io_flags)
+{
+	if (iov == NULL) {
+		PNVME_ERRLOG("readv: NULL vector");
+		return -EINVAL;
+	}
+	return rw(ns, qpair, PNVME_OPC_READ, NULL, iov, iovcnt, lba, lba_count, cb_fn, cb_arg,
+		  io_flags, "readv");
+}
+
+int
+pnvme_ns_cmd_writev(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct iovec *iov,
+		    int iovcnt, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
+		    uint32_t io_flags)
+{
+	if (iov == NULL) {
+		PNVME_ERRLOG("writev: NULL vector");
+		return -EINVAL;
+	}
+	return rw(ns, qpair, PNVME_OPC_WRITE, NULL, iov, iovcnt, lba, lba_count, cb_fn, cb_arg,
+		  io_flags, "writev");
+}
+
+int
+pnvme_ns_cmd_compare(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uint64_t lba,
+		     uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags)
+{
+	if (ns != NULL && !oncs_has(ns, PNVME_ONCS_COMPARE, "compare")) {
+		return -ENOTSUP;
+	}
+	return rw(ns, qpair, PNVME_OPC_COMPARE, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
+		  io_flags, "compare");
+}
+
+static int
+no_data(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, uint64_t lba,
+	uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags, uint32_t max_blocks,
+	const char *what)
+{
+	struct ns_io io = {
+		.opc = opc,
+		.lba = lba,
+		.lba_count = lba_count,
+		.io_flags = io_flags,
+		.max_blocks = max_blocks,
+	};
+
+	if (io_flags & FUSE_FLAGS_MASK) {
+		PNVME_ERRLOG("%s: only compare and write can be fused", what);
+		return -EINVAL;
+	}
+	return submit_io(ns, qpair, &io, cb_fn, cb_arg, what);
+}
+
+int
+pnvme_ns_cmd_write_zeroes(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint64_t lba,
+			  uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags)
+{
+	if (ns != NULL && !oncs_has(ns, PNVME_ONCS_WRITE_ZEROES, "write_zeroes")) {
+		return -ENOTSUP;
+	}
+	return no_data(ns, qpair, PNVME_OPC_WRITE_ZEROES, lba, lba_count, cb_fn, cb_arg, io_flags,
+		       MAX_BLOCKS_PER_CMD, "write_zeroes");
+}
+
+int
+pnvme_ns_cmd_verify(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint64_t lba,
+		    uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags)
+{
+	if (ns != NULL && !oncs_has(ns, PNVME_ONCS_VERIFY, "verify")) {
+		return -ENOTSUP;
+	}
+	/* Controllers limit verify like a transfer (MDTS or a verify limit). */
+	return no_data(ns, qpair, PNVME_OPC_VERIFY, lba, lba_count, cb_fn, cb_arg,
+		       io_flags & PNVME_IO_FLAGS_LIMITED_RETRY, ns ? max_data_blocks(ns) : 1,
+		       "verify");
+}
+
+/* Commands whose only data is a descriptor list in DMA-able memory. */
+static int
+submit_list_cmd(struct pnvme_qpair *qpair, const struct pnvme_cmd *cmd, const void *list, uint32_t list_bytes, pnvme_cmd_cb cb_fn, void *cb_arg,
+		const char *what)
+{
+	struct nvme_request *req;
+
+	if (list == NULL || pnvme_vtophys(list, NULL) == PNVME_VTOPHYS_ERROR ||
+	    ((uintptr_t)list & 3) != 0) {
+		PNVME_ERRLOG("%s: range list %p is not dword-aligned DMA-able memory", what, list);
+		return -EINVAL;
+	}
+	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);
+	if (req == NULL) {
+		return -ENOMEM;
+	}
+	req->cmd = *cmd;
+	req->payload = (void *)list;
+	req->payload_size = list_bytes;
+	return nvme_qpair_submit_request(qpair, req);
+}
+
+int
+pnvme_ns_cmd_dsm(struct pnvme_ns *ns, struct pnvme_qpair *qpair,
+		 const struct pnvme_dsm_range *ranges, uint16_t num_ranges, uint32_t attributes,
+		 pnvme_cmd_cb cb_fn, void *cb_arg)
+{
+	struct pnvme_cmd cmd;
+	uint16_t i;
+	int rc;
+
+	rc = check_common(ns, qpair, "dsm");
+	if (rc != 0) {
+		return rc;
+	}
+	if (!oncs_has(ns, PNVME_ONCS_DSM, "dsm")) {
+		return -ENOTSUP;
+	}
+	if (ranges == NULL || num_ranges == 0 || num_ranges > 256) {
+		PNVME_ERRLOG("dsm: %u ranges is outside 1-256", num_ranges);
+		return -EINVAL;
+	}
+	for (i = 0; i < num_ranges; i++) {
+		rc = check_range(ns, ranges[i].starting_lba, ranges[i].length, "dsm");
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = PNVME_OPC_DATASET_MANAGEMENT;
+	cmd.nsid = ns->id;
+	cmd.cdw10 = num_ranges - 1u;
+	cmd.cdw11 = attributes;
+	return submit_list_cmd(qpair, &cmd, ranges, num_ranges * (uint32_t)sizeof(*ranges),
+			       cb_fn, cb_arg, "dsm");
+}
+
+int
+pnvme_ns_cmd_copy(struct pnvme_ns *ns, struct pnvme_qpair *qpair,
+		  const struct pnvme_copy_range *ranges, uint16_t num_ranges, uint64_t dest_lba,
+		  pnvme_cmd_cb cb_fn, void *cb_arg)
+{
+	const struct pnvme_ns_data *nd;
+	struct pnvme_cmd cmd;
+	uint64_t total = 0;
+	uint16_t i;
+	int rc;
+
+	rc = check_common(ns, qpair, "copy");
+	if (rc != 0) {
+		return rc;
+	}
+	if (!oncs_has(ns, PNVME_ONCS_COPY, "copy")) {
+		return -ENOTSUP;
+	}
+	nd = &ns->data;
+	if (ranges == NULL || num_ranges == 0 || num_ranges > nd->msrc + 1u) {
+		PNVME_ERRLOG("copy: %u ranges is outside 1-%u (MSRC)", num_ranges, nd->msrc + 1u);
+		return -EINVAL;
+	}
+	for (i = 0; i < num_ranges; i++) {
+		uint32_t n = ranges[i].nlb + 1u;
+
+		rc = check_range(ns, ranges[i].slba, n, "copy");
+		if (rc != 0) {
+			return rc;
+		}
+		if (nd->mssrl != 0 && n > nd->mssrl) {
+			PNVME_ERRLOG("copy: range %u has %u blocks, above MSSRL %u", i, n, nd->mssrl);
+			return -EINVAL;
+		}
+		total += n;
+	}
+	if (nd->mcl != 0 && total > nd->mcl) {
+		PNVME_ERRLOG("copy: %llu blocks in all, above MCL %u", (unsigned long long)total,
+			     nd->mcl);
+		return -EINVAL;
+	}
+	rc = check_range(ns, dest_lba, (uint32_t)PNVME_MIN(total, UINT32_MAX), "copy destination");
+	if (rc != 0) {
+		return rc;
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = PNVME_OPC_COPY;
+	cmd.nsid = ns->id;
+	cmd.cdw10 = (uint32_t)dest_lba;
+	cmd.cdw11 = (uint32_t)(dest_lba >> 32);
+	cmd.cdw12 = num_ranges - 1u; /* format 0 */
+	return submit_list_cmd(qpair, &cmd, ranges, num_ranges * (uint32_t)sizeof(*ranges),
+			       cb_fn, cb_arg, "copy");
+}
+
+int
+pnvme_ns_cmd_flush(struct pnvme_ns *ns, struct pnvme_qpair *qpair, pnvme_cmd_cb cb_fn,
+		   void *cb_arg)
+{
+	struct nvme_request *req;
+	int rc;
+
+	rc = check_common(ns, qpair, "flush");
+	if (rc != 0) {
+		return rc;
+	}
+	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);
+	if (req == NULL) {
+		return -ENOMEM;
+	}
+	memset(&req->cmd, 0, sizeof(req->cmd));
+	req->cmd.opc = PNVME_OPC_FLUSH;
+	req->cmd.nsid = ns->id;
+	return nvme_qpair_submit_request(qpair, req);
+}
+
+int
+pnvme_ctrlr_cmd_io_raw(struct pnvme_ctrlr *ctrlr, struct pnvme_qpair *qpair,
+		       const struct pnvme_cmd *cmd, void *buf, uint32_t len, pnvme_cmd_cb cb_fn,
+		       void *cb_arg)
+{
+	struct nvme_request *req;
+
+	if (ctrlr == NULL || qpair == NULL || cmd == NULL || qpair->ctrlr != ctrlr ||
+	    qpair->id == 0) {
+		PNVME_ERRLOG("io_raw: NULL argument, or qpair is not an I/O qpair of the controller");
+		return -EINVAL;
+	}
+	if ((buf == NULL) != (len == 0) ||
+	    (buf != NULL && pnvme_vtophys(buf, NULL) == PNVME_VTOPHYS_ERROR)) {
+		PNVME_ERRLOG("io_raw: buffer %p (%u bytes) is not DMA-able memory", buf, len);
+		return -EINVAL;
+	}
+	if (len > ctrlr->max_xfer_size) {
+		PNVME_ERRLOG("io_raw: %u bytes exceed the %u-byte transfer limit", len,
+			     ctrlr->max_xfer_size);
+		return -EINVAL;
+	}
+	if (qpair->failed || ctrlr->failed) {
+		return -ENXIO;
+	}
+	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);
+	if (req == NULL) {
+		return -ENOMEM;
+	}
+	req->cmd = *cmd;
+	memset(&req->cmd.dptr, 0, sizeof(req->cmd.dptr));
+	req->payload = buf;
+	req->payload_size = len;
+	return nvme_qpair_submit_request(qpair, req);
+}
