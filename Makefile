@@ -36,14 +36,17 @@ APPS := $(addprefix $(BUILD)/bin/pnvme_,$(APP_NAMES))
 APP_LIBS := $(LIB_A) $(DPDK_LIBS) $(SYS_LIBS)
 EXAMPLE_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard examples/common/*.c)))
 
+# System-test programs: built against the real library, run in the rig.
+SYSTEST_BINS := $(BUILD)/test/system/pnvme_io_test
+
 UT_COMMON_SRCS := $(sort $(wildcard test/unit/common/*.c))
 UT_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UT_COMMON_SRCS))
 UT_SRCS := $(sort $(wildcard test/unit/*_ut.c))
 UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
 
 .SECONDARY:
-.PHONY: all lib apps unittest-build unittest unittest-san systemtest check run install uninstall clean distclean
-all: lib apps unittest-build
+.PHONY: all lib apps unittest-build systemtest-build unittest unittest-san systemtest check run install uninstall clean distclean
+all: lib apps unittest-build systemtest-build
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 apps: $(APPS)
@@ -93,6 +96,13 @@ $(BUILD)/test/unit/%: $(OBJ)/test/unit/%.o $(UT_COMMON_OBJS) $(CORE_OBJS)
 	$(ECHO) "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) $(CUNIT_LIBS)
 
+systemtest-build: $(SYSTEST_BINS)
+
+$(BUILD)/test/system/pnvme_io_test: $(OBJ)/test/system/io_test.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(ECHO) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(APP_LIBS)
+
 unittest: $(UT_BINS)
 	test/unit/run.sh $(UT_BINS)
 
@@ -100,7 +110,7 @@ unittest: $(UT_BINS)
 unittest-san:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CONFIG_ASAN=y CONFIG_UBSAN=y unittest
 
-systemtest: lib apps
+systemtest: lib apps systemtest-build
 	test/system/run.sh
 
 check: all

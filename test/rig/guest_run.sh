@@ -353,7 +353,7 @@ for spec in "${CTRLS[@]}"; do
 			bytes=$(to_bytes "$sz") || die "--ctrl '$spec': bad size '$sz'"
 			img=$JOB/nvme${i}n${j}.img
 			[[ -f $img ]] || truncate -s "$bytes" "$img" || die "cannot create $img"
-			DEVARGS+=(-blockdev "driver=raw,node-name=$node,file.driver=file,file.filename=$(qesc "$img")")
+			DEVARGS+=(-blockdev "driver=raw,node-name=$node,discard=unmap,file.driver=file,file.discard=unmap,file.filename=$(qesc "$img")")
 		fi
 		blk+=("$node")
 		j=$((j + 1))

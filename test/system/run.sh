@@ -14,20 +14,34 @@ failed=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-for mode in uio vfio; do
-	echo "== system: identify, $mode mode"
-	"$RIG" --mode "$mode" --kernel-nvme "${CTRLS[@]}" --timeout 900 -- \
-		env EXPECT="$EXPECT" sh test/system/identify_guest.sh >"$log" 2>&1
-	rc=$?
+# count NAME RC: add the ok / not ok lines of the last run to the totals.
+count() {
+	local p f
 	cat "$log"
 	p=$(grep -c '^ok - ' "$log")
 	f=$(grep -c '^not ok - ' "$log")
 	passed=$((passed + p))
 	failed=$((failed + f))
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "not ok - $mode run ended with exit $rc"
+	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $1 ended with exit $2"
 		failed=$((failed + 1))
 	fi
+}
+
+# The I/O checks run against the first NVMe controller of the guest.
+IO_CMD='HUGEMEM=512 scripts/setup.sh config >/dev/null &&
+	bdf=$(basename "$(dirname "$(grep -l 0x010802 /sys/bus/pci/devices/*/class | head -n 1)")") &&
+	build/test/system/pnvme_io_test -r "trtype:PCIe traddr:$bdf"'
+
+for mode in uio vfio; do
+	echo "== system: identify, $mode mode"
+	"$RIG" --mode "$mode" --kernel-nvme "${CTRLS[@]}" --timeout 900 -- \
+		env EXPECT="$EXPECT" sh test/system/identify_guest.sh >"$log" 2>&1
+	count "identify ($mode)" $?
+
+	echo "== system: I/O, $mode mode"
+	"$RIG" --mode "$mode" --ctrl PNVMEIO0001:1G --timeout 900 -- sh -c "$IO_CMD" >"$log" 2>&1
+	count "I/O ($mode)" $?
 done
 
 echo "system: $passed passed, $failed failed"
