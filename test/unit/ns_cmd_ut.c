@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Namespace commands on a PCIe qpair over heap memory: command encoding,
+ * splitting, argument checks, fused placement and doorbells, SGLs, shadow
+ * doorbells and batching. The submission queue is read back as the device
+ * would read it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "pcie_fixture.h"
+#include "test_env.h"
+#include "ut.h"
+
+static int g_done;
+static struct pnvme_cpl g_cpl;
+
+static void
+done_cb(void *arg, const struct pnvme_cpl *cpl)
+{
+	(void)arg;
+	g_done++;
+	g_cpl = *cpl;
+}
+
+static uint64_t
+cmd_lba(const struct pnvme_cmd *cmd)
+{
+	return ((uint64_t)cmd->cdw11 << 32) | cmd->cdw10;
+}
+
+static void
+test_read_encoding(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(8192, 4096, NULL);
+	struct pnvme_cmd *cmd;
+
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	fx.ns.data.nsze = 1ull << 40; /* LBAs above 32 bits */
+	g_done = 0;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0x123456789ull, 16, done_cb,
+					  NULL, PNVME_IO_FLAGS_FUA),
+			0);
+	cmd = &fx.pq->sq[0];
+	CU_ASSERT_EQUAL(cmd->opc, PNVME_OPC_READ);
+	CU_ASSERT_EQUAL(cmd->nsid, 1);
+	CU_ASSERT_EQUAL(cmd_lba(cmd), 0x123456789ull);
+	CU_ASSERT_EQUAL(cmd->cdw12 & 0xffff, 15);
+	CU_ASSERT(cmd->cdw12 & PNVME_IO_FLAGS_FUA);
+	CU_ASSERT_EQUAL(cmd->psdt, PNVME_PSDT_PRP);
+	CU_ASSERT_EQUAL(cmd->dptr.prp.prp1, (uintptr_t)buf);
+	CU_ASSERT_EQUAL(cmd->dptr.prp.prp2, (uintptr_t)buf + 4096);
+	CU_ASSERT_EQUAL(pcie_fixture_sq_doorbell(&fx), 1);
+	pcie_fixture_complete(&fx, 0, 0);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.pq->qpair, 0), 1);
+	CU_ASSERT_EQUAL(g_done, 1);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
+static void
+test_split_at_mdts_and_boundary(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(1 << 20, 4096, NULL);
+	int i;
+
+	/* 128 KiB MDTS = 256 blocks; 600 blocks -> 256 + 256 + 88. */
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	g_done = 0;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write(&fx.ns, &fx.pq->qpair, buf, 1000, 600, done_cb, NULL, 0),
+			0);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 3);
+	CU_ASSERT_EQUAL(cmd_lba(&fx.pq->sq[0]), 1000);
+	CU_ASSERT_EQUAL(fx.pq->sq[0].cdw12 & 0xffff, 255);
+	CU_ASSERT_EQUAL(cmd_lba(&fx.pq->sq[1]), 1256);
+	CU_ASSERT_EQUAL(fx.pq->sq[1].dptr.prp.prp1, (uintptr_t)buf + 256 * 512);
+	CU_ASSERT_EQUAL(cmd_lba(&fx.pq->sq[2]), 1512);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].cdw12 & 0xffff, 87);
+	/* One completion to the caller, after the last child; first error wins. */
+	pcie_fixture_complete(&fx, 1, PNVME_SC_DATA_TRANSFER_ERROR);
+	pcie_fixture_complete(&fx, 0, 0);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.pq->qpair, 0), 2);
+	CU_ASSERT_EQUAL(g_done, 0);
+	pcie_fixture_complete(&fx, 2, 0);
+	pnvme_qpair_process_completions(&fx.pq->qpair, 0);
+	CU_ASSERT_EQUAL(g_done, 1);
+	CU_ASSERT_EQUAL(g_cpl.status.sc, PNVME_SC_DATA_TRANSFER_ERROR);
+	CU_ASSERT_EQUAL(fx.pq->qpair.num_free_reqs, 32);
+	pcie_fixture_teardown(&fx);
+
+	/* Optimal I/O boundary of 64 blocks: 100 blocks from 50 -> 14 + 64 + 22. */
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	fx.ns.optimal_io_boundary = 64;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 50, 100, done_cb, NULL, 0), 0);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 3);
+	CU_ASSERT_EQUAL(fx.pq->sq[0].cdw12 & 0xffff, 13);
+	CU_ASSERT_EQUAL(cmd_lba(&fx.pq->sq[1]), 64);
+	CU_ASSERT_EQUAL(fx.pq->sq[1].cdw12 & 0xffff, 63);
+	CU_ASSERT_EQUAL(cmd_lba(&fx.pq->sq[2]), 128);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].cdw12 & 0xffff, 21);
+	for (i = 0; i < 3; i++) {
+		pcie_fixture_complete(&fx, (uint16_t)i, 0);
+	}
+	g_done = 0;
+	pnvme_qpair_process_completions(&fx.pq->qpair, 0);
+	CU_ASSERT_EQUAL(g_done, 1);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
+static void
+test_argument_errors(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(1 << 16, 4096, NULL);
+	uint8_t heap[1024];
+	struct iovec iov[3];
+
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 0, done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("read: zero blocks"));
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, (1u << 20) - 1, 2, done_cb,
+					  NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("lie beyond namespace 1's 1048576 blocks"));
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write(&fx.ns, &fx.pq->qpair, heap, 0, 1, done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("is not DMA-able memory"));
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write(&fx.ns, &fx.pq->qpair, buf + 2, 0, 1, done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("not dword-aligned"));
+	/* Without SGLs, inner vector edges must fall on pages. */
+	iov[0].iov_base = buf;
+	iov[0].iov_len = 1024;
+	iov[1].iov_base = buf + 8192;
+	iov[1].iov_len = 1024;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_writev(&fx.ns, &fx.pq->qpair, iov, 2, 0, 4, done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("page boundaries"));
+	iov[0].iov_len = 4096;
+	iov[1].iov_len = 4096;
+	iov[2].iov_base = buf + 16384;
+	iov[2].iov_len = 512;
+	/* 8704 bytes in the vector, 16 blocks (8192 bytes) asked for. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_writev(&fx.ns, &fx.pq->qpair, iov, 3, 0, 16, done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("vector holds 8704 bytes, the blocks need 8192"));
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_writev(&fx.ns, &fx.pq->qpair, iov, PNVME_MAX_IOVCNT + 1, 0, 1,
+					   done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 1, done_cb, NULL, 1u << 20),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("unknown io_flags"));
+	/* The admin qpair is not for I/O. */
+	fx.pq->qpair.id = 0;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 1, done_cb, NULL, 0),
+			-EINVAL);
+	fx.pq->qpair.id = 1;
+	/* Nothing reached the queue. */
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 0);
+	fx.ctrlr.ctrlr.cdata.oncs = 0;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write_zeroes(&fx.ns, &fx.pq->qpair, 0, 1, done_cb, NULL, 0),
+			-ENOTSUP);
+	CU_ASSERT(test_log_contains("write_zeroes: the controller does not support it"));
+	pnvme_log_set_handler(NULL);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
+static void
+test_pool_exhaustion_loses_nothing(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(1 << 20, 4096, NULL);
+	int i, accepted = 0;
+
+	pcie_fixture_setup(&fx, 4, 6, 0);
+	g_done = 0;
+	/* A split needing 3 children + parent when only 2 requests are free. */
+	for (i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, (uint64_t)i, 1, done_cb,
+						  NULL, 0),
+				0);
+	}
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 600, done_cb, NULL, 0),
+			-ENOMEM);
+	for (i = 0; i < 3; i++) {
+		if (pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 1, done_cb, NULL, 0) == 0) {
+			accepted++;
+		}
+	}
+	CU_ASSERT_EQUAL(accepted, 2);
+	/* 3 in the device, 3 queued: complete them all in order. */
+	while (g_done < 6) {
+		uint16_t inflight = (uint16_t)(fx.pq->num_trackers - fx.pq->num_free);
+		uint16_t tail = fx.pq->sq_tail;
+
+		for (i = inflight; i > 0; i--) {
+			pcie_fixture_complete(&fx, (uint16_t)((tail + 4 - i) % 4), 0);
+		}
+		if (pnvme_qpair_process_completions(&fx.pq->qpair, 0) <= 0) {
+			break;
+		}
+	}
+	CU_ASSERT_EQUAL(g_done, 6);
+	CU_ASSERT_EQUAL(fx.pq->qpair.num_free_reqs, 6);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
+static void
+test_fused_refused_without_fuses(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(4096, 4096, NULL);
+
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_compare(&fx.ns, &fx.pq->qpair, buf, 0, 1, done_cb, NULL,
+					     PNVME_IO_FLAGS_FUSE_FIRST),
+			-ENOTSUP);
+	CU_ASSERT(test_log_contains("does not support fused compare-and-write"));
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 0);
+	pnvme_log_set_handler(NULL);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
+static void
+test_fused_adjacent_one_doorbell(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *cbuf = pnvme_dma_zmalloc(4096, 4096, NULL);
+	uint8_t *wbuf = pnvme_dma_zmalloc(4096, 4096, NULL);
+
+	pcie_fixture_setup(&fx, 16, 32, PNVME_CTRLR_FUSED_COMPARE_WRITE);
+	g_done = 0;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, wbuf, 5, 1, done_cb, NULL, 0), 0);
+	CU_ASSERT_EQUAL(fx.pq->sq_mmio_writes, 1);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_compare(&fx.ns, &fx.pq->qpair, cbuf, 9, 1, done_cb, NULL,
+					     PNVME_IO_FLAGS_FUSE_FIRST),
+			0);
+	/* The FIRST waits for its SECOND: not in the queue, no doorbell. */
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 1);
+	CU_ASSERT_EQUAL(fx.pq->sq_mmio_writes, 1);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write(&fx.ns, &fx.pq->qpair, wbuf, 9, 1, done_cb, NULL,
+					   PNVME_IO_FLAGS_FUSE_SECOND),
+			0);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 3);
+	CU_ASSERT_EQUAL(fx.pq->sq[1].opc, PNVME_OPC_COMPARE);
+	CU_ASSERT_EQUAL(fx.pq->sq[1].fuse, PNVME_FUSE_FIRST);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].opc, PNVME_OPC_WRITE);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].fuse, PNVME_FUSE_SECOND);
+	/* Exactly one doorbell for the pair, showing both. */
+	CU_ASSERT_EQUAL(fx.pq->sq_mmio_writes, 2);
+	CU_ASSERT_EQUAL(pcie_fixture_sq_doorbell(&fx), 3);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(cbuf);
+	pnvme_dma_free(wbuf);
+}
+
+static void
+test_fused_rules(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(1 << 20, 4096, NULL);
+
+	pcie_fixture_setup(&fx, 16, 32, PNVME_CTRLR_FUSED_COMPARE_WRITE);
+	test_log_capture_start();
+	/* Unpaired SECOND. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write(&fx.ns, &fx.pq->qpair, buf, 9, 1, done_cb, NULL,
+					   PNVME_IO_FLAGS_FUSE_SECOND),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("fused SECOND without a FIRST"));
+	/* Wrong commands for the roles. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write(&fx.ns, &fx.pq->qpair, buf, 9, 1, done_cb, NULL,
+					   PNVME_IO_FLAGS_FUSE_FIRST),
+			-EINVAL);
+	/* A pair that would need splitting. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_compare(&fx.ns, &fx.pq->qpair, buf, 0, 600, done_cb, NULL,
+					     PNVME_IO_FLAGS_FUSE_FIRST),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("a fused command may not be split"));
+	/* FIRST followed by something else. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_compare(&fx.ns, &fx.pq->qpair, buf, 9, 1, done_cb, NULL,
+					     PNVME_IO_FLAGS_FUSE_FIRST),
+			0);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 1, 1, done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("must be followed by its SECOND"));
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 0);
+	/* Failing the qpair completes the held FIRST once. */
+	g_done = 0;
+	nvme_qpair_fail(&fx.pq->qpair);
+	CU_ASSERT_EQUAL(g_done, 1);
+	CU_ASSERT_EQUAL(g_cpl.status.sc, PNVME_SC_ABORTED_SQ_DELETION);
+	pnvme_log_set_handler(NULL);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
+static void
+test_fused_pair_stays_adjacent_when_queued(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(4096, 4096, NULL);
+
+	/* 4 entries = 3 trackers; 2 in use leave 1: the pair must wait. */
+	pcie_fixture_setup(&fx, 4, 16, PNVME_CTRLR_FUSED_COMPARE_WRITE);
+	g_done = 0;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 1, 1, done_cb, NULL, 0), 0);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 2, 1, done_cb, NULL, 0), 0);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_compare(&fx.ns, &fx.pq->qpair, buf, 9, 1, done_cb, NULL,
+					     PNVME_IO_FLAGS_FUSE_FIRST),
+			0);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write(&fx.ns, &fx.pq->qpair, buf, 9, 1, done_cb, NULL,
+					   PNVME_IO_FLAGS_FUSE_SECOND),
+			0);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 2);
+	pcie_fixture_complete(&fx, 0, 0);
+	pcie_fixture_complete(&fx, 1, 0);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.pq->qpair, 0), 2);
+	/* Both went out together, in adjacent slots 2 and 3. */
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 0);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].fuse, PNVME_FUSE_FIRST);
+	CU_ASSERT_EQUAL(fx.pq->sq[3].fuse, PNVME_FUSE_SECOND);
+	CU_ASSERT_EQUAL(pcie_fixture_sq_doorbell(&fx), 0);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
+static void
+test_sgl_vectored(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(65536, 4096, NULL);
+	struct pcie_tracker *tr;
+	struct iovec iov[3];
+	struct pnvme_cmd *cmd;
+
+	pcie_fixture_setup(&fx, 16, 32, PNVME_CTRLR_SGL_SUPPORTED);
+	iov[0].iov_base = buf + 100 * 4;
+	iov[0].iov_len = 1536;
+	iov[1].iov_base = buf + 20000;
+	iov[1].iov_len = 3072;
+	iov[2].iov_base = buf + 40000;
+	iov[2].iov_len = 512;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_writev(&fx.ns, &fx.pq->qpair, iov, 3, 7, 10, done_cb, NULL, 0),
+			0);
+	cmd = &fx.pq->sq[0];
+	CU_ASSERT_EQUAL(cmd->psdt, PNVME_PSDT_SGL_MPTR_CONTIG);
+	CU_ASSERT_EQUAL(cmd->dptr.sgl1.type, PNVME_SGL_TYPE_LAST_SEGMENT);
+	CU_ASSERT_EQUAL(cmd->dptr.sgl1.length, 3 * 16);
+	tr = &fx.pq->trackers[cmd->cid];
+	CU_ASSERT_EQUAL(cmd->dptr.sgl1.address, tr->prp_list_iova);
+	CU_ASSERT_EQUAL(tr->sgl[0].address, (uintptr_t)buf + 400);
+	CU_ASSERT_EQUAL(tr->sgl[0].length, 1536);
+	CU_ASSERT_EQUAL(tr->sgl[1].address, (uintptr_t)buf + 20000);
+	CU_ASSERT_EQUAL(tr->sgl[1].length, 3072);
+	CU_ASSERT_EQUAL(tr->sgl[2].length, 512);
+	CU_ASSERT_EQUAL(tr->sgl[2].type, PNVME_SGL_TYPE_DATA_BLOCK);
+	/* One element: a data block right in the command. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_readv(&fx.ns, &fx.pq->qpair, &iov[1], 1, 7, 6, done_cb, NULL, 0),
+			0);
+	cmd = &fx.pq->sq[1];
+	CU_ASSERT_EQUAL(cmd->dptr.sgl1.type, PNVME_SGL_TYPE_DATA_BLOCK);
+	CU_ASSERT_EQUAL(cmd->dptr.sgl1.address, (uintptr_t)buf + 20000);
+	CU_ASSERT_EQUAL(cmd->dptr.sgl1.length, 3072);
+	/* A split vectored transfer: children start at the right offset. */
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
+static void
+test_doorbell_batching(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(4096, 4096, NULL);
+	int i;
+
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	fx.pq->delay_doorbell = true;
+	for (i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, (uint64_t)i, 1, done_cb,
+						  NULL, 0),
+				0);
+	}
+	CU_ASSERT_EQUAL(fx.pq->sq_mmio_writes, 0);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.pq->qpair, 0), 0);
+	CU_ASSERT_EQUAL(fx.pq->sq_mmio_writes, 1);
+	CU_ASSERT_EQUAL(pcie_fixture_sq_doorbell(&fx), 5);
+	/* Completions: one CQ doorbell per poll, however many were reaped. */
+	for (i = 0; i < 5; i++) {
+		pcie_fixture_complete(&fx, (uint16_t)i, 0);
+	}
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.pq->qpair, 0), 5);
+	CU_ASSERT_EQUAL(fx.pq->cq_mmio_writes, 1);
+	CU_ASSERT_EQUAL(pcie_fixture_cq_doorbell(&fx), 5);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
+static void
+test_shadow_doorbells(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(4096, 4096, NULL);
+	uint32_t shadow[4] = {0}, eventidx[4] = {0};
+
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	fx.pq->shadow_sq_tdbl = &shadow[0];
+	fx.pq->shadow_cq_hdbl = &shadow[1];
+	fx.pq->sq_eventidx = &eventidx[0];
+	fx.pq->cq_eventidx = &eventidx[1];
+	/* Device asks to hear about tail 1 (event index 0): MMIO needed. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 1, done_cb, NULL, 0), 0);
+	CU_ASSERT_EQUAL(shadow[0], 1);
+	CU_ASSERT_EQUAL(fx.pq->sq_mmio_writes, 1);
+	/* Device is polling the shadow (event index far ahead): no MMIO. */
+	eventidx[0] = 100;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 1, 1, done_cb, NULL, 0), 0);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 2, 1, done_cb, NULL, 0), 0);
+	CU_ASSERT_EQUAL(shadow[0], 3);
+	CU_ASSERT_EQUAL(fx.pq->sq_mmio_writes, 1);
+	/* Event index inside (old, new]: the device wants a doorbell. */
+	eventidx[0] = 3;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 3, 1, done_cb, NULL, 0), 0);
+	CU_ASSERT_EQUAL(fx.pq->sq_mmio_writes, 2);
+	CU_ASSERT_EQUAL(pcie_fixture_sq_doorbell(&fx), 4);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
+int
+main(void)
+{
+	static const struct ut_test tests[] = {
+		{"read_encoding", test_read_encoding},
+		{"split_at_mdts_and_boundary", test_split_at_mdts_and_boundary},
+		{"argument_errors", test_argument_errors},
+		{"pool_exhaustion_loses_nothing", test_pool_exhaustion_loses_nothing},
+		{"fused_refused_without_fuses", test_fused_refused_without_fuses},
+		{"fused_adjacent_one_doorbell", test_fused_adjacent_one_doorbell},
+		{"fused_rules", test_fused_rules},
+		{"fused_pair_stays_adjacent_when_queued", test_fused_pair_stays_adjacent_when_queued},
+		{"sgl_vectored", test_sgl_vectored},
+		{"doorbell_batching", test_doorbell_batching},
+		{"shadow_doorbells", test_shadow_doorbells},
+		{NULL, NULL},
+	};
+
+	return ut_run("ns_cmd", tests);
+}
