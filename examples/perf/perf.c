@@ -1,0 +1,801 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pnvme_perf: drive I/O at a fixed queue depth and report IOPS, bandwidth
+ * and latency per namespace and thread.
+ *
+ * Each thread owns its workers (one per namespace x qpair) and polls them;
+ * nothing on the I/O path takes a lock, allocates or makes a system call.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json_writer.h"
+#include "pnvme/nvme.h"
+
+#define MAX_CTRLRS 16
+#define MAX_THREADS 64
+#define MAX_WORKERS 256
+/* Latency histogram: 64 power-of-two ranges of ticks, 32 linear steps each. */
+#define HIST_SUB_BITS 5
+#define HIST_SUB (1u << HIST_SUB_BITS)
+#define HIST_BUCKETS (64 * HIST_SUB)
+
+enum pattern { PAT_READ, PAT_WRITE, PAT_RANDREAD, PAT_RANDWRITE, PAT_RW, PAT_RANDRW };
+
+struct config {
+	uint32_t depth;
+	uint32_t io_size;
+	enum pattern pattern;
+	int read_pct;
+	uint32_t seconds;
+	char core_mask[32];
+	uint32_t num_threads;
+	uint32_t qpairs_per_ns;
+	int latency_level; /* 0 none, 1 percentiles, 2 + histogram */
+	bool verify;
+	bool json;
+	bool random;
+};
+
+struct worker;
+
+struct task {
+	struct worker *worker;
+	uint8_t *buf;
+	uint8_t *vbuf; /* verify: read-back buffer */
+	uint64_t lba;
+	uint64_t start;
+	bool is_read;
+	bool verifying; /* verify: this completion is the read-back */
+	uint32_t seq;
+};
+
+struct worker {
+	struct pnvme_ns *ns;
+	struct pnvme_qpair *qpair;
+	uint32_t thread;
+	uint32_t blocks_per_io;
+	uint64_t num_ios_range; /* I/O-sized slots in the namespace */
+	uint64_t seq_next;
+	uint64_t rng;
+	struct task *tasks;
+	uint32_t outstanding;
+	bool draining;
+	/* Results. */
+	_Atomic uint64_t ios;
+	uint64_t lat_sum, lat_min, lat_max;
+	uint64_t verify_errors;
+	uint64_t io_errors;
+	uint64_t submit_errors;
+	uint64_t *hist;
+};
+
+struct thread_ctx {
+	pthread_t tid;
+	int core;
+	uint32_t index;
+	struct worker *workers[MAX_WORKERS];
+	uint32_t num_workers;
+	int failed;
+};
+
+static struct config g_cfg;
+static struct pnvme_ctrlr *g_ctrlrs[MAX_CTRLRS];
+static int g_num_ctrlrs;
+static struct worker g_workers[MAX_WORKERS];
+static uint32_t g_num_workers;
+static struct thread_ctx g_threads[MAX_THREADS];
+static atomic_bool g_stop;
+static uint64_t g_hz;
+
+static void
+usage(const char *prog)
+{
+	printf("Usage: %s -q DEPTH -o SIZE -w PATTERN -t SECONDS [options]\n"
+	       "  -q, --depth N        outstanding I/Os per qpair\n"
+	       "  -o, --size BYTES     I/O size (a multiple of the block size)\n"
+	       "  -w, --pattern P      read, write, randread, randwrite, rw, randrw\n"
+	       "  -M, --rwmix PCT      reads in percent for rw/randrw (default 50)\n"
+	       "  -t, --time SEC       run time\n"
+	       "  -c, --cores MASK|N   0x-prefixed core mask, or a thread count (default 1)\n"
+	       "  -r, --trid TRID      controller (repeatable; default every local one)\n"
+	       "  -P, --qpairs N       qpairs per namespace (default 1)\n"
+	       "  -L                   latency percentiles; -LL adds the histogram\n"
+	       "  -V, --verify         write, read back and compare every block\n"
+	       "  -j, --json           results as JSON\n"
+	       "  -h, --help           this text\n",
+	       prog);
+}
+
+static int
+parse_pattern(const char *s, enum pattern *p)
+{
+	static const char *const names[] = {"read", "write", "randread", "randwrite", "rw", "randrw"};
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*p = (enum pattern)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static uint64_t
+xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+/* ---------------- latency histogram ---------------- */
+
+static uint32_t
+hist_index(uint64_t ticks)
+{
+	uint32_t msb, shift;
+
+	if (ticks < HIST_SUB) {
+		return (uint32_t)ticks;
+	}
+	msb = 63u - (uint32_t)__builtin_clzll(ticks);
+	shift = msb - HIST_SUB_BITS;
+	return ((shift + 1) << HIST_SUB_BITS) + (uint32_t)((ticks >> shift) & (HIST_SUB - 1));
+}
+
+static uint64_t
+hist_upper(uint32_t index)
+{
+	uint32_t range = index >> HIST_SUB_BITS, sub = index & (HIST_SUB - 1);
+
+	if (range == 0) {
+		return sub + 1;
+	}
+	return ((uint64_t)(HIST_SUB + sub + 1)) << (range - 1);
+}
+
+static double
+ticks_to_us(uint64_t ticks)
+{
+	return (double)ticks * 1e6 / (double)g_hz;
+}
+
+/* ---------------- I/O ---------------- */
+
+static void io_done(void *arg, const struct pnvme_cpl *cpl);
+
+static void
+fill_pattern(struct task *t, uint32_t len)
+{
+	uint64_t *p = (uint64_t *)t->buf;
+	uint32_t i;
+
+	for (i = 0; i < len / 8; i++) {
+		p[i] = (t->lba << 20) ^ ((uint64_t)t->seq << 40) ^ i ^ 0x5a5a5a5a5a5a5a5aull;
+	}
+}
+
+static void
+submit_task(struct task *t)
+{
+	struct worker *w = t->worker;
+	uint64_t slot;
+	int rc;
+
+	if (g_cfg.random) {
+		slot = xorshift(&w->rng) % w->num_ios_range;
+	} else {
+		slot = w->seq_next++;
+		if (w->seq_next >= w->num_ios_range) {
+			w->seq_next = 0;
+		}
+	}
+	t->lba = slot * w->blocks_per_io;
+	t->verifying = false;
+	if (g_cfg.verify) {
+		t->is_read = false;
+		t->seq++;
+		fill_pattern(t, g_cfg.io_size);
+	} else if (g_cfg.pattern == PAT_READ || g_cfg.pattern == PAT_RANDREAD) {
+		t->is_read = true;
+	} else if (g_cfg.pattern == PAT_WRITE || g_cfg.pattern == PAT_RANDWRITE) {
+		t->is_read = false;
+	} else {
+		t->is_read = (int)(xorshift(&w->rng) % 100) < g_cfg.read_pct;
+	}
+	t->start = pnvme_get_ticks();
+	rc = t->is_read ? pnvme_ns_cmd_read(w->ns, w->qpair, t->buf, t->lba, w->blocks_per_io,
+					    io_done, t, 0)
+			: pnvme_ns_cmd_write(w->ns, w->qpair, t->buf, t->lba, w->blocks_per_io,
+					     io_done, t, 0);
+	if (rc == 0) {
+		w->outstanding++;
+	} else {
+		w->submit_errors++;
+	}
+}
+
+static void
+io_done(void *arg, const struct pnvme_cpl *cpl)
+{
+	struct task *t = arg;
+	struct worker *w = t->worker;
+	uint64_t lat = pnvme_get_ticks() - t->start;
+
+	w->outstanding--;
+	if (pnvme_cpl_is_error(cpl)) {
+		w->io_errors++;
+	}
+	if (g_cfg.verify && !t->verifying && !pnvme_cpl_is_error(cpl)) {
+		/* The write landed: read it back into the second buffer. */
+		t->verifying = true;
+		memset(t->vbuf, 0, g_cfg.io_size);
+		if (pnvme_ns_cmd_read(w->ns, w->qpair, t->vbuf, t->lba, w->blocks_per_io, io_done, t,
+				      0) == 0) {
+			w->outstanding++;
+		} else {
+			w->submit_errors++;
+		}
+		return;
+	}
+	if (g_cfg.verify && t->verifying && memcmp(t->buf, t->vbuf, g_cfg.io_size) != 0) {
+		w->verify_errors++;
+	}
+	atomic_fetch_add_explicit(&w->ios, 1, memory_order_relaxed);
+	w->lat_sum += lat;
+	if (lat < w->lat_min) {
+		w->lat_min = lat;
+	}
+	if (lat > w->lat_max) {
+		w->lat_max = lat;
+	}
+	if (w->hist != NULL) {
+		w->hist[hist_index(lat)]++;
+	}
+	if (!w->draining) {
+		submit_task(t);
+	}
+}
+
+static void *
+thread_main(void *arg)
+{
+	struct thread_ctx *tc = arg;
+	uint32_t i, j;
+	cpu_set_t set;
+	bool busy;
+
+	if (tc->core >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(tc->core, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	for (i = 0; i < tc->num_workers; i++) {
+		for (j = 0; j < g_cfg.depth; j++) {
+			submit_task(&tc->workers[i]->tasks[j]);
+		}
+	}
+	while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
+		for (i = 0; i < tc->num_workers; i++) {
+			if (pnvme_qpair_process_completions(tc->workers[i]->qpair, 0) < 0) {
+				tc->failed = 1;
+				atomic_store(&g_stop, true);
+			}
+		}
+	}
+	/* Drain: everything submitted completes before the qpair goes. */
+	for (i = 0; i < tc->num_workers; i++) {
+		tc->workers[i]->draining = true;
+	}
+	do {
+		busy = false;
+		for (i = 0; i < tc->num_workers; i++) {
+			struct worker *w = tc->workers[i];
+
+			if (w->outstanding > 0) {
+				busy = true;
+				if (pnvme_qpair_process_completions(w->qpair, 0) < 0) {
+					w->outstanding = 0; /* failed: all completed with errors */
+				}
+			}
+		}
+	} while (busy);
+	return NULL;
+}
+
+/* ---------------- set-up ---------------- */
+
+static void
+attach_cb(void *ctx, const struct pnvme_transport_id *trid, struct pnvme_ctrlr *ctrlr,
+	  const struct pnvme_ctrlr_opts *opts)
+{
+	(void)ctx;
+	(void)opts;
+	if (g_num_ctrlrs < MAX_CTRLRS) {
+		g_ctrlrs[g_num_ctrlrs++] = ctrlr;
+		if (!g_cfg.json) {
+			printf("Attached %s\n", trid->traddr);
+		}
+	} else {
+		pnvme_detach(ctrlr);
+	}
+}
+
+static int
+parse_cores(const char *arg)
+{
+	char *end;
+	unsigned long v;
+
+	if (strncmp(arg, "0x", 2) == 0 || strncmp(arg, "0X", 2) == 0) {
+		v = strtoul(arg, &end, 16);
+		if (*end != '\0' || v == 0) {
+			return -1;
+		}
+		snprintf(g_cfg.core_mask, sizeof(g_cfg.core_mask), "0x%lx", v);
+		g_cfg.num_threads = (uint32_t)__builtin_popcountl(v);
+		return 0;
+	}
+	v = strtoul(arg, &end, 10);
+	if (*end != '\0' || v == 0 || v > MAX_THREADS) {
+		return -1;
+	}
+	g_cfg.num_threads = (uint32_t)v;
+	snprintf(g_cfg.core_mask, sizeof(g_cfg.core_mask), "0x%lx",
+		 v >= 64 ? ~0ul : (1ul << v) - 1);
+	return 0;
+}
+
+static int
+setup_workers(void)
+{
+	struct pnvme_io_qpair_opts qopts;
+	uint32_t c, p, t = 0, j;
+	uint32_t nsid;
+
+	for (c = 0; c < (uint32_t)g_num_ctrlrs; c++) {
+		for (nsid = pnvme_ctrlr_get_first_active_ns(g_ctrlrs[c]); nsid != 0;
+		     nsid = pnvme_ctrlr_get_next_active_ns(g_ctrlrs[c], nsid)) {
+			struct pnvme_ns *ns = pnvme_ctrlr_get_ns(g_ctrlrs[c], nsid);
+			uint32_t bs = pnvme_ns_get_sector_size(ns);
+
+			if (g_cfg.io_size % bs != 0) {
+				fprintf(stderr, "perf: I/O size %u is not a multiple of namespace %u's "
+						"%u-byte blocks\n",
+					g_cfg.io_size, nsid, bs);
+				return -1;
+			}
+			for (p = 0; p < g_cfg.qpairs_per_ns; p++) {
+				struct worker *w;
+
+				if (g_num_workers == MAX_WORKERS) {
+					fprintf(stderr, "perf: more than %d workers\n", MAX_WORKERS);
+					return -1;
+				}
+				w = &g_workers[g_num_workers];
+				w->ns = ns;
+				w->thread = t;
+				w->blocks_per_io = g_cfg.io_size / bs;
+				w->num_ios_range = pnvme_ns_get_num_sectors(ns) / w->blocks_per_io;
+				w->rng = 0x9e3779b97f4a7c15ull * (g_num_workers + 1);
+				w->lat_min = UINT64_MAX;
+				pnvme_ctrlr_get_default_io_qpair_opts(g_ctrlrs[c], &qopts, sizeof(qopts));
+				if (qopts.io_queue_size < g_cfg.depth + 1) {
+					qopts.io_queue_size = g_cfg.depth + 1;
+				}
+				qopts.io_queue_requests = g_cfg.depth * 2 + 16;
+				qopts.delay_cmd_submit = true;
+				w->qpair = pnvme_ctrlr_alloc_io_qpair(g_ctrlrs[c], &qopts, sizeof(qopts));
+				w->tasks = calloc(g_cfg.depth, sizeof(*w->tasks));
+				if (g_cfg.latency_level > 0) {
+					w->hist = calloc(HIST_BUCKETS, sizeof(*w->hist));
+				}
+				if (w->qpair == NULL || w->tasks == NULL ||
+				    (g_cfg.latency_level > 0 && w->hist == NULL)) {
+					fprintf(stderr, "perf: cannot set up a qpair for namespace %u\n",
+						nsid);
+					return -1;
+				}
+				for (j = 0; j < g_cfg.depth; j++) {
+					w->tasks[j].worker = w;
+					w->tasks[j].buf = pnvme_dma_zmalloc(g_cfg.io_size, 4096, NULL);
+					w->tasks[j].vbuf = g_cfg.verify ? pnvme_dma_zmalloc(g_cfg.io_size,
+											4096, NULL)
+									: NULL;
+					if (w->tasks[j].buf == NULL || (g_cfg.verify && !w->tasks[j].vbuf)) {
+						fprintf(stderr, "perf: out of DMA memory\n");
+						return -1;
+					}
+				}
+				g_threads[t].workers[g_threads[t].num_workers++] = w;
+				g_num_workers++;
+				t = (t + 1) % g_cfg.num_threads;
+			}
+		}
+	}
+	if (g_num_workers == 0) {
+		fprintf(stderr, "perf: no namespace to drive\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------- report ---------------- */
+
+struct summary {
+	uint64_t ios, lat_sum, lat_min, lat_max, errors, verify_errors;
+};
+
+static void
+summarize(struct summary *s, const struct worker *w)
+{
+	s->ios += w->ios;
+	s->lat_sum += w->lat_sum;
+	if (w->lat_min < s->lat_min) {
+		s->lat_min = w->lat_min;
+	}
+	if (w->lat_max > s->lat_max) {
+		s->lat_max = w->lat_max;
+	}
+	s->errors += w->io_errors + w->submit_errors;
+	s->verify_errors += w->verify_errors;
+}
+
+static double
+percentile(const uint64_t *hist, uint64_t total, double pct)
+{
+	uint64_t target = (uint64_t)((double)total * pct / 100.0), seen = 0;
+	uint32_t i;
+
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		seen += hist[i];
+		if (seen > target) {
+			return ticks_to_us(hist_upper(i));
+		}
+	}
+	return 0;
+}
+
+static const double g_pcts[] = {50, 90, 99, 99.9, 99.99};
+
+static void
+report(double elapsed)
+{
+	struct summary total = {.lat_min = UINT64_MAX};
+	uint64_t *hist = NULL;
+	struct json_writer jw;
+	uint32_t i, k;
+
+	if (g_cfg.latency_level > 0) {
+		hist = calloc(HIST_BUCKETS, sizeof(*hist));
+		for (i = 0; i < g_num_workers && hist; i++) {
+			for (k = 0; k < HIST_BUCKETS; k++) {
+				hist[k] += g_workers[i].hist[k];
+			}
+		}
+	}
+	if (g_cfg.json) {
+		json_init(&jw, stdout);
+		json_begin_object(&jw, NULL);
+		json_uint(&jw, "depth", g_cfg.depth);
+		json_uint(&jw, "io_size", g_cfg.io_size);
+		json_double(&jw, "seconds", elapsed);
+		json_begin_array(&jw, "workers");
+	} else {
+		printf("\n%-34s %6s %12s %10s %10s %10s %10s\n", "Namespace / thread", "", "IOPS",
+		       "MiB/s", "avg (us)", "min (us)", "max (us)");
+	}
+	for (i = 0; i < g_num_workers; i++) {
+		const struct worker *w = &g_workers[i];
+		struct summary s = {.lat_min = UINT64_MAX};
+		char name[PNVME_TRADDR_MAX_LEN + 32];
+		double iops;
+
+		summarize(&s, w);
+		summarize(&total, w);
+		iops = (double)s.ios / elapsed;
+		snprintf(name, sizeof(name), "%s ns %u", pnvme_ctrlr_get_transport_id(
+								 pnvme_ns_get_ctrlr(w->ns))->traddr,
+			 pnvme_ns_get_id(w->ns));
+		if (g_cfg.json) {
+			json_begin_object(&jw, NULL);
+			json_string(&jw, "namespace", name);
+			json_uint(&jw, "thread", w->thread);
+			json_double(&jw, "iops", iops);
+			json_double(&jw, "mib_per_s", iops * g_cfg.io_size / 1048576.0);
+			json_double(&jw, "avg_us", s.ios ? ticks_to_us(s.lat_sum / s.ios) : 0);
+			json_double(&jw, "min_us", s.ios ? ticks_to_us(s.lat_min) : 0);
+			json_double(&jw, "max_us", ticks_to_us(s.lat_max));
+			json_uint(&jw, "errors", s.errors);
+			json_uint(&jw, "verify_errors", s.verify_errors);
+			json_end_object(&jw);
+		} else {
+			printf("%-34s %6u %12.1f %10.2f %10.2f %10.2f %10.2f\n", name, w->thread, iops,
+			       iops * g_cfg.io_size / 1048576.0,
+			       s.ios ? ticks_to_us(s.lat_sum / s.ios) : 0.0,
+			       s.ios ? ticks_to_us(s.lat_min) : 0.0, ticks_to_us(s.lat_max));
+		}
+	}
+	if (g_cfg.json) {
+		json_end_array(&jw);
+		json_begin_object(&jw, "total");
+		json_double(&jw, "iops", (double)total.ios / elapsed);
+		json_double(&jw, "mib_per_s", (double)total.ios / elapsed * g_cfg.io_size / 1048576.0);
+		json_double(&jw, "avg_us", total.ios ? ticks_to_us(total.lat_sum / total.ios) : 0);
+		json_double(&jw, "min_us", total.ios ? ticks_to_us(total.lat_min) : 0);
+		json_double(&jw, "max_us", ticks_to_us(total.lat_max));
+		json_uint(&jw, "errors", total.errors);
+		json_uint(&jw, "verify_errors", total.verify_errors);
+		if (hist != NULL) {
+			for (k = 0; k < 5; k++) {
+				char key[16];
+
+				snprintf(key, sizeof(key), "p%g", g_pcts[k]);
+				json_double(&jw, key, percentile(hist, total.ios, g_pcts[k]));
+			}
+		}
+		json_end_object(&jw);
+		json_end_object(&jw);
+	} else {
+		printf("%-34s %6s %12.1f %10.2f %10.2f %10.2f %10.2f\n", "Total", "",
+		       (double)total.ios / elapsed,
+		       (double)total.ios / elapsed * g_cfg.io_size / 1048576.0,
+		       total.ios ? ticks_to_us(total.lat_sum / total.ios) : 0.0,
+		       total.ios ? ticks_to_us(total.lat_min) : 0.0, ticks_to_us(total.lat_max));
+		if (total.errors || total.verify_errors || g_cfg.verify) {
+			printf("I/O errors: %" PRIu64 ", verify mismatches: %" PRIu64 "\n", total.errors,
+			       total.verify_errors);
+		}
+		if (hist != NULL) {
+			printf("\nLatency percentiles:\n");
+			for (k = 0; k < 5; k++) {
+				printf("  p%-6g %10.2f us\n", g_pcts[k],
+				       percentile(hist, total.ios, g_pcts[k]));
+			}
+		}
+		if (hist != NULL && g_cfg.latency_level > 1) {
+			uint64_t cum = 0;
+
+			printf("\nHistogram (upper bound us: count, cumulative %%):\n");
+			for (k = 0; k < HIST_BUCKETS; k++) {
+				if (hist[k] == 0) {
+					continue;
+				}
+				cum += hist[k];
+				printf("  %10.2f: %10" PRIu64 "  %7.3f%%\n", ticks_to_us(hist_upper(k)),
+				       hist[k], 100.0 * (double)cum / (double)total.ios);
+			}
+		}
+	}
+	free(hist);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&g_stop, true);
+}
+
+static uint64_t
+total_ios(void)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < g_num_workers; i++) {
+		n += atomic_load_explicit(&g_workers[i].ios, memory_order_relaxed);
+	}
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{"depth", required_argument, NULL, 'q'}, {"size", required_argument, NULL, 'o'},
+		{"pattern", required_argument, NULL, 'w'}, {"rwmix", required_argument, NULL, 'M'},
+		{"time", required_argument, NULL, 't'}, {"cores", required_argument, NULL, 'c'},
+		{"trid", required_argument, NULL, 'r'}, {"qpairs", required_argument, NULL, 'P'},
+		{"verify", no_argument, NULL, 'V'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	struct pnvme_transport_id trids[MAX_CTRLRS];
+	struct pnvme_env_opts env_opts;
+	struct timespec t0, t1, now;
+	int num_trids = 0, c, i, rc, failed = 0;
+	uint64_t last = 0, sec;
+	double elapsed;
+
+	g_cfg.depth = 0;
+	g_cfg.read_pct = 50;
+	g_cfg.qpairs_per_ns = 1;
+	g_cfg.num_threads = 1;
+	snprintf(g_cfg.core_mask, sizeof(g_cfg.core_mask), "0x1");
+	g_cfg.pattern = (enum pattern)-1;
+	while ((c = getopt_long(argc, argv, "q:o:w:M:t:c:r:P:LVjh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			g_cfg.depth = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'o':
+			g_cfg.io_size = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'w':
+			if (parse_pattern(optarg, &g_cfg.pattern) != 0) {
+				fprintf(stderr, "perf: unknown pattern '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'M':
+			g_cfg.read_pct = atoi(optarg);
+			break;
+		case 't':
+			g_cfg.seconds = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			if (parse_cores(optarg) != 0) {
+				fprintf(stderr, "perf: -c wants a 0x core mask or a thread count\n");
+				return 2;
+			}
+			break;
+		case 'r':
+			if (num_trids == MAX_CTRLRS ||
+			    pnvme_transport_id_parse(&trids[num_trids], optarg) != 0) {
+				fprintf(stderr, "perf: invalid or too many -r '%s'\n", optarg);
+				return 2;
+			}
+			num_trids++;
+			break;
+		case 'P':
+			g_cfg.qpairs_per_ns = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'L':
+			g_cfg.latency_level++;
+			break;
+		case 'V':
+			g_cfg.verify = true;
+			break;
+		case 'j':
+			g_cfg.json = true;
+			break;
+		case 'h':
+			usage(argv[0]);
+			return 0;
+		default:
+			usage(argv[0]);
+			return 2;
+		}
+	}
+	if (g_cfg.depth == 0 || g_cfg.depth > 4096 || g_cfg.io_size == 0 ||
+	    g_cfg.io_size % 4 != 0 || g_cfg.seconds == 0 || (int)g_cfg.pattern < 0 ||
+	    g_cfg.read_pct < 0 || g_cfg.read_pct > 100 || g_cfg.qpairs_per_ns == 0 ||
+	    g_cfg.qpairs_per_ns > 64 || optind < argc) {
+		fprintf(stderr, "perf: -q (1-4096), -o, -w and -t are required; see --help\n");
+		return 2;
+	}
+	g_cfg.random = g_cfg.pattern == PAT_RANDREAD || g_cfg.pattern == PAT_RANDWRITE ||
+		       g_cfg.pattern == PAT_RANDRW;
+
+	pnvme_env_opts_init(&env_opts, sizeof(env_opts));
+	env_opts.name = "pnvme_perf";
+	env_opts.core_mask = g_cfg.core_mask;
+	rc = pnvme_env_init(&env_opts);
+	if (rc != 0) {
+		fprintf(stderr, "perf: cannot initialise the environment (%s)\n", strerror(-rc));
+		return 1;
+	}
+	g_hz = pnvme_get_ticks_hz();
+	if (num_trids == 0) {
+		pnvme_probe(NULL, NULL, NULL, attach_cb, NULL);
+	}
+	for (i = 0; i < num_trids; i++) {
+		if (pnvme_probe(&trids[i], NULL, NULL, attach_cb, NULL) != 0) {
+			failed = 1;
+		}
+	}
+	if (g_num_ctrlrs == 0) {
+		fprintf(stderr, "perf: no controller attached (run scripts/setup.sh)\n");
+		return 1;
+	}
+	if (failed || setup_workers() != 0) {
+		rc = 1;
+		goto out;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	{
+		/* Threads on the cores of the mask, in order. */
+		unsigned long mask = strtoul(g_cfg.core_mask, NULL, 16);
+		int core = 0;
+
+		for (i = 0; i < (int)g_cfg.num_threads; i++) {
+			while (core < 64 && !(mask & (1ul << core))) {
+				core++;
+			}
+			g_threads[i].core = core < 64 ? core++ : -1;
+			g_threads[i].index = (uint32_t)i;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < (int)g_cfg.num_threads; i++) {
+		pthread_create(&g_threads[i].tid, NULL, thread_main, &g_threads[i]);
+	}
+	/* The main thread watches the controllers and prints progress. */
+	for (sec = 1; !atomic_load(&g_stop);) {
+		usleep(10000);
+		for (i = 0; i < g_num_ctrlrs; i++) {
+			if (pnvme_ctrlr_process_admin_completions(g_ctrlrs[i]) < 0) {
+				fprintf(stderr, "perf: controller %s failed; stopping\n",
+					pnvme_ctrlr_get_transport_id(g_ctrlrs[i])->traddr);
+				atomic_store(&g_stop, true);
+				failed = 1;
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (elapsed >= (double)sec) {
+			uint64_t n = total_ios();
+
+			if (!g_cfg.json) {
+				fprintf(stderr, "[%3" PRIu64 " s] %12.1f IOPS %10.2f MiB/s\n", sec,
+					(double)(n - last), (double)(n - last) * g_cfg.io_size / 1048576.0);
+			}
+			last = n;
+			sec++;
+		}
+		if (elapsed >= (double)g_cfg.seconds) {
+			atomic_store(&g_stop, true);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (i = 0; i < (int)g_cfg.num_threads; i++) {
+		pthread_join(g_threads[i].tid, NULL);
+		failed |= g_threads[i].failed;
+	}
+	elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	report(elapsed);
+	rc = failed;
+	for (i = 0; i < (int)g_num_workers; i++) {
+		if (g_workers[i].verify_errors || g_workers[i].io_errors) {
+			rc = 1;
+		}
+	}
+out:
+	for (i = 0; i < (int)g_num_workers; i++) {
+		struct worker *w = &g_workers[i];
+		uint32_t j;
+
+		if (w->qpair != NULL) {
+			pnvme_ctrlr_free_io_qpair(w->qpair);
+		}
+		for (j = 0; w->tasks != NULL && j < g_cfg.depth; j++) {
+			pnvme_dma_free(w->tasks[j].buf);
+			pnvme_dma_free(w->tasks[j].vbuf);
+		}
+		free(w->tasks);
+		free(w->hist);
+	}
+	for (i = 0; i < g_num_ctrlrs; i++) {
+		pnvme_detach(g_ctrlrs[i]);
+	}
+	pnvme_env_fini();
+	return rc;
+}
