@@ -373,17 +373,25 @@ pnvme_ns_cmd_write(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, ui
 		  io_flags, "write");
 }
 
+static int
+rwv(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, const struct iovec *iov,
+    int iovcnt, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
+    uint32_t io_flags, const char *what)
+{
+	if (iov == NULL) {
+		PNVME_ERRLOG("%s: NULL vector", what);
+		return -EINVAL;
+	}
+	return rw(ns, qpair, opc, NULL, iov, iovcnt, lba, lba_count, cb_fn, cb_arg, io_flags, what);
+}
+
 int
 pnvme_ns_cmd_readv(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct iovec *iov,
 		   int iovcnt, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
 		   uint32_t io_flags)
 {
-	if (iov == NULL) {
-		PNVME_ERRLOG("readv: NULL vector");
-		return -EINVAL;
-	}
-	return rw(ns, qpair, PNVME_OPC_READ, NULL, iov, iovcnt, lba, lba_count, cb_fn, cb_arg,
-		  io_flags, "readv");
+	return rwv(ns, qpair, PNVME_OPC_READ, iov, iovcnt, lba, lba_count, cb_fn, cb_arg, io_flags,
+		   "readv");
 }
 
 int
@@ -391,12 +399,8 @@ pnvme_ns_cmd_writev(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct
 		    int iovcnt, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
 		    uint32_t io_flags)
 {
-	if (iov == NULL) {
-		PNVME_ERRLOG("writev: NULL vector");
-		return -EINVAL;
-	}
-	return rw(ns, qpair, PNVME_OPC_WRITE, NULL, iov, iovcnt, lba, lba_count, cb_fn, cb_arg,
-		  io_flags, "writev");
+	return rwv(ns, qpair, PNVME_OPC_WRITE, iov, iovcnt, lba, lba_count, cb_fn, cb_arg,
+		   io_flags, "writev");
 }
 
 int

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvme/pcie_internal.h"
+#include "pcie_fixture.h"
 #include "test_env.h"
 #include "ut.h"
 
@@ -131,68 +131,11 @@ test_prp_errors(void)
 
 /* ---------------- rings ---------------- */
 
-static const struct nvme_transport_ops g_ring_ops = {
-	.name = "ring-test",
-	.type = PNVME_TRANSPORT_PCIE,
-	.qpair_submit_request = pcie_qpair_submit_request,
-	.qpair_process_completions = pcie_qpair_process_completions,
-	.qpair_abort_reqs = pcie_qpair_abort_reqs,
-};
-
-struct ring_fixture {
-	struct pcie_ctrlr ctrlr;
-	uint8_t *bar;
-	struct pcie_qpair *pq;
-};
-
+/* The device completes command @p cid (the fixture tracks slot and phase). */
 static void
-ring_setup(struct ring_fixture *fx, uint16_t entries, uint32_t num_reqs)
+device_complete(struct pcie_fixture *fx, uint16_t cid, uint8_t sc)
 {
-	memset(fx, 0, sizeof(*fx));
-	fx->bar = calloc(1, 0x2000);
-	fx->ctrlr.regs = fx->bar;
-	fx->ctrlr.regs_size = 0x2000;
-	fx->ctrlr.doorbell_stride = 4;
-	fx->ctrlr.ctrlr.ops = &g_ring_ops;
-	fx->pq = &fx->ctrlr.adminq;
-	CU_ASSERT_EQUAL_FATAL(pcie_qpair_construct(fx->pq, &fx->ctrlr.ctrlr, 1, entries, num_reqs), 0);
-}
-
-static void
-ring_teardown(struct ring_fixture *fx)
-{
-	pcie_qpair_destruct(fx->pq);
-	free(fx->bar);
-}
-
-static uint32_t
-sq_doorbell(struct ring_fixture *fx)
-{
-	return *(uint32_t *)(fx->bar + 0x1000 + 2 * 1 * 4);
-}
-
-static uint32_t
-cq_doorbell(struct ring_fixture *fx)
-{
-	return *(uint32_t *)(fx->bar + 0x1000 + 3 * 4);
-}
-
-/* The device's side: post a completion for @p cid in the next CQ slot. */
-static void
-device_complete(struct ring_fixture *fx, uint16_t *slot, uint8_t *phase, uint16_t cid,
-		uint8_t sc)
-{
-	struct pnvme_cpl *cpl = &fx->pq->cq[*slot];
-
-	memset(cpl, 0, sizeof(*cpl));
-	cpl->cid = cid;
-	cpl->sqhd = *slot;
-	cpl->status.sc = sc;
-	cpl->status.p = *phase;
-	if (++*slot == fx->pq->num_entries) {
-		*slot = 0;
-		*phase ^= 1;
-	}
+	pcie_fixture_complete_cid(fx, cid, sc);
 }
 
 #define MAX_SEEN 64
@@ -210,7 +153,7 @@ record_cb(void *arg, const struct pnvme_cpl *cpl)
 }
 
 static int
-submit(struct ring_fixture *fx, int tag)
+submit(struct pcie_fixture *fx, int tag)
 {
 	struct nvme_request *req = nvme_qpair_alloc_request(&fx->pq->qpair, record_cb,
 							    (void *)(intptr_t)tag);
@@ -227,27 +170,25 @@ submit(struct ring_fixture *fx, int tag)
 static void
 test_ring_submit_and_complete(void)
 {
-	struct ring_fixture fx;
-	uint16_t slot = 0;
-	uint8_t phase = 1;
+	struct pcie_fixture fx;
 	int round, i;
 
-	ring_setup(&fx, 4, 16);
+	pcie_fixture_setup(&fx, 4, 16, 0);
 	g_num_seen = 0;
 	/* Several passes around a 4-entry ring flip the phase each time. */
 	for (round = 0; round < 5; round++) {
 		for (i = 0; i < 3; i++) {
 			CU_ASSERT_EQUAL(submit(&fx, round * 10 + i), 0);
 		}
-		CU_ASSERT_EQUAL(sq_doorbell(&fx), fx.pq->sq_tail);
+		CU_ASSERT_EQUAL(pcie_fixture_sq_doorbell(&fx), fx.pq->sq_tail);
 		for (i = 0; i < 3; i++) {
 			struct pnvme_cmd *sqe = &fx.pq->sq[(fx.pq->sq_tail + 4 - 3 + i) % 4];
 
 			CU_ASSERT_EQUAL(sqe->cdw10, (uint32_t)(round * 10 + i));
-			device_complete(&fx, &slot, &phase, sqe->cid, 0);
+			device_complete(&fx, sqe->cid, 0);
 		}
 		CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx.pq->qpair, 0), 3);
-		CU_ASSERT_EQUAL(cq_doorbell(&fx), fx.pq->cq_head);
+		CU_ASSERT_EQUAL(pcie_fixture_cq_doorbell(&fx), fx.pq->cq_head);
 		/* Nothing new: nothing completes. */
 		CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx.pq->qpair, 0), 0);
 	}
@@ -256,40 +197,36 @@ test_ring_submit_and_complete(void)
 		CU_ASSERT_EQUAL(g_seen[i], (i / 3) * 10 + i % 3);
 	}
 	CU_ASSERT_EQUAL(fx.pq->qpair.num_outstanding, 0);
-	ring_teardown(&fx);
+	pcie_fixture_teardown(&fx);
 }
 
 static void
 test_ring_max_completions(void)
 {
-	struct ring_fixture fx;
-	uint16_t slot = 0;
-	uint8_t phase = 1;
+	struct pcie_fixture fx;
 	int i;
 
-	ring_setup(&fx, 8, 16);
+	pcie_fixture_setup(&fx, 8, 16, 0);
 	g_num_seen = 0;
 	for (i = 0; i < 5; i++) {
 		CU_ASSERT_EQUAL(submit(&fx, i), 0);
-		device_complete(&fx, &slot, &phase, fx.pq->sq[i].cid, 0);
+		device_complete(&fx, fx.pq->sq[i].cid, 0);
 	}
 	CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx.pq->qpair, 2), 2);
-	CU_ASSERT_EQUAL(cq_doorbell(&fx), 2);
+	CU_ASSERT_EQUAL(pcie_fixture_cq_doorbell(&fx), 2);
 	CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx.pq->qpair, 0), 3);
-	CU_ASSERT_EQUAL(cq_doorbell(&fx), 5);
+	CU_ASSERT_EQUAL(pcie_fixture_cq_doorbell(&fx), 5);
 	CU_ASSERT_EQUAL(g_num_seen, 5);
-	ring_teardown(&fx);
+	pcie_fixture_teardown(&fx);
 }
 
 static void
 test_ring_full_queues_in_order(void)
 {
-	struct ring_fixture fx;
-	uint16_t slot = 0;
-	uint8_t phase = 1;
+	struct pcie_fixture fx;
 	int i;
 
-	ring_setup(&fx, 4, 8); /* 3 trackers, 8 requests */
+	pcie_fixture_setup(&fx, 4, 8, 0); /* 3 trackers, 8 requests */
 	g_num_seen = 0;
 	for (i = 0; i < 8; i++) {
 		CU_ASSERT_EQUAL(submit(&fx, i), 0);
@@ -304,47 +241,45 @@ test_ring_full_queues_in_order(void)
 
 		/* Complete everything the device holds, oldest first. */
 		for (i = inflight; i > 0; i--) {
-			device_complete(&fx, &slot, &phase, fx.pq->sq[(tail + 4 - i) % 4].cid, 0);
+			device_complete(&fx, fx.pq->sq[(tail + 4 - i) % 4].cid, 0);
 		}
 		CU_ASSERT(nvme_qpair_process_completions(&fx.pq->qpair, 0) > 0);
 	}
 	for (i = 0; i < 8; i++) {
 		CU_ASSERT_EQUAL(g_seen[i], i);
 	}
-	ring_teardown(&fx);
+	pcie_fixture_teardown(&fx);
 }
 
 static void
 test_ring_untrusted_cid(void)
 {
-	struct ring_fixture fx;
-	uint16_t slot = 0;
-	uint8_t phase = 1;
+	struct pcie_fixture fx;
 
-	ring_setup(&fx, 4, 8);
+	pcie_fixture_setup(&fx, 4, 8, 0);
 	g_num_seen = 0;
 	test_log_capture_start();
 	CU_ASSERT_EQUAL(submit(&fx, 1), 0);
-	device_complete(&fx, &slot, &phase, 2, 0);    /* tracker 2 is idle */
-	device_complete(&fx, &slot, &phase, 1000, 0); /* no such tracker */
-	device_complete(&fx, &slot, &phase, fx.pq->sq[0].cid, 0);
+	device_complete(&fx, 2, 0);    /* tracker 2 is idle */
+	device_complete(&fx, 1000, 0); /* no such tracker */
+	device_complete(&fx, fx.pq->sq[0].cid, 0);
 	CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx.pq->qpair, 0), 1);
 	CU_ASSERT_EQUAL(g_num_seen, 1);
 	CU_ASSERT(test_log_contains("command ID 2, which is not outstanding"));
 	CU_ASSERT(test_log_contains("command ID 1000, which is not outstanding"));
 	/* All three entries were consumed. */
-	CU_ASSERT_EQUAL(cq_doorbell(&fx), 3);
+	CU_ASSERT_EQUAL(pcie_fixture_cq_doorbell(&fx), 3);
 	pnvme_log_set_handler(NULL);
-	ring_teardown(&fx);
+	pcie_fixture_teardown(&fx);
 }
 
 static void
 test_ring_abort_exactly_once(void)
 {
-	struct ring_fixture fx;
+	struct pcie_fixture fx;
 	int i;
 
-	ring_setup(&fx, 4, 8);
+	pcie_fixture_setup(&fx, 4, 8, 0);
 	g_num_seen = 0;
 	for (i = 0; i < 6; i++) {
 		CU_ASSERT_EQUAL(submit(&fx, i), 0);
@@ -360,7 +295,7 @@ test_ring_abort_exactly_once(void)
 	CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx.pq->qpair, 0), -ENXIO);
 	CU_ASSERT_EQUAL(submit(&fx, 7), -ENXIO);
 	CU_ASSERT_EQUAL(g_num_seen, 6);
-	ring_teardown(&fx);
+	pcie_fixture_teardown(&fx);
 }
 
 /* ---------------- probe errors on a scripted bus ---------------- */

@@ -66,11 +66,17 @@ pcie_fixture_cq_doorbell(struct pcie_fixture *fx)
 void
 pcie_fixture_complete(struct pcie_fixture *fx, uint16_t sq_index, uint8_t sc)
 {
+	pcie_fixture_complete_cid(fx, fx->pq->sq[sq_index].cid, sc);
+}
+
+void
+pcie_fixture_complete_cid(struct pcie_fixture *fx, uint16_t cid, uint8_t sc)
+{
 	struct pnvme_cpl *cpl = &fx->pq->cq[fx->cq_slot];
 
 	memset(cpl, 0, sizeof(*cpl));
-	cpl->cid = fx->pq->sq[sq_index].cid;
-	cpl->sqhd = (uint16_t)((sq_index + 1) % fx->pq->num_entries);
+	cpl->cid = cid;
+	cpl->sqhd = fx->cq_slot;
 	cpl->status.sc = sc;
 	cpl->status.p = fx->cq_phase;
 	if (++fx->cq_slot == fx->pq->num_entries) {

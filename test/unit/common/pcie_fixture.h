@@ -26,5 +26,7 @@ uint32_t pcie_fixture_sq_doorbell(struct pcie_fixture *fx);
 uint32_t pcie_fixture_cq_doorbell(struct pcie_fixture *fx);
 /* The device completes SQ entry @p sq_index with status @p sc. */
 void pcie_fixture_complete(struct pcie_fixture *fx, uint16_t sq_index, uint8_t sc);
+/* The device posts a completion for command ID @p cid (valid or not). */
+void pcie_fixture_complete_cid(struct pcie_fixture *fx, uint16_t cid, uint8_t sc);
 
 #endif
