@@ -437,6 +437,68 @@ test_shadow_doorbells(void)
 	pnvme_dma_free(buf);
 }
 
+static void
+test_copy_and_dsm_encoding(void)
+{
+	struct pcie_fixture fx;
+	struct pnvme_copy_range *ranges = pnvme_dma_zmalloc(4 * sizeof(*ranges), 64, NULL);
+	struct pnvme_dsm_range *dsm = pnvme_dma_zmalloc(2 * sizeof(*dsm), 64, NULL);
+	struct pnvme_cmd *cmd;
+
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	fx.ns.data.mssrl = 128;
+	fx.ns.data.mcl = 256;
+	ranges[0].slba = 100;
+	ranges[0].nlb = 7;
+	ranges[1].slba = 300;
+	ranges[1].nlb = 15;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_copy(&fx.ns, &fx.pq->qpair, ranges, 2, 0x100000001ull & 0xfffff,
+					  done_cb, NULL),
+			0);
+	cmd = &fx.pq->sq[0];
+	CU_ASSERT_EQUAL(cmd->opc, PNVME_OPC_COPY);
+	CU_ASSERT_EQUAL(cmd->nsid, 1);
+	CU_ASSERT_EQUAL(cmd_lba(cmd), 0x100000001ull & 0xfffff);
+	CU_ASSERT_EQUAL(cmd->cdw12 & 0xff, 1);       /* two ranges, 0-based */
+	CU_ASSERT_EQUAL((cmd->cdw12 >> 8) & 0xf, 0); /* format 0 */
+	CU_ASSERT_EQUAL(cmd->dptr.prp.prp1, (uintptr_t)ranges);
+	test_log_capture_start();
+	/* MSRC 3 allows 4 ranges; MSSRL 128 blocks a range; MCL 256 in all. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_copy(&fx.ns, &fx.pq->qpair, ranges, 5, 0, done_cb, NULL),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("5 ranges is outside 1-4 (MSRC)"));
+	ranges[1].nlb = 200;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_copy(&fx.ns, &fx.pq->qpair, ranges, 2, 0, done_cb, NULL),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("above MSSRL 128"));
+	ranges[1].nlb = 15;
+	ranges[1].slba = (1u << 20) - 4;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_copy(&fx.ns, &fx.pq->qpair, ranges, 2, 0, done_cb, NULL),
+			-EINVAL);
+
+	dsm[0].starting_lba = 10;
+	dsm[0].length = 8;
+	dsm[1].starting_lba = 50;
+	dsm[1].length = 1;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_dsm(&fx.ns, &fx.pq->qpair, dsm, 2, PNVME_DSM_ATTR_DEALLOCATE,
+					 done_cb, NULL),
+			0);
+	cmd = &fx.pq->sq[1];
+	CU_ASSERT_EQUAL(cmd->opc, PNVME_OPC_DATASET_MANAGEMENT);
+	CU_ASSERT_EQUAL(cmd->cdw10, 1);
+	CU_ASSERT_EQUAL(cmd->cdw11, PNVME_DSM_ATTR_DEALLOCATE);
+	CU_ASSERT_EQUAL(cmd->dptr.prp.prp1, (uintptr_t)dsm);
+	dsm[1].length = 0;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_dsm(&fx.ns, &fx.pq->qpair, dsm, 2, PNVME_DSM_ATTR_DEALLOCATE,
+					 done_cb, NULL),
+			-EINVAL);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 2);
+	pnvme_log_set_handler(NULL);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(ranges);
+	pnvme_dma_free(dsm);
+}
+
 int
 main(void)
 {
@@ -452,6 +514,7 @@ main(void)
 		{"sgl_vectored", test_sgl_vectored},
 		{"doorbell_batching", test_doorbell_batching},
 		{"shadow_doorbells", test_shadow_doorbells},
+		{"copy_and_dsm_encoding", test_copy_and_dsm_encoding},
 		{NULL, NULL},
 	};
 
