@@ -146,13 +146,18 @@ nvme_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 		qpair->fused_first = NULL;
 		qpair->num_outstanding++;
 		rc = submit_one(qpair, first);
-		if (rc == 0) {
-			rc = submit_one(qpair, req);
-		}
 		if (rc != 0) {
-			/* Not sent: both complete with the error. */
+			/* Neither was sent: both complete with the error. */
 			nvme_qpair_complete_request_status(qpair, first, PNVME_SCT_GENERIC,
 							   PNVME_SC_ABORTED_MISSING_FUSED);
+			nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
+							   PNVME_SC_ABORTED_MISSING_FUSED);
+			return 0;
+		}
+		if (submit_one(qpair, req) != 0) {
+			/* The FIRST is in the device's hands and completes from
+			 * there (aborted, missing its SECOND); only the SECOND
+			 * completes here. */
 			nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
 							   PNVME_SC_ABORTED_MISSING_FUSED);
 		}

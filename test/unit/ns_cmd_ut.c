@@ -335,6 +335,71 @@ test_fused_pair_stays_adjacent_when_queued(void)
 	pnvme_dma_free(buf);
 }
 
+static int g_first_done, g_second_done;
+
+static void
+count_first(void *arg, const struct pnvme_cpl *cpl)
+{
+	(void)arg;
+	(void)cpl;
+	g_first_done++;
+}
+
+static void
+count_second(void *arg, const struct pnvme_cpl *cpl)
+{
+	(void)arg;
+	CU_ASSERT_EQUAL(cpl->status.sc, PNVME_SC_ABORTED_MISSING_FUSED);
+	g_second_done++;
+}
+
+static void
+test_fused_second_fails_first_completes_once(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(4096, 4096, NULL);
+	static uint8_t heap[512];
+	struct nvme_request *first, *second;
+
+	pcie_fixture_setup(&fx, 16, 32, PNVME_CTRLR_FUSED_COMPARE_WRITE);
+	g_first_done = g_second_done = 0;
+	first = nvme_qpair_alloc_request(&fx.pq->qpair, count_first, NULL);
+	if (first == NULL) {
+		CU_FAIL("request pool empty");
+		return;
+	}
+	memset(&first->cmd, 0, sizeof(first->cmd));
+	first->cmd.opc = PNVME_OPC_COMPARE;
+	first->cmd.fuse = PNVME_FUSE_FIRST;
+	first->payload = buf;
+	first->payload_size = 512;
+	CU_ASSERT_EQUAL(nvme_qpair_submit_request(&fx.pq->qpair, first), 0);
+	/* The SECOND's data cannot be described: the transport refuses it. */
+	second = nvme_qpair_alloc_request(&fx.pq->qpair, count_second, NULL);
+	if (second == NULL) {
+		CU_FAIL("request pool empty");
+		return;
+	}
+	memset(&second->cmd, 0, sizeof(second->cmd));
+	second->cmd.opc = PNVME_OPC_WRITE;
+	second->cmd.fuse = PNVME_FUSE_SECOND;
+	second->payload = heap;
+	second->payload_size = 512;
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(nvme_qpair_submit_request(&fx.pq->qpair, second), 0);
+	CU_ASSERT_EQUAL(g_second_done, 1);
+	/* The FIRST went to the device: it completes from there, once. */
+	CU_ASSERT_EQUAL(g_first_done, 0);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 1);
+	pcie_fixture_complete(&fx, 0, PNVME_SC_ABORTED_MISSING_FUSED);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.pq->qpair, 0), 1);
+	CU_ASSERT_EQUAL(g_first_done, 1);
+	CU_ASSERT_EQUAL(fx.pq->qpair.num_outstanding, 0);
+	pnvme_log_set_handler(NULL);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
 static void
 test_sgl_vectored(void)
 {
@@ -511,6 +576,8 @@ main(void)
 		{"fused_adjacent_one_doorbell", test_fused_adjacent_one_doorbell},
 		{"fused_rules", test_fused_rules},
 		{"fused_pair_stays_adjacent_when_queued", test_fused_pair_stays_adjacent_when_queued},
+		{"fused_second_fails_first_completes_once",
+		 test_fused_second_fails_first_completes_once},
 		{"sgl_vectored", test_sgl_vectored},
 		{"doorbell_batching", test_doorbell_batching},
 		{"shadow_doorbells", test_shadow_doorbells},
