@@ -40,7 +40,6 @@ struct pcie_qpair {
 	uint16_t num_entries;
 	uint16_t sq_tail;
 	uint16_t cq_head;
-	uint16_t sq_head;
 	uint8_t phase;
 	/* Ring the SQ doorbell once per poll instead of per command. */
 	bool delay_doorbell;

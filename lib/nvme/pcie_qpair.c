@@ -103,7 +103,6 @@ pcie_qpair_reset(struct pcie_qpair *pq)
 
 	pq->sq_tail = 0;
 	pq->cq_head = 0;
-	pq->sq_head = 0;
 	/* The controller posts its first pass with phase 1 over zeroed entries. */
 	pq->phase = 1;
 	memset(pq->sq, 0, pq->num_entries * sizeof(*pq->sq));
@@ -409,9 +408,6 @@ pcie_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 				     "outstanding; ignored",
 				     qpair->id, cpl.cid);
 			continue;
-		}
-		if (pnvme_likely(cpl.sqhd < pq->num_entries)) {
-			pq->sq_head = cpl.sqhd;
 		}
 		tr = &pq->trackers[cpl.cid];
 		req = tr->req;
