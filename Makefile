@@ -38,6 +38,8 @@ EXAMPLE_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard examples/comm
 
 # System-test programs: built against the real library, run in the rig.
 SYSTEST_BINS := $(BUILD)/test/system/pnvme_io_test
+# Benchmark helpers that need no device (scripts/bench.sh).
+BENCH_BINS := $(BUILD)/test/bench/pnvme_pcie_path_cost
 
 UT_COMMON_SRCS := $(sort $(wildcard test/unit/common/*.c))
 UT_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UT_COMMON_SRCS))
@@ -45,8 +47,8 @@ UT_SRCS := $(sort $(wildcard test/unit/*_ut.c))
 UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
 
 .SECONDARY:
-.PHONY: all lib apps unittest-build systemtest-build unittest unittest-san systemtest check run install uninstall clean distclean
-all: lib apps unittest-build systemtest-build
+.PHONY: all lib apps unittest-build systemtest-build bench-build unittest unittest-san systemtest check run install uninstall clean distclean
+all: lib apps unittest-build systemtest-build bench-build
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 apps: $(APPS)
@@ -56,6 +58,7 @@ $(OBJ)/lib/env_dpdk/%.o: CFLAGS += $(DPDK_CFLAGS)
 
 $(OBJ)/examples/%.o: CFLAGS += -Iexamples/common
 $(OBJ)/test/unit/%.o: CFLAGS += -Itest/unit/common
+$(OBJ)/test/bench/%.o: CFLAGS += -Itest/unit/common
 
 $(OBJ)/%.o: %.c mk/config.mk
 	@mkdir -p $(dir $@)
@@ -97,6 +100,12 @@ $(BUILD)/test/unit/%: $(OBJ)/test/unit/%.o $(UT_COMMON_OBJS) $(CORE_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) $(CUNIT_LIBS)
 
 systemtest-build: $(SYSTEST_BINS)
+bench-build: $(BENCH_BINS)
+
+$(BUILD)/test/bench/pnvme_pcie_path_cost: $(OBJ)/test/bench/pcie_path_cost.o $(UT_COMMON_OBJS) $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(ECHO) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) $(CUNIT_LIBS)
 
 $(BUILD)/test/system/pnvme_io_test: $(OBJ)/test/system/io_test.o $(LIB_A)
 	@mkdir -p $(dir $@)

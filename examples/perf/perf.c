@@ -440,6 +440,8 @@ setup_workers(void)
 
 struct summary {
 	uint64_t ios, lat_sum, lat_min, lat_max, errors, verify_errors;
+	uint64_t sq_doorbells, cq_doorbells; /* doorbell writes that reached the device */
+	bool shadow_doorbells;
 };
 
 static void
@@ -453,8 +455,21 @@ summarize(struct summary *s, const struct worker *w)
 	if (w->lat_max > s->lat_max) {
 		s->lat_max = w->lat_max;
 	}
+	struct pnvme_qpair_stats qs;
+
 	s->errors += w->io_errors + w->submit_errors;
 	s->verify_errors += w->verify_errors;
+	if (pnvme_qpair_get_stats(w->qpair, &qs, sizeof(qs)) == 0) {
+		s->sq_doorbells += qs.sq_doorbell_writes;
+		s->cq_doorbells += qs.cq_doorbell_writes;
+		s->shadow_doorbells |= qs.shadow_doorbells;
+	}
+}
+
+static double
+per_io(uint64_t count, uint64_t ios)
+{
+	return ios ? (double)count / (double)ios : 0.0;
 }
 
 static double
@@ -542,6 +557,9 @@ report(double elapsed)
 		json_double(&jw, "max_us", ticks_to_us(total.lat_max));
 		json_uint(&jw, "errors", total.errors);
 		json_uint(&jw, "verify_errors", total.verify_errors);
+		json_double(&jw, "sq_doorbells_per_io", per_io(total.sq_doorbells, total.ios));
+		json_double(&jw, "cq_doorbells_per_io", per_io(total.cq_doorbells, total.ios));
+		json_bool(&jw, "shadow_doorbells", total.shadow_doorbells);
 		if (hist != NULL) {
 			for (k = 0; k < 5; k++) {
 				char key[16];
@@ -558,6 +576,9 @@ report(double elapsed)
 		       (double)total.ios / elapsed * g_cfg.io_size / 1048576.0,
 		       total.ios ? ticks_to_us(total.lat_sum / total.ios) : 0.0,
 		       total.ios ? ticks_to_us(total.lat_min) : 0.0, ticks_to_us(total.lat_max));
+		printf("Doorbell writes to the device per I/O: SQ %.3f, CQ %.3f (shadow doorbells %s)\n",
+		       per_io(total.sq_doorbells, total.ios), per_io(total.cq_doorbells, total.ios),
+		       total.shadow_doorbells ? "on" : "off");
 		if (total.errors || total.verify_errors || g_cfg.verify) {
 			printf("I/O errors: %" PRIu64 ", verify mismatches: %" PRIu64 "\n", total.errors,
 			       total.verify_errors);

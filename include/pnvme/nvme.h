@@ -319,6 +319,25 @@ int pnvme_ctrlr_free_io_qpair(struct pnvme_qpair *qpair);
  */
 int32_t pnvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
 
+/** Transport counters of one queue pair, for benchmarks and diagnosis. */
+struct pnvme_qpair_stats {
+	/** Doorbell writes that reached the device (MMIO on PCIe). */
+	uint64_t sq_doorbell_writes;
+	uint64_t cq_doorbell_writes;
+	/** true when shadow doorbells (Doorbell Buffer Config) are in use. */
+	bool shadow_doorbells;
+};
+
+/**
+ * Read the queue pair's transport counters. Transports without doorbells
+ * report zeros.
+ *
+ * @param stats_size sizeof(*stats) as the caller knows it.
+ * @return 0, or -EINVAL for a NULL argument.
+ */
+int pnvme_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats,
+			  size_t stats_size);
+
 /**
  * Submit a raw I/O command on @p qpair. The library sets the command ID and
  * data pointer; @p buf must be DMA-able (or NULL with @p len 0).

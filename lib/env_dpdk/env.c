@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,32 @@
 #include "util/util.h"
 
 static bool g_env_initialized;
+static bool g_iova_is_va;
+
+/*
+ * Address translation runs several times per I/O, so each thread remembers
+ * the last memory segment it resolved. DPDK may release and re-map hugepages
+ * as its heap shrinks and grows; every such event bumps the generation and
+ * so invalidates every thread's remembered segment.
+ */
+struct seg_cache {
+	uintptr_t start;
+	uint64_t len;
+	uint64_t iova;
+	uint64_t generation;
+};
+static __thread struct seg_cache t_seg;
+static _Atomic uint64_t g_mem_generation = 1;
+
+static void
+mem_event_cb(enum rte_mem_event event, const void *addr, size_t len, void *arg)
+{
+	(void)event;
+	(void)addr;
+	(void)len;
+	(void)arg;
+	atomic_fetch_add_explicit(&g_mem_generation, 1, memory_order_release);
+}
 
 void
 pnvme_env_opts_init(struct pnvme_env_opts *opts, size_t opts_size)
@@ -147,6 +174,15 @@ pnvme_env_init(const struct pnvme_env_opts *user_opts)
 		return rte_errno > 0 ? -rte_errno : -EIO;
 	}
 	g_env_initialized = true;
+	g_iova_is_va = rte_eal_iova_mode() == RTE_IOVA_VA;
+	if (rte_mem_event_callback_register("pnvme-vtophys", mem_event_cb, NULL) != 0 &&
+	    rte_errno != ENOTSUP) {
+		/* ENOTSUP: legacy memory, never released, so no events to miss. */
+		PNVME_ERRLOG("env: cannot watch memory events: %s", rte_strerror(rte_errno));
+		rte_eal_cleanup();
+		g_env_initialized = false;
+		return -rte_errno;
+	}
 	PNVME_INFOLOG("env: ready, IOVA mode %s",
 		      rte_eal_iova_mode() == RTE_IOVA_VA ? "VA" : "PA");
 	return 0;
@@ -186,21 +222,28 @@ pnvme_dma_free(void *buf)
 uint64_t
 pnvme_vtophys(const void *buf, uint64_t *size)
 {
+	uint64_t generation = atomic_load_explicit(&g_mem_generation, memory_order_acquire);
+	uintptr_t va = (uintptr_t)buf;
 	const struct rte_memseg *ms;
-	uint64_t offset, contiguous;
+	uint64_t offset;
 
-	/* Only hugepage memory is pinned and mapped for the device. */
-	ms = rte_mem_virt2memseg(buf, NULL);
-	if (ms == NULL || ms->iova == RTE_BAD_IOVA) {
-		return PNVME_VTOPHYS_ERROR;
+	if (t_seg.generation != generation || va - t_seg.start >= t_seg.len) {
+		/* Only hugepage memory is pinned and mapped for the device. */
+		ms = rte_mem_virt2memseg(buf, NULL);
+		if (ms == NULL || ms->iova == RTE_BAD_IOVA) {
+			return PNVME_VTOPHYS_ERROR;
+		}
+		t_seg.start = (uintptr_t)ms->addr;
+		t_seg.len = ms->len;
+		t_seg.iova = ms->iova;
+		t_seg.generation = generation;
 	}
-	offset = (uint64_t)((uintptr_t)buf - (uintptr_t)ms->addr);
-	if (size != NULL) {
+	offset = va - t_seg.start;
+	if (size != NULL && !g_iova_is_va) {
 		/* In VA mode IOVA equals VA: contiguous everywhere. */
-		contiguous = rte_eal_iova_mode() == RTE_IOVA_VA ? *size : ms->len - offset;
-		*size = PNVME_MIN(*size, contiguous);
+		*size = PNVME_MIN(*size, t_seg.len - offset);
 	}
-	return ms->iova + offset;
+	return t_seg.iova + offset;
 }
 
 uint64_t

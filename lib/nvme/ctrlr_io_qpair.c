@@ -153,3 +153,21 @@ nvme_ctrlr_free_io_qpairs(struct pnvme_ctrlr *ctrlr)
 		pnvme_ctrlr_free_io_qpair(qpair);
 	}
 }
+
+int
+pnvme_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats,
+		      size_t stats_size)
+{
+	struct pnvme_qpair_stats s;
+
+	if (qpair == NULL || stats == NULL || stats_size == 0) {
+		PNVME_ERRLOG("qpair_get_stats: NULL qpair or stats");
+		return -EINVAL;
+	}
+	memset(&s, 0, sizeof(s));
+	if (qpair->ops->qpair_get_stats != NULL) {
+		qpair->ops->qpair_get_stats(qpair, &s);
+	}
+	memcpy(stats, &s, PNVME_MIN(stats_size, sizeof(s)));
+	return 0;
+}

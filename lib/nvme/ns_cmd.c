@@ -273,11 +273,15 @@ submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvm
 		return -EINVAL;
 	}
 
-	/* Count the commands the transfer needs. */
-	for (lba = io->lba, left = io->lba_count; left > 0; nchildren++) {
-		n = child_blocks(ns, io, lba, left);
-		lba += n;
-		left -= n;
+	/* Count the commands the transfer needs (one, nearly always). */
+	if (pnvme_likely(child_blocks(ns, io, io->lba, io->lba_count) == io->lba_count)) {
+		nchildren = 1;
+	} else {
+		for (lba = io->lba, left = io->lba_count; left > 0; nchildren++) {
+			n = child_blocks(ns, io, lba, left);
+			lba += n;
+			left -= n;
+		}
 	}
 	if (pnvme_unlikely(nchildren > 1 && (io->io_flags & FUSE_FLAGS_MASK))) {
 		PNVME_ERRLOG("%s: a fused command may not be split (%u blocks exceed %u per "
@@ -534,6 +538,13 @@ pnvme_ns_cmd_copy(struct pnvme_ns *ns, struct pnvme_qpair *qpair,
 		return -ENOTSUP;
 	}
 	nd = &ns->data;
+	/* A controller that supports Copy reports non-zero limits; zero ones
+	 * (seen on emulated namespaces) mean every Copy would be refused. */
+	if (nd->mssrl == 0 || nd->mcl == 0 || (ns->ctrlr->cdata.ocfs & 1) == 0) {
+		PNVME_ERRLOG("copy: namespace %u accepts none (MSSRL %u, MCL %u, OCFS 0x%x)", ns->id,
+			     nd->mssrl, nd->mcl, ns->ctrlr->cdata.ocfs);
+		return -ENOTSUP;
+	}
 	if (ranges == NULL || num_ranges == 0 || num_ranges > nd->msrc + 1u) {
 		PNVME_ERRLOG("copy: %u ranges is outside 1-%u (MSRC)", num_ranges, nd->msrc + 1u);
 		return -EINVAL;
@@ -545,13 +556,13 @@ pnvme_ns_cmd_copy(struct pnvme_ns *ns, struct pnvme_qpair *qpair,
 		if (rc != 0) {
 			return rc;
 		}
-		if (nd->mssrl != 0 && n > nd->mssrl) {
+		if (n > nd->mssrl) {
 			PNVME_ERRLOG("copy: range %u has %u blocks, above MSSRL %u", i, n, nd->mssrl);
 			return -EINVAL;
 		}
 		total += n;
 	}
-	if (nd->mcl != 0 && total > nd->mcl) {
+	if (total > nd->mcl) {
 		PNVME_ERRLOG("copy: %llu blocks in all, above MCL %u", (unsigned long long)total,
 			     nd->mcl);
 		return -EINVAL;

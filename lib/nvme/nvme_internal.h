@@ -147,6 +147,8 @@ struct nvme_transport_ops {
 	int32_t (*qpair_process_completions)(struct pnvme_qpair *qpair, uint32_t max);
 	/* Complete every request the transport holds with an aborted status. */
 	void (*qpair_abort_reqs)(struct pnvme_qpair *qpair);
+	/* Optional: fill transport counters (zeroed by the caller). */
+	void (*qpair_get_stats)(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats);
 };
 
 const struct nvme_transport_ops *nvme_transport_get_ops(enum pnvme_transport_type type);

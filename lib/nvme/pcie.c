@@ -450,4 +450,5 @@ const struct nvme_transport_ops g_nvme_pcie_ops = {
 	.qpair_submit_request = pcie_qpair_submit_request,
 	.qpair_process_completions = pcie_qpair_process_completions,
 	.qpair_abort_reqs = pcie_qpair_abort_reqs,
+	.qpair_get_stats = pcie_qpair_get_stats,
 };

@@ -96,6 +96,7 @@ void pcie_qpair_ring_sq_doorbell(struct pcie_qpair *pq);
 int pcie_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req);
 int32_t pcie_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
 void pcie_qpair_abort_reqs(struct pnvme_qpair *qpair);
+void pcie_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats);
 
 /* The data of one command: a buffer, or @p len bytes of @p iov from @p offset. */
 struct pcie_payload {

@@ -174,6 +174,36 @@ cursor_next(struct payload_cursor *c, uintptr_t *va, uint32_t *len, int *err)
 	return true;
 }
 
+/* The common case on the I/O path: one buffer on at most two pages, so no
+ * list. false sends the payload down the general path (which also names
+ * any problem). */
+static inline bool
+build_prps_fast(struct pnvme_cmd *cmd, const struct pcie_payload *payload, uint32_t page_size)
+{
+	uintptr_t va = (uintptr_t)payload->buf + payload->offset;
+	uint64_t iova = pnvme_vtophys((void *)va, NULL), iova2;
+	uint32_t page_off = (uint32_t)(iova & (page_size - 1));
+
+	if (pnvme_unlikely(iova == PNVME_VTOPHYS_ERROR || (iova & 3) != 0)) {
+		return false;
+	}
+	if (page_off + payload->len <= page_size) {
+		cmd->dptr.prp.prp1 = iova;
+		cmd->dptr.prp.prp2 = 0;
+		return true;
+	}
+	if (page_off + payload->len > 2 * page_size) {
+		return false;
+	}
+	iova2 = pnvme_vtophys((void *)(va + page_size - page_off), NULL);
+	if (pnvme_unlikely(iova2 == PNVME_VTOPHYS_ERROR || (iova2 & (page_size - 1)) != 0)) {
+		return false;
+	}
+	cmd->dptr.prp.prp1 = iova;
+	cmd->dptr.prp.prp2 = iova2;
+	return true;
+}
+
 int
 pcie_build_prps(struct pcie_tracker *tr, struct pnvme_cmd *cmd, const struct pcie_payload *payload,
 		uint32_t page_size)
@@ -188,6 +218,9 @@ pcie_build_prps(struct pcie_tracker *tr, struct pnvme_cmd *cmd, const struct pci
 	cmd->psdt = PNVME_PSDT_PRP;
 	if (payload->len == 0) {
 		return 0; /* no data, or a pointer the caller set (queue creation) */
+	}
+	if (payload->iov == NULL && build_prps_fast(cmd, payload, page_size)) {
+		return 0;
 	}
 	cmd->dptr.prp.prp1 = 0;
 	cmd->dptr.prp.prp2 = 0;
@@ -442,4 +475,14 @@ pcie_qpair_abort_reqs(struct pnvme_qpair *qpair)
 		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
 						   PNVME_SC_ABORTED_SQ_DELETION);
 	}
+}
+
+void
+pcie_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats)
+{
+	struct pcie_qpair *pq = pcie_qpair(qpair);
+
+	stats->sq_doorbell_writes = pq->sq_mmio_writes;
+	stats->cq_doorbell_writes = pq->cq_mmio_writes;
+	stats->shadow_doorbells = pq->shadow_sq_tdbl != NULL;
 }

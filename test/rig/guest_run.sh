@@ -363,14 +363,14 @@ for spec in "${CTRLS[@]}"; do
 		DEVARGS+=(-device "pcie-root-port,id=rp$i,chassis=$((i + 1)),slot=$((i + 1))")
 		dev+=",bus=rp$i"
 	fi
-	((${#blk[@]} == 1)) && dev+=",drive=${blk[0]}"
 	[[ -n $extra ]] && dev+=",$extra"
 	DEVARGS+=(-device "$dev")
-	if ((${#blk[@]} > 1)); then
-		for ((j = 1; j <= ${#blk[@]}; j++)); do
-			DEVARGS+=(-device "nvme-ns,drive=${blk[j - 1]},bus=nvme$i,nsid=$j")
-		done
-	fi
+	# Namespaces as their own devices even when there is one: only those
+	# get Copy limits (MSSRL/MCL/MSRC); the controller's drive= shortcut
+	# reports zeros.
+	for ((j = 1; j <= ${#blk[@]}; j++)); do
+		DEVARGS+=(-device "nvme-ns,drive=${blk[j - 1]},bus=nvme$i,nsid=$j")
+	done
 	SERIALS+=("$serial")
 	i=$((i + 1))
 done

@@ -322,18 +322,11 @@ test_compare_zeroes_dsm_flush_copy(struct pnvme_qpair *qpair)
 		copy->slba = 23000;
 		copy->nlb = (uint16_t)(blocks - 1);
 		RUN(pnvme_ns_cmd_copy(g_ns, qpair, copy, 1, 24000, done_cb, &w));
-		if (rc == 0 && w.last.status.sct == PNVME_SCT_GENERIC &&
-		    w.last.status.sc == PNVME_SC_INTERNAL_DEVICE_ERROR) {
-			/* Seen with QEMU 7.2's emulated controller on a raw image:
-			 * reported, never counted as a pass. */
-			printf("xfail - copy: the device answered INTERNAL DEVICE ERROR\n");
-		} else {
-			CHECK(rc == 0 && !w.errors, "copy (sct %u sc 0x%02x)", w.last.status.sct,
-			      w.last.status.sc);
-			RUN(pnvme_ns_cmd_read(g_ns, qpair, rbuf, 24000, blocks, done_cb, &w, 0));
-			CHECK(rc == 0 && !w.errors && memcmp(rbuf, wbuf, 8192) == 0,
-			      "copied blocks hold the source data");
-		}
+		CHECK(rc == 0 && !w.errors, "copy (sct %u sc 0x%02x)", w.last.status.sct,
+		      w.last.status.sc);
+		RUN(pnvme_ns_cmd_read(g_ns, qpair, rbuf, 24000, blocks, done_cb, &w, 0));
+		CHECK(rc == 0 && !w.errors && memcmp(rbuf, wbuf, 8192) == 0,
+		      "copied blocks hold the source data");
 	}
 #undef RUN
 	free(zero);

@@ -445,6 +445,7 @@ test_sgl_vectored(void)
 static void
 test_doorbell_batching(void)
 {
+	struct pnvme_qpair_stats stats;
 	struct pcie_fixture fx;
 	uint8_t *buf = pnvme_dma_zmalloc(4096, 4096, NULL);
 	int i;
@@ -467,6 +468,14 @@ test_doorbell_batching(void)
 	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.pq->qpair, 0), 5);
 	CU_ASSERT_EQUAL(fx.pq->cq_mmio_writes, 1);
 	CU_ASSERT_EQUAL(pcie_fixture_cq_doorbell(&fx), 5);
+	/* The public counters are the ones the doorbell path keeps. */
+	memset(&stats, 0xff, sizeof(stats));
+	CU_ASSERT_EQUAL(pnvme_qpair_get_stats(&fx.pq->qpair, &stats, sizeof(stats)), 0);
+	CU_ASSERT_EQUAL(stats.sq_doorbell_writes, 1);
+	CU_ASSERT_EQUAL(stats.cq_doorbell_writes, 1);
+	CU_ASSERT_FALSE(stats.shadow_doorbells);
+	CU_ASSERT_EQUAL(pnvme_qpair_get_stats(NULL, &stats, sizeof(stats)), -EINVAL);
+	CU_ASSERT_EQUAL(pnvme_qpair_get_stats(&fx.pq->qpair, NULL, sizeof(stats)), -EINVAL);
 	pcie_fixture_teardown(&fx);
 	pnvme_dma_free(buf);
 }
@@ -474,6 +483,7 @@ test_doorbell_batching(void)
 static void
 test_shadow_doorbells(void)
 {
+	struct pnvme_qpair_stats stats;
 	struct pcie_fixture fx;
 	uint8_t *buf = pnvme_dma_zmalloc(4096, 4096, NULL);
 	uint32_t shadow[4] = {0}, eventidx[4] = {0};
@@ -498,6 +508,9 @@ test_shadow_doorbells(void)
 	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 3, 1, done_cb, NULL, 0), 0);
 	CU_ASSERT_EQUAL(fx.pq->sq_mmio_writes, 2);
 	CU_ASSERT_EQUAL(pcie_fixture_sq_doorbell(&fx), 4);
+	CU_ASSERT_EQUAL(pnvme_qpair_get_stats(&fx.pq->qpair, &stats, sizeof(stats)), 0);
+	CU_ASSERT_TRUE(stats.shadow_doorbells);
+	CU_ASSERT_EQUAL(stats.sq_doorbell_writes, 2);
 	pcie_fixture_teardown(&fx);
 	pnvme_dma_free(buf);
 }
@@ -511,12 +524,23 @@ test_copy_and_dsm_encoding(void)
 	struct pnvme_cmd *cmd;
 
 	pcie_fixture_setup(&fx, 16, 32, 0);
-	fx.ns.data.mssrl = 128;
-	fx.ns.data.mcl = 256;
 	ranges[0].slba = 100;
 	ranges[0].nlb = 7;
 	ranges[1].slba = 300;
 	ranges[1].nlb = 15;
+	/* Zero limits or no format 0: refused up front, nothing sent. */
+	fx.ctrlr.ctrlr.cdata.ocfs = 1;
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_copy(&fx.ns, &fx.pq->qpair, ranges, 2, 0, done_cb, NULL),
+			-ENOTSUP);
+	CU_ASSERT(test_log_contains("accepts none (MSSRL 0, MCL 0"));
+	fx.ns.data.mssrl = 128;
+	fx.ns.data.mcl = 256;
+	fx.ctrlr.ctrlr.cdata.ocfs = 0;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_copy(&fx.ns, &fx.pq->qpair, ranges, 2, 0, done_cb, NULL),
+			-ENOTSUP);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 0);
+	fx.ctrlr.ctrlr.cdata.ocfs = 1;
 	CU_ASSERT_EQUAL(pnvme_ns_cmd_copy(&fx.ns, &fx.pq->qpair, ranges, 2, 0x100000001ull & 0xfffff,
 					  done_cb, NULL),
 			0);

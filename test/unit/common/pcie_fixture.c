@@ -2,11 +2,11 @@
 /*
  * PCIe controller and qpair over heap memory, for unit tests.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pcie_fixture.h"
-#include "ut.h"
 
 static const struct nvme_transport_ops g_fixture_ops = {
 	.name = "pcie-fixture",
@@ -14,6 +14,7 @@ static const struct nvme_transport_ops g_fixture_ops = {
 	.qpair_submit_request = pcie_qpair_submit_request,
 	.qpair_process_completions = pcie_qpair_process_completions,
 	.qpair_abort_reqs = pcie_qpair_abort_reqs,
+	.qpair_get_stats = pcie_qpair_get_stats,
 };
 
 void
@@ -31,8 +32,12 @@ pcie_fixture_setup(struct pcie_fixture *fx, uint16_t entries, uint32_t num_reqs,
 	fx->ctrlr.ctrlr.max_xfer_size = 128 * 1024;
 	fx->ctrlr.ctrlr.cdata.oncs = 0xffff;
 	fx->pq = calloc(1, sizeof(*fx->pq));
-	CU_ASSERT_EQUAL_FATAL(pcie_qpair_construct(fx->pq, &fx->ctrlr.ctrlr, 1, entries, num_reqs),
-			      0);
+	/* Also used outside CUnit (test/bench), so no CUnit assertion here. */
+	if (fx->pq == NULL ||
+	    pcie_qpair_construct(fx->pq, &fx->ctrlr.ctrlr, 1, entries, num_reqs) != 0) {
+		fprintf(stderr, "pcie fixture: cannot construct the qpair\n");
+		abort();
+	}
 	fx->pq->use_sgl = (ctrlr_flags & PNVME_CTRLR_SGL_SUPPORTED) != 0;
 	fx->ns.ctrlr = &fx->ctrlr.ctrlr;
 	fx->ns.id = 1;
