@@ -16,7 +16,7 @@ PACKAGES=(
 	# QEMU test rig (guest = generic Debian kernel + host userland over 9p)
 	qemu-system-x86 qemu-utils busybox-static cpio kmod
 	# tests and baselines
-	fio iproute2 python3
+	fio iproute2 python3 valgrind
 )
 
 if [[ $(id -u) -ne 0 ]]; then

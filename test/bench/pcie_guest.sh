@@ -11,12 +11,19 @@ OUT=$PNVME_RIG_JOB/results.jsonl
 # name rw depth
 POINTS="randread:1 randread:32 randread:128 randwrite:32"
 
+# Ask the host (test/bench/qemu_threads.sh) to measure QEMU's threads two
+# seconds into the run that starts now.
+sample() {
+	(sleep 2 && echo "$1" >"$PNVME_RIG_JOB/sample-request") &
+}
+
 bdf=$(basename "$(dirname "$(grep -l 0x010802 /sys/bus/pci/devices/*/class | head -n 1)")")
 HUGEMEM=512 scripts/setup.sh config >/dev/null || exit 1
 
 for p in $POINTS; do
 	rw=${p%%:*} qd=${p##*:}
 	echo "# pnvme_perf $rw QD$qd"
+	sample "pnvme $rw QD$qd"
 	build/bin/pnvme_perf -r "trtype:PCIe traddr:$bdf" -q "$qd" -o 4096 -w "$rw" -t "$SECS" -L \
 		--json >"$PNVME_RIG_JOB/perf.json" 2>"$PNVME_RIG_JOB/perf.err" || {
 		cat "$PNVME_RIG_JOB/perf.err"
@@ -26,7 +33,9 @@ for p in $POINTS; do
 import json, sys
 t = json.load(open(sys.argv[3]))["total"]
 print(json.dumps({"driver": "pnvme", "rw": sys.argv[1], "qd": int(sys.argv[2]),
-                  "iops": t["iops"], "mean_us": t["avg_us"], "p99_us": t["p99"]}))
+                  "iops": t["iops"], "mean_us": t["avg_us"], "p99_us": t["p99"],
+                  "sq_db": t["sq_doorbells_per_io"], "cq_db": t["cq_doorbells_per_io"],
+                  "shadow": t["shadow_doorbells"]}))
 PY
 done
 
@@ -50,6 +59,7 @@ for p in $POINTS; do
 		libaio) args="--ioengine=libaio" ;;
 		esac
 		echo "# fio $engine $rw QD$qd"
+		[ "$engine" = io_uring_poll ] && sample "kernel $engine $rw QD$qd"
 		# shellcheck disable=SC2086
 		fio --name=bench --filename=/dev/nvme0n1 --direct=1 --rw="$rw" --bs=4k \
 			--iodepth="$qd" --numjobs=1 --time_based --runtime="$SECS" --norandommap \

@@ -406,7 +406,9 @@ chmod +x "$JOB/.rig/bin/modprobe"
 
 # ------------------------------------------------------------------- QEMU
 APPEND="console=ttyS0 panic=-1 quiet"
-QEMU=(qemu-system-x86_64 -nographic -no-reboot -accel tcg -cpu max -smp "$SMP" -m "$MEM")
+# Named threads ("CPU 0/TCG", ...) let benchmarks see where host time goes.
+QEMU=(qemu-system-x86_64 -name pnvme-rig,debug-threads=on -nographic -no-reboot -accel tcg -cpu max
+	-smp "$SMP" -m "$MEM")
 if [[ $MODE == vfio ]]; then
 	QEMU+=(-machine "q35,kernel-irqchip=split")
 	APPEND+=" intel_iommu=on"
