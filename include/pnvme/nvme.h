@@ -114,6 +114,10 @@ struct pnvme_ctrlr_opts {
 	char hostnqn[PNVME_NQN_MAX_LEN + 1];
 	/** 128-bit host identifier for fabrics. Default: generated. */
 	uint8_t extended_host_id[16];
+	/** NVMe/TCP: ask for header digests (CRC32C) on every PDU. Default off. */
+	bool header_digest;
+	/** NVMe/TCP: ask for data digests (CRC32C) on every PDU's data. Default off. */
+	bool data_digest;
 };
 
 /**
@@ -326,6 +330,9 @@ struct pnvme_qpair_stats {
 	uint64_t cq_doorbell_writes;
 	/** true when shadow doorbells (Doorbell Buffer Config) are in use. */
 	bool shadow_doorbells;
+	/** PDUs sent and received (NVMe/TCP). */
+	uint64_t pdus_sent;
+	uint64_t pdus_received;
 };
 
 /**

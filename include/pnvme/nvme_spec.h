@@ -692,6 +692,92 @@ struct pnvme_copy_range {
 };
 _Static_assert(sizeof(struct pnvme_copy_range) == 32, "copy range size");
 
+/* ------------------------------------------------------------------ */
+/* NVMe over Fabrics                                                   */
+/* ------------------------------------------------------------------ */
+
+/** Fabrics command types (byte 4 of a command with opcode PNVME_OPC_FABRIC). */
+enum pnvme_fabric_cmd_type {
+	PNVME_FCTYPE_PROPERTY_SET = 0x00,
+	PNVME_FCTYPE_CONNECT = 0x01,
+	PNVME_FCTYPE_PROPERTY_GET = 0x04,
+};
+
+/** Status codes of the command-specific type (SCT 1) for fabrics commands. */
+enum pnvme_fabric_status {
+	PNVME_SC_CONNECT_INCOMPATIBLE_FORMAT = 0x80,
+	PNVME_SC_CONNECT_CONTROLLER_BUSY = 0x81,
+	PNVME_SC_CONNECT_INVALID_PARAMETERS = 0x82,
+	PNVME_SC_CONNECT_RESTART_DISCOVERY = 0x83,
+	PNVME_SC_CONNECT_INVALID_HOST = 0x84,
+};
+
+/** Connect CATTR bit: the controller may stop reporting SQ head (no SQ flow control). */
+#define PNVME_CONNECT_ATTR_DISABLE_SQ_FLOW (1u << 2)
+
+/** Data of the Connect command. */
+struct pnvme_fabric_connect_data {
+	uint8_t hostid[16];
+	uint16_t cntlid; /**< 0xffff: any (admin queue) */
+	uint8_t rsvd18[238];
+	char subnqn[256];
+	char hostnqn[256];
+	uint8_t rsvd768[256];
+};
+_Static_assert(sizeof(struct pnvme_fabric_connect_data) == 1024, "connect data size");
+_Static_assert(offsetof(struct pnvme_fabric_connect_data, subnqn) == 256, "connect subnqn");
+_Static_assert(offsetof(struct pnvme_fabric_connect_data, hostnqn) == 512, "connect hostnqn");
+
+/** The well-known NQN of a discovery service. */
+#define PNVME_DISCOVERY_NQN "nqn.2014-08.org.nvmexpress.discovery"
+/** Log page identifier of the Discovery Log Page. */
+#define PNVME_LOG_DISCOVERY 0x70
+
+/** Discovery log entry subtypes. */
+enum pnvme_discovery_subtype {
+	PNVME_DISC_SUBTYPE_REFERRAL = 1,  /**< another discovery service */
+	PNVME_DISC_SUBTYPE_NVM = 2,       /**< an NVM subsystem */
+	PNVME_DISC_SUBTYPE_CURRENT = 3,   /**< this discovery service itself */
+};
+
+/** Transport types as the discovery log page encodes them. */
+enum pnvme_discovery_trtype {
+	PNVME_DISC_TRTYPE_RDMA = 1,
+	PNVME_DISC_TRTYPE_FC = 2,
+	PNVME_DISC_TRTYPE_TCP = 3,
+	PNVME_DISC_TRTYPE_LOOP = 254,
+};
+
+/** One Discovery Log Page entry. Strings are padded, not always terminated. */
+struct pnvme_discovery_log_entry {
+	uint8_t trtype;
+	uint8_t adrfam;
+	uint8_t subtype;
+	uint8_t treq;
+	uint16_t portid;
+	uint16_t cntlid;
+	uint16_t asqsz;
+	uint16_t eflags;
+	uint8_t rsvd12[20];
+	char trsvcid[32];
+	uint8_t rsvd64[192];
+	char subnqn[256];
+	char traddr[256];
+	uint8_t tsas[256];
+};
+_Static_assert(sizeof(struct pnvme_discovery_log_entry) == 1024, "discovery entry size");
+_Static_assert(offsetof(struct pnvme_discovery_log_entry, subnqn) == 256, "entry subnqn");
+_Static_assert(offsetof(struct pnvme_discovery_log_entry, traddr) == 512, "entry traddr");
+
+/** Discovery Log Page header; entries follow at byte 1024. */
+struct pnvme_discovery_log_header {
+	uint64_t genctr;
+	uint64_t numrec;
+	uint16_t recfmt;
+	uint8_t rsvd18[1006];
+};
+_Static_assert(sizeof(struct pnvme_discovery_log_header) == 1024, "discovery header size");
+
 /** Size of every Identify data structure. */
 #define PNVME_IDENTIFY_DATA_SIZE 4096u
 

@@ -247,7 +247,8 @@ identify_done(struct pnvme_ctrlr *ctrlr)
 	if (cdata->vwc & 1) {
 		ctrlr->flags |= PNVME_CTRLR_VOLATILE_WRITE_CACHE;
 	}
-	init_goto(ctrlr, NVME_INIT_SET_NUM_QUEUES);
+	/* A discovery controller has no queues or namespaces to set up. */
+	init_goto(ctrlr, ctrlr->is_discovery ? NVME_INIT_READY : NVME_INIT_SET_NUM_QUEUES);
 	return 0;
 }
 

@@ -92,8 +92,9 @@ check_payload(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t bytes,
 			PNVME_ERRLOG("%s: buffer %p is NULL or not dword-aligned", what, io->buf);
 			return -EINVAL;
 		}
-		if (pnvme_vtophys(io->buf, NULL) == PNVME_VTOPHYS_ERROR ||
-		    pnvme_vtophys((uint8_t *)io->buf + bytes - 1, NULL) == PNVME_VTOPHYS_ERROR) {
+		if (!ns->ctrlr->ops->any_memory &&
+		    (pnvme_vtophys(io->buf, NULL) == PNVME_VTOPHYS_ERROR ||
+		     pnvme_vtophys((uint8_t *)io->buf + bytes - 1, NULL) == PNVME_VTOPHYS_ERROR)) {
 			PNVME_ERRLOG("%s: buffer %p is not DMA-able memory (pnvme_dma_zmalloc)", what,
 				     io->buf);
 			return -EINVAL;
@@ -114,8 +115,9 @@ check_payload(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t bytes,
 				     what, i, (void *)base, len);
 			return -EINVAL;
 		}
-		if (pnvme_vtophys((void *)base, NULL) == PNVME_VTOPHYS_ERROR ||
-		    pnvme_vtophys((void *)(base + len - 1), NULL) == PNVME_VTOPHYS_ERROR) {
+		if (!ns->ctrlr->ops->any_memory &&
+		    (pnvme_vtophys((void *)base, NULL) == PNVME_VTOPHYS_ERROR ||
+		     pnvme_vtophys((void *)(base + len - 1), NULL) == PNVME_VTOPHYS_ERROR)) {
 			PNVME_ERRLOG("%s: element %d is not DMA-able memory", what, i);
 			return -EINVAL;
 		}

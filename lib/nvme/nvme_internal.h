@@ -113,6 +113,10 @@ int32_t nvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
 struct nvme_transport_ops {
 	const char *name;
 	enum pnvme_transport_type type;
+	/* Registers are properties reached by admin commands; keep-alive applies. */
+	bool fabrics;
+	/* Data buffers may be any memory (no DMA translation needed). */
+	bool any_memory;
 
 	/* Find controllers matching probe->trid; nvme_probe_offer() each. */
 	int (*scan)(struct nvme_probe_ctx *probe);
@@ -248,6 +252,11 @@ struct pnvme_ctrlr {
 	bool enabled; /* CC.EN written as 1 by us */
 	bool remove_reported;
 	uint64_t next_health_check;
+	/* Fabrics: Keep Alive Timeout agreed at Connect (0 = none). */
+	uint32_t kato_ms;
+	uint64_t next_keep_alive;
+	bool keep_alive_outstanding;
+	bool is_discovery; /* a discovery controller: no I/O, no namespaces */
 
 	struct nvme_ctrlr_init init;
 
@@ -343,7 +352,8 @@ struct nvme_probe_ctx {
 	pnvme_attach_cb attach_cb;
 	pnvme_remove_cb remove_cb;
 	TAILQ_HEAD(, pnvme_ctrlr) init_ctrlrs;
-	int rc; /* first error met */
+	int rc;      /* first error met */
+	bool direct; /* connect to trid itself, even a discovery service */
 };
 
 /* A transport found a controller: offer it to the application. */
@@ -351,5 +361,9 @@ int nvme_probe_offer(struct nvme_probe_ctx *probe, const struct pnvme_transport_
 		     void *devhandle);
 /* true when a controller with @p trid is attached already. */
 bool nvme_probe_is_attached(const struct pnvme_transport_id *trid);
+/* Bring one controller up outside any probe (not attached; free it with
+ * nvme_ctrlr_shutdown_and_free). NULL on failure (logged). */
+struct pnvme_ctrlr *nvme_probe_connect_direct(const struct pnvme_transport_id *trid,
+					      const struct pnvme_ctrlr_opts *opts);
 
 #endif /* PNVME_NVME_INTERNAL_H */

@@ -54,6 +54,31 @@ nvme_probe_offer(struct nvme_probe_ctx *probe, const struct pnvme_transport_id *
 	return 0;
 }
 
+struct pnvme_ctrlr *
+nvme_probe_connect_direct(const struct pnvme_transport_id *trid,
+			  const struct pnvme_ctrlr_opts *opts)
+{
+	const struct nvme_transport_ops *ops = nvme_transport_get_ops(trid->trtype);
+	struct pnvme_ctrlr *ctrlr;
+	int rc;
+
+	if (ops == NULL) {
+		return NULL;
+	}
+	ctrlr = ops->ctrlr_construct(trid, opts, NULL);
+	if (ctrlr == NULL) {
+		return NULL;
+	}
+	nvme_ctrlr_init_start(ctrlr);
+	while ((rc = nvme_ctrlr_init_poll(ctrlr)) == 0) {
+	}
+	if (rc < 0) {
+		nvme_ctrlr_shutdown_and_free(ctrlr);
+		return NULL;
+	}
+	return ctrlr;
+}
+
 /* Report controllers attached through @p probe's remove_cb that are gone. */
 static void
 probe_check_removed(struct nvme_probe_ctx *probe)
@@ -117,14 +142,15 @@ probe_env_ready(void)
 	return rc == -EALREADY ? 0 : rc;
 }
 
-int
-pnvme_probe(const struct pnvme_transport_id *trid, void *cb_ctx, pnvme_probe_cb probe_cb,
-	    pnvme_attach_cb attach_cb, pnvme_remove_cb remove_cb)
+static int
+probe_run(const struct pnvme_transport_id *trid, void *cb_ctx, pnvme_probe_cb probe_cb,
+	  pnvme_attach_cb attach_cb, pnvme_remove_cb remove_cb, bool direct)
 {
 	struct nvme_probe_ctx probe;
 	int rc;
 
 	memset(&probe, 0, sizeof(probe));
+	probe.direct = direct;
 	if (trid != NULL) {
 		probe.trid = *trid;
 	} else {
@@ -154,6 +180,13 @@ pnvme_probe(const struct pnvme_transport_id *trid, void *cb_ctx, pnvme_probe_cb 
 	probe_poll_init(&probe);
 	pthread_mutex_unlock(&g_probe_lock);
 	return rc != 0 ? rc : probe.rc;
+}
+
+int
+pnvme_probe(const struct pnvme_transport_id *trid, void *cb_ctx, pnvme_probe_cb probe_cb,
+	    pnvme_attach_cb attach_cb, pnvme_remove_cb remove_cb)
+{
+	return probe_run(trid, cb_ctx, probe_cb, attach_cb, remove_cb, false);
 }
 
 struct connect_ctx {
@@ -206,7 +239,7 @@ pnvme_connect(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_op
 		PNVME_ERRLOG("connect: %s is already attached", trid->traddr);
 		return NULL;
 	}
-	pnvme_probe(trid, &ctx, connect_probe_cb, connect_attach_cb, NULL);
+	probe_run(trid, &ctx, connect_probe_cb, connect_attach_cb, NULL, true);
 	pthread_mutex_unlock(&g_probe_lock);
 	return ctx.ctrlr;
 }

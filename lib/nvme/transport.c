@@ -7,11 +7,13 @@
 #include "nvme/nvme_internal.h"
 
 extern const struct nvme_transport_ops g_nvme_pcie_ops;
+extern const struct nvme_transport_ops g_nvme_tcp_ops;
 
 #define MAX_TRANSPORTS 8
 
 static const struct nvme_transport_ops *g_transports[MAX_TRANSPORTS] = {
 	&g_nvme_pcie_ops,
+	&g_nvme_tcp_ops,
 };
 
 const struct nvme_transport_ops *

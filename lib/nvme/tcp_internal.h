@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NVMe/TCP host transport: private structures shared by the controller
+ * (tcp.c) and queue pair (tcp_qpair.c) halves.
+ */
+#ifndef PNVME_TCP_INTERNAL_H
+#define PNVME_TCP_INTERNAL_H
+
+#include <sys/queue.h>
+
+#include "nvme/nvme_internal.h"
+#include "nvme/tcp_pdu.h"
+
+enum tcp_dir {
+	TCP_DIR_NONE,
+	TCP_DIR_H2C, /* data from host to controller (write) */
+	TCP_DIR_C2H, /* data from controller to host (read) */
+};
+
+enum tcp_send_kind {
+	TCP_SEND_CAPSULE,
+	TCP_SEND_H2C_DATA,
+};
+
+/* One command in flight; index in the qpair's array = command ID. */
+struct tcp_req {
+	struct nvme_request *req; /* NULL when free */
+	uint16_t cid;
+	uint16_t ttag;
+	uint8_t dir;
+	bool in_capsule;
+	bool queued; /* on the send queue */
+	uint8_t send_kind;
+	uint32_t data_len;
+	uint32_t c2h_done; /* bytes received, in order */
+	uint32_t h2c_next; /* next byte to send */
+	uint32_t r2t_end;  /* end of what the controller asked for */
+	/* The PDU being sent: header (+ digest), a slice of the data, digest. */
+	uint32_t send_done;
+	uint32_t hdr_len;
+	uint32_t pdu_data_off;
+	uint32_t pdu_data_len;
+	uint32_t ddgst;
+	union {
+		struct tcp_capsule_cmd capsule;
+		struct tcp_data_hdr h2c;
+		uint8_t raw[TCP_CAPSULE_CMD_HLEN + TCP_DIGEST_LEN];
+	} hdr;
+	TAILQ_ENTRY(tcp_req) send_link;
+};
+
+enum tcp_recv_state {
+	TCP_RECV_HEADER, /* header (+ digest) of the next PDU */
+	TCP_RECV_DATA,   /* C2HData payload (+ digest) into the command's buffer */
+};
+
+struct tcp_qpair {
+	struct pnvme_qpair qpair;
+	int fd;
+	bool ic_done;
+	bool delay_send; /* send once per poll instead of per submission */
+	struct tcp_conn_params params;
+	uint32_t max_icd; /* in-capsule data limit for non-fabrics commands */
+	uint16_t num_entries;
+	struct tcp_req *reqs;
+	uint16_t *free_cids;
+	uint16_t num_free;
+	TAILQ_HEAD(, tcp_req) send_queue;
+
+	/* Receive side. */
+	enum tcp_recv_state rstate;
+	uint32_t rgot;  /* bytes of the current header or data part received */
+	uint32_t rwant; /* bytes of the header expected so far */
+	union {
+		struct tcp_common_hdr ch;
+		struct tcp_capsule_resp resp;
+		struct tcp_data_hdr data;
+		struct tcp_r2t_hdr r2t;
+		struct tcp_term_hdr term;
+		struct tcp_ic_resp ic;
+		uint8_t raw[TCP_MAX_RECV_HDR];
+	} rhdr;
+	struct tcp_req *rreq; /* C2HData being received */
+	uint32_t rdata_off, rdata_len;
+	uint8_t rddgst[TCP_DIGEST_LEN];
+
+	/* Counters (pnvme_qpair_get_stats). */
+	uint64_t pdus_sent;
+	uint64_t pdus_received;
+};
+
+struct tcp_ctrlr {
+	struct pnvme_ctrlr ctrlr;
+	struct tcp_qpair adminq;
+	uint16_t cntlid;
+	bool is_discovery;
+};
+
+static inline struct tcp_qpair *
+tcp_qpair(struct pnvme_qpair *qpair)
+{
+	return (struct tcp_qpair *)qpair;
+}
+
+static inline struct tcp_ctrlr *
+tcp_ctrlr(struct pnvme_ctrlr *ctrlr)
+{
+	return (struct tcp_ctrlr *)ctrlr;
+}
+
+extern const struct nvme_transport_ops g_nvme_tcp_ops;
+
+/* tcp_qpair.c */
+int tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qid,
+			uint16_t entries, uint32_t num_reqs);
+void tcp_qpair_destruct(struct tcp_qpair *tq);
+/* Open the connection and exchange ICReq/ICResp: 0 or -errno (logged). */
+int tcp_qpair_open(struct tcp_qpair *tq, const struct pnvme_transport_id *trid, bool hdgst,
+		   bool ddgst, uint32_t timeout_ms);
+/* Fail the connection: log @p why once, complete everything, close. */
+void tcp_qpair_fail_conn(struct tcp_qpair *tq, const char *why);
+int tcp_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req);
+int32_t tcp_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
+void tcp_qpair_abort_reqs(struct pnvme_qpair *qpair);
+void tcp_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats);
+
+#endif
