@@ -1,0 +1,74 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Runs inside the rig guest: the kernel's NVMe/TCP target on memory-backed
+# null_blk devices, controlled by the host through the job folder.
+#
+#   sh test/rig/nvmet_tcp_target.sh NQN...     (one subsystem per NQN)
+#
+# Writes $PNVME_RIG_JOB/target.ready when listening on 0.0.0.0:4420. Then
+# obeys the word the host writes to $PNVME_RIG_JOB/target.cmd, answering in
+# target.ack: "unlink" (the port stops offering the subsystems: their
+# connections drop), "link" (offered again), "stop" (clean end), "poweroff"
+# (end at once, connections left open: the guest just stops).
+set -u
+JOB=$PNVME_RIG_JOB
+CFG=/sys/kernel/config/nvmet
+
+fail() {
+	echo "target: $*" >&2
+	exit 1
+}
+
+[ $# -ge 1 ] || fail "usage: $0 NQN..."
+modprobe null_blk nr_devices=$# gb=1 memory_backed=1 || fail "null_blk"
+modprobe nvmet || fail "nvmet"
+modprobe nvmet-tcp || fail "nvmet-tcp"
+mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config ||
+	fail "configfs"
+
+mkdir "$CFG/ports/1" || fail "port"
+echo tcp >"$CFG/ports/1/addr_trtype"
+echo ipv4 >"$CFG/ports/1/addr_adrfam"
+echo 0.0.0.0 >"$CFG/ports/1/addr_traddr"
+echo 4420 >"$CFG/ports/1/addr_trsvcid"
+i=0
+for nqn in "$@"; do
+	mkdir "$CFG/subsystems/$nqn" || fail "subsystem $nqn"
+	echo 1 >"$CFG/subsystems/$nqn/attr_allow_any_host"
+	mkdir "$CFG/subsystems/$nqn/namespaces/1" || fail "namespace of $nqn"
+	printf %s "/dev/nullb$i" >"$CFG/subsystems/$nqn/namespaces/1/device_path"
+	echo 1 >"$CFG/subsystems/$nqn/namespaces/1/enable" || fail "enable /dev/nullb$i"
+	i=$((i + 1))
+done
+
+link() {
+	for nqn in "$@"; do
+		ln -s "$CFG/subsystems/$nqn" "$CFG/ports/1/subsystems/$nqn" || return 1
+	done
+}
+unlink_all() {
+	for l in "$CFG"/ports/1/subsystems/*; do
+		[ -L "$l" ] && rm "$l"
+	done
+	return 0
+}
+
+link "$@" || fail "link"
+echo ready >"$JOB/target.ready"
+while :; do
+	if [ -f "$JOB/target.cmd" ]; then
+		cmd=$(cat "$JOB/target.cmd")
+		rm -f "$JOB/target.cmd"
+		case $cmd in
+		unlink) unlink_all ;;
+		link) link "$@" ;;
+		stop)
+			echo stop >"$JOB/target.ack"
+			exit 0
+			;;
+		poweroff) poweroff -f ;;
+		esac
+		echo "$cmd" >"$JOB/target.ack"
+	fi
+	sleep 0.2
+done
