@@ -35,7 +35,7 @@ pnvme_ctrlr_get_default_io_qpair_opts(struct pnvme_ctrlr *ctrlr, struct pnvme_io
 static int
 take_qid(struct pnvme_ctrlr *ctrlr)
 {
-	uint32_t qid;
+	uint32_t qid, i;
 
 	if (ctrlr->free_qids == NULL) {
 		ctrlr->free_qids = calloc(ctrlr->num_io_queues + 1u, 1);
@@ -44,9 +44,13 @@ take_qid(struct pnvme_ctrlr *ctrlr)
 		}
 		memset(ctrlr->free_qids + 1, 1, ctrlr->num_io_queues);
 	}
-	for (qid = 1; qid <= ctrlr->num_io_queues; qid++) {
+	/* Hand out IDs in turn rather than the lowest free one: a fabrics
+	 * target may still be tearing down the queue of a just-freed ID. */
+	for (i = 0; i < ctrlr->num_io_queues; i++) {
+		qid = 1 + (ctrlr->next_qid + i) % ctrlr->num_io_queues;
 		if (ctrlr->free_qids[qid]) {
 			ctrlr->free_qids[qid] = 0;
+			ctrlr->next_qid = qid % ctrlr->num_io_queues;
 			return (int)qid;
 		}
 	}

@@ -76,15 +76,20 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 		return rc;
 	}
 	if (pnvme_cpl_is_error(&w.cpl)) {
+		if ((w.cpl.status.sct == PNVME_SCT_COMMAND_SPECIFIC &&
+		     w.cpl.status.sc == PNVME_SC_CONNECT_CONTROLLER_BUSY) ||
+		    (qid != 0 && w.cpl.status.sct == PNVME_SCT_GENERIC &&
+		     w.cpl.status.sc == PNVME_SC_COMMAND_SEQUENCE_ERROR)) {
+			/* Busy, or an ID whose previous queue is still being
+			 * torn down: worth another try (the caller's). */
+			return -EAGAIN;
+		}
 		PNVME_ERRLOG("%s: %s refused the Connect of queue %u: %s (sct %u sc 0x%02x, "
 			     "dword 0 0x%08x)",
 			     ctrlr->trid.traddr, ctrlr->trid.subnqn, qid,
 			     pnvme_status_string(&w.cpl.status), w.cpl.status.sct, w.cpl.status.sc,
 			     w.cpl.cdw0);
-		return w.cpl.status.sct == PNVME_SCT_COMMAND_SPECIFIC &&
-				       w.cpl.status.sc == PNVME_SC_CONNECT_CONTROLLER_BUSY
-			       ? -EBUSY
-			       : -ECONNREFUSED;
+		return -ECONNREFUSED;
 	}
 	if (cntlid_out != NULL) {
 		*cntlid_out = (uint16_t)(w.cpl.cdw0 & 0xffff);

@@ -15,7 +15,9 @@
  * Connect @p qpair (queue @p qid, @p sqsize entries) to the controller's
  * subsystem, polling it until the answer or @p timeout_ms. @p cntlid is
  * 0xffff for the admin queue; *cntlid_out gets the controller's ID.
- * 0, or -errno with a line naming the refusal.
+ * 0; -EAGAIN when the controller is busy or still tearing down an earlier
+ * queue with this ID (not logged: the caller retries); or another -errno
+ * with a line naming the refusal.
  */
 int nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, uint32_t kato_ms,
 			uint16_t cntlid, uint32_t timeout_ms, uint16_t *cntlid_out);

@@ -263,6 +263,7 @@ struct pnvme_ctrlr {
 	/* Admin queue and queue ID allocation (never taken on the I/O path). */
 	pthread_mutex_t lock;
 	uint8_t *free_qids; /* 1 = free, index = queue ID */
+	uint32_t next_qid;  /* where the search for a free ID starts (0-based) */
 	TAILQ_HEAD(, pnvme_qpair) io_qpairs;
 
 	/* Active namespaces, sorted by ID. */

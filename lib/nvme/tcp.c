@@ -15,6 +15,8 @@
 
 /* Largest transfer one command carries when data digests are off. */
 #define TCP_MAX_XFER_SIZE (8u * 1024 * 1024)
+/* Pause before connecting a queue again when the controller was busy. */
+#define CONNECT_RETRY_US 20000
 
 static void tcp_ctrlr_destruct(struct pnvme_ctrlr *ctrlr);
 
@@ -139,6 +141,7 @@ tcp_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_
 	struct tcp_ctrlr *c = tcp_ctrlr(ctrlr);
 	uint32_t ioccsz = ctrlr->cdata.ioccsz;
 	struct tcp_qpair *tq;
+	uint64_t deadline;
 	int rc;
 
 	if (ctrlr->is_discovery) {
@@ -159,11 +162,23 @@ tcp_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_
 	/* In-capsule data room: IOCCSZ (16-byte units) less the command, and
 	 * only when the data starts right after it (ICDOFF 0). */
 	tq->max_icd = ioccsz > 4 && ctrlr->cdata.icdoff == 0 ? (ioccsz - 4) * 16 : 0;
-	rc = tcp_qpair_open(tq, &ctrlr->trid, ctrlr->opts.header_digest, ctrlr->opts.data_digest,
-			    ctrlr->opts.admin_timeout_ms);
-	if (rc == 0) {
-		rc = nvme_fabric_connect(&tq->qpair, qid, (uint16_t)(opts->io_queue_size - 1), 0,
-					 c->cntlid, ctrlr->opts.admin_timeout_ms, NULL);
+	deadline = pnvme_get_ticks() + nvme_ms_to_ticks(ctrlr->opts.admin_timeout_ms);
+	do {
+		rc = tcp_qpair_open(tq, &ctrlr->trid, ctrlr->opts.header_digest,
+				    ctrlr->opts.data_digest, ctrlr->opts.admin_timeout_ms);
+		if (rc == 0) {
+			rc = nvme_fabric_connect(&tq->qpair, qid, (uint16_t)(opts->io_queue_size - 1),
+						 0, c->cntlid, ctrlr->opts.admin_timeout_ms, NULL);
+		}
+		if (rc == -EAGAIN) {
+			close(tq->fd);
+			tq->fd = -1;
+			usleep(CONNECT_RETRY_US);
+		}
+	} while (rc == -EAGAIN && pnvme_get_ticks() < deadline);
+	if (rc == -EAGAIN) {
+		PNVME_ERRLOG("%s: queue %u: the controller stayed busy for %u ms", ctrlr->trid.traddr,
+			     qid, ctrlr->opts.admin_timeout_ms);
 	}
 	if (rc != 0) {
 		if (!tq->qpair.failed) {
