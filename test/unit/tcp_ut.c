@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NVMe/TCP: CRC32C known answers, PDU header checks, and a queue pair whose
+ * socket is one end of a socket pair: the test plays the controller on the
+ * other end, reading what the host sends and writing well-formed and
+ * malformed PDUs back.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "nvme/crc32c.h"
+#include "nvme/fabrics.h"
+#include "nvme/tcp_internal.h"
+#include "test_env.h"
+#include "ut.h"
+
+/* ---------------------------------------------------------------- */
+/* CRC32C                                                            */
+/* ---------------------------------------------------------------- */
+
+static void
+test_crc32c_known_answers(void)
+{
+	uint8_t zeros[32] = {0}, ones[32], inc[32];
+	struct iovec iov[3];
+	int i;
+
+	memset(ones, 0xff, sizeof(ones));
+	for (i = 0; i < 32; i++) {
+		inc[i] = (uint8_t)i;
+	}
+	CU_ASSERT_EQUAL(crc32c("123456789", 9), 0xe3069283u);
+	CU_ASSERT_EQUAL(crc32c(zeros, 32), 0x8a9136aau);
+	CU_ASSERT_EQUAL(crc32c(ones, 32), 0x62a8ab43u);
+	CU_ASSERT_EQUAL(crc32c(inc, 32), 0x46dd794eu);
+	CU_ASSERT_EQUAL(crc32c(zeros, 0), 0);
+	/* Piece by piece and over a vector give the same digest. */
+	CU_ASSERT_EQUAL(crc32c_finish(crc32c_update(crc32c_update(CRC32C_INIT, inc, 5), inc + 5,
+						    27)),
+			0x46dd794eu);
+	iov[0].iov_base = inc;
+	iov[0].iov_len = 7;
+	iov[1].iov_base = inc + 7;
+	iov[1].iov_len = 20;
+	iov[2].iov_base = inc + 27;
+	iov[2].iov_len = 5;
+	CU_ASSERT_EQUAL(crc32c_finish(crc32c_update_iov(CRC32C_INIT, iov, 3, 0, 32)), 0x46dd794eu);
+	CU_ASSERT_EQUAL(crc32c_finish(crc32c_update_iov(CRC32C_INIT, iov, 3, 9, 9)),
+			crc32c(inc + 9, 9));
+}
+
+/* ---------------------------------------------------------------- */
+/* Header checks                                                     */
+/* ---------------------------------------------------------------- */
+
+static int
+check(uint8_t type, uint8_t flags, uint8_t hlen, uint8_t pdo, uint32_t plen, bool hdgst,
+      bool ddgst, bool ic_done, uint32_t *rest)
+{
+	struct tcp_common_hdr ch = {type, flags, hlen, pdo, plen};
+	struct tcp_conn_params p = {.hdgst = hdgst, .ddgst = ddgst, .maxh2cdata = 4096};
+	char why[160];
+
+	return tcp_pdu_check_common(&ch, &p, ic_done, rest, why, sizeof(why));
+}
+
+static void
+test_pdu_header_checks(void)
+{
+	uint32_t rest = 0;
+
+	/* Well-formed. */
+	CU_ASSERT_EQUAL(check(TCP_PDU_CAPSULE_RESP, 0, 24, 0, 24, false, false, true, &rest), 0);
+	CU_ASSERT_EQUAL(rest, 16);
+	CU_ASSERT_EQUAL(check(TCP_PDU_CAPSULE_RESP, TCP_FLAG_HDGST, 24, 0, 28, true, false, true,
+			      &rest),
+			0);
+	CU_ASSERT_EQUAL(rest, 20);
+	CU_ASSERT_EQUAL(check(TCP_PDU_R2T, 0, 24, 0, 24, false, true, true, &rest), 0);
+	CU_ASSERT_EQUAL(check(TCP_PDU_C2H_DATA, TCP_FLAG_DDGST, 24, 24, 24 + 512 + 4, false, true,
+			      true, &rest),
+			0);
+	CU_ASSERT_EQUAL(check(TCP_PDU_C2H_TERM_REQ, 0, 24, 0, 60, true, true, true, &rest), 0);
+	CU_ASSERT_EQUAL(rest, 16); /* no digest on termination requests */
+	CU_ASSERT_EQUAL(check(TCP_PDU_IC_RESP, 0, 128, 0, 128, false, false, false, &rest), 0);
+	CU_ASSERT_EQUAL(rest, 120);
+
+	/* Wrong type for the state. */
+	CU_ASSERT_EQUAL(check(TCP_PDU_CAPSULE_RESP, 0, 24, 0, 24, false, false, false, &rest),
+			TCP_FES_PDU_SEQUENCE_ERROR);
+	CU_ASSERT_EQUAL(check(TCP_PDU_IC_RESP, 0, 128, 0, 128, false, false, true, &rest),
+			TCP_FES_PDU_SEQUENCE_ERROR);
+	CU_ASSERT_EQUAL(check(TCP_PDU_CAPSULE_CMD, 0, 72, 0, 72, false, false, true, &rest),
+			TCP_FES_INVALID_HEADER_FIELD);
+	CU_ASSERT_EQUAL(check(TCP_PDU_H2C_DATA, 0, 24, 24, 100, false, false, true, &rest),
+			TCP_FES_INVALID_HEADER_FIELD);
+	CU_ASSERT_EQUAL(check(0x7f, 0, 24, 0, 24, false, false, true, &rest),
+			TCP_FES_INVALID_HEADER_FIELD);
+	/* Lengths that disagree. */
+	CU_ASSERT_NOT_EQUAL(check(TCP_PDU_CAPSULE_RESP, 0, 20, 0, 24, false, false, true, &rest), 0);
+	CU_ASSERT_NOT_EQUAL(check(TCP_PDU_CAPSULE_RESP, 0, 24, 0, 40, false, false, true, &rest), 0);
+	CU_ASSERT_NOT_EQUAL(check(TCP_PDU_R2T, 0, 24, 24, 24, false, false, true, &rest), 0);
+	CU_ASSERT_NOT_EQUAL(check(TCP_PDU_C2H_DATA, 0, 24, 28, 100, false, false, true, &rest), 0);
+	CU_ASSERT_NOT_EQUAL(check(TCP_PDU_C2H_DATA, 0, 24, 24, 24, false, false, true, &rest), 0);
+	CU_ASSERT_NOT_EQUAL(check(TCP_PDU_IC_RESP, 0, 128, 0, 132, false, false, false, &rest), 0);
+	CU_ASSERT_NOT_EQUAL(check(TCP_PDU_C2H_TERM_REQ, 0, 24, 0, 200, false, false, true, &rest),
+			    0);
+	/* Digest flags that disagree with what was negotiated. */
+	CU_ASSERT_NOT_EQUAL(check(TCP_PDU_CAPSULE_RESP, 0, 24, 0, 28, true, false, true, &rest), 0);
+	CU_ASSERT_NOT_EQUAL(
+		check(TCP_PDU_CAPSULE_RESP, TCP_FLAG_HDGST, 24, 0, 24, false, false, true, &rest), 0);
+	CU_ASSERT_NOT_EQUAL(check(TCP_PDU_C2H_DATA, 0, 24, 24, 100, false, true, true, &rest), 0);
+	CU_ASSERT_NOT_EQUAL(
+		check(TCP_PDU_CAPSULE_RESP, TCP_FLAG_DDGST, 24, 0, 24, false, true, true, &rest), 0);
+	/* SUCCESS only with LAST_PDU. */
+	CU_ASSERT_NOT_EQUAL(check(TCP_PDU_C2H_DATA, TCP_FLAG_SUCCESS, 24, 24, 100, false, false,
+				  true, &rest),
+			    0);
+}
+
+static void
+test_ic_resp_checks(void)
+{
+	struct tcp_conn_params p;
+	struct tcp_ic_resp r;
+	struct tcp_ic_req q;
+	char why[160];
+
+	tcp_pdu_build_ic_req(&q, true, false);
+	CU_ASSERT_EQUAL(q.ch.type, TCP_PDU_IC_REQ);
+	CU_ASSERT_EQUAL(q.ch.hlen, 128);
+	CU_ASSERT_EQUAL(q.ch.plen, 128);
+	CU_ASSERT_EQUAL(q.digest, 1);
+	CU_ASSERT_EQUAL(q.hpda, 0);
+	CU_ASSERT_EQUAL(q.maxr2t, 0);
+
+	memset(&r, 0, sizeof(r));
+	r.ch.type = TCP_PDU_IC_RESP;
+	r.maxh2cdata = 0x400000;
+	r.digest = 3;
+	CU_ASSERT_EQUAL(tcp_pdu_check_ic_resp(&r, true, true, &p, why, sizeof(why)), 0);
+	CU_ASSERT(p.hdgst && p.ddgst);
+	CU_ASSERT_EQUAL(p.maxh2cdata, 0x400000);
+	/* Digests not as asked, alignment, version, MAXH2CDATA. */
+	CU_ASSERT_EQUAL(tcp_pdu_check_ic_resp(&r, true, false, &p, why, sizeof(why)), -EPROTO);
+	r.cpda = 1;
+	CU_ASSERT_EQUAL(tcp_pdu_check_ic_resp(&r, true, true, &p, why, sizeof(why)), -EPROTO);
+	r.cpda = 0;
+	r.pfv = 1;
+	CU_ASSERT_EQUAL(tcp_pdu_check_ic_resp(&r, true, true, &p, why, sizeof(why)), -EPROTO);
+	r.pfv = 0;
+	r.maxh2cdata = 1024;
+	CU_ASSERT_EQUAL(tcp_pdu_check_ic_resp(&r, true, true, &p, why, sizeof(why)), -EPROTO);
+	CU_ASSERT(strstr(why, "MAXH2CDATA 1024") != NULL);
+	r.maxh2cdata = 4098;
+	CU_ASSERT_EQUAL(tcp_pdu_check_ic_resp(&r, true, true, &p, why, sizeof(why)), -EPROTO);
+}
+
+/* ---------------------------------------------------------------- */
+/* A queue pair over a socket pair                                   */
+/* ---------------------------------------------------------------- */
+
+struct fixture {
+	struct pnvme_ctrlr ctrlr;
+	struct tcp_qpair tq;
+	int peer; /* the controller's end */
+};
+
+static int g_done;
+static struct pnvme_cpl g_cpl;
+
+static void
+done_cb(void *arg, const struct pnvme_cpl *cpl)
+{
+	(void)arg;
+	g_done++;
+	g_cpl = *cpl;
+}
+
+static void
+fx_setup(struct fixture *fx, bool hdgst, bool ddgst, uint32_t maxh2cdata, uint32_t max_icd)
+{
+	struct pnvme_transport_id trid = {.trtype = PNVME_TRANSPORT_TCP, .traddr = "peer"};
+	int sv[2];
+
+	memset(fx, 0, sizeof(*fx));
+	CU_ASSERT_EQUAL_FATAL(nvme_ctrlr_construct(&fx->ctrlr, &g_nvme_tcp_ops, &trid, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(tcp_qpair_construct(&fx->tq, &fx->ctrlr, 1, 8, 16), 0);
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fx->tq.fd = sv[0];
+	fx->peer = sv[1];
+	fx->tq.ic_done = true;
+	fx->tq.params.hdgst = hdgst;
+	fx->tq.params.ddgst = ddgst;
+	fx->tq.params.maxh2cdata = maxh2cdata;
+	fx->tq.max_icd = max_icd;
+	fx->tq.rwant = TCP_CAPSULE_RESP_HLEN + (hdgst ? 4 : 0);
+	g_done = 0;
+	memset(&g_cpl, 0, sizeof(g_cpl));
+}
+
+static void
+fx_teardown(struct fixture *fx)
+{
+	if (!fx->tq.qpair.failed) {
+		nvme_qpair_fail(&fx->tq.qpair);
+	}
+	tcp_qpair_destruct(&fx->tq);
+	close(fx->peer);
+	nvme_ctrlr_destruct_common(&fx->ctrlr);
+}
+
+static int
+submit(struct fixture *fx, uint8_t opc, void *buf, uint32_t len)
+{
+	struct nvme_request *req = nvme_qpair_alloc_request(&fx->tq.qpair, done_cb, NULL);
+
+	if (req == NULL) {
+		return -ENOMEM;
+	}
+	memset(&req->cmd, 0, sizeof(req->cmd));
+	req->cmd.opc = opc;
+	req->cmd.nsid = 1;
+	req->payload = buf;
+	req->payload_size = len;
+	return nvme_qpair_submit_request(&fx->tq.qpair, req);
+}
+
+static void
+peer_read(struct fixture *fx, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(fx->peer, p, len);
+		CU_ASSERT_FATAL(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+peer_write(struct fixture *fx, const void *buf, size_t len)
+{
+	CU_ASSERT_EQUAL_FATAL(write(fx->peer, buf, len), (ssize_t)len);
+}
+
+/* Read one CapsuleCmd (and its in-capsule data, if any). */
+static void
+peer_read_capsule(struct fixture *fx, struct tcp_capsule_cmd *cap, void *data)
+{
+	uint32_t hd = fx->tq.params.hdgst ? 4 : 0, extra;
+	uint8_t dgst[4];
+
+	peer_read(fx, cap, sizeof(*cap));
+	CU_ASSERT_EQUAL(cap->ch.type, TCP_PDU_CAPSULE_CMD);
+	CU_ASSERT_EQUAL(cap->ch.hlen, 72);
+	if (hd) {
+		peer_read(fx, dgst, 4);
+	}
+	extra = cap->ch.plen - 72 - hd;
+	if (extra > 0) {
+		CU_ASSERT_EQUAL(cap->ch.pdo, 72 + hd);
+		peer_read(fx, data, extra);
+	}
+}
+
+static void
+peer_send_resp(struct fixture *fx, uint16_t cid, uint8_t sc)
+{
+	struct tcp_capsule_resp r;
+
+	memset(&r, 0, sizeof(r));
+	r.ch.type = TCP_PDU_CAPSULE_RESP;
+	r.ch.hlen = 24;
+	r.ch.plen = 24;
+	r.cpl.cid = cid;
+	r.cpl.status.sc = sc;
+	peer_write(fx, &r, sizeof(r));
+}
+
+static void
+peer_send_c2h(struct fixture *fx, uint16_t cid, uint32_t off, const void *data, uint32_t len,
+	      uint8_t flags)
+{
+	struct tcp_data_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.ch.type = TCP_PDU_C2H_DATA;
+	h.ch.flags = flags;
+	h.ch.hlen = 24;
+	h.ch.pdo = 24;
+	h.ch.plen = 24 + len;
+	h.cccid = cid;
+	h.datao = off;
+	h.datal = len;
+	peer_write(fx, &h, sizeof(h));
+	peer_write(fx, data, len);
+}
+
+static int32_t
+poll_until(struct fixture *fx, int want_done)
+{
+	int32_t rc = 0;
+	int i;
+
+	for (i = 0; i < 1000 && g_done < want_done; i++) {
+		rc = tcp_qpair_process_completions(&fx->tq.qpair, 0);
+		if (rc < 0) {
+			return rc;
+		}
+	}
+	return rc;
+}
+
+static void
+test_read_with_success_flag(void)
+{
+	struct fixture fx;
+	struct tcp_capsule_cmd cap;
+	uint8_t *buf = calloc(1, 8192), src[8192];
+	int i;
+
+	for (i = 0; i < 8192; i++) {
+		src[i] = (uint8_t)(i * 7);
+	}
+	fx_setup(&fx, false, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 8192), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	CU_ASSERT_EQUAL(cap.ch.plen, 72);
+	CU_ASSERT_EQUAL(cap.cmd.psdt, PNVME_PSDT_SGL_MPTR_CONTIG);
+	CU_ASSERT_EQUAL(cap.cmd.dptr.sgl1.type, PNVME_SGL_TYPE_TRANSPORT_DATA_BLOCK);
+	CU_ASSERT_EQUAL(cap.cmd.dptr.sgl1.subtype, 0xa);
+	CU_ASSERT_EQUAL(cap.cmd.dptr.sgl1.length, 8192);
+	/* Two C2HData PDUs; the last says SUCCESS: no response follows. */
+	peer_send_c2h(&fx, cap.cmd.cid, 0, src, 3000, 0);
+	peer_send_c2h(&fx, cap.cmd.cid, 3000, src + 3000, 5192,
+		      TCP_FLAG_LAST_PDU | TCP_FLAG_SUCCESS);
+	CU_ASSERT(poll_until(&fx, 1) >= 0);
+	CU_ASSERT_EQUAL(g_done, 1);
+	CU_ASSERT(!pnvme_cpl_is_error(&g_cpl));
+	CU_ASSERT_EQUAL(memcmp(buf, src, 8192), 0);
+	/* Without SUCCESS the CapsuleResp completes it. */
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	peer_send_c2h(&fx, cap.cmd.cid, 0, src + 100, 512, TCP_FLAG_LAST_PDU);
+	peer_send_resp(&fx, cap.cmd.cid, 0);
+	CU_ASSERT(poll_until(&fx, 2) >= 0);
+	CU_ASSERT_EQUAL(g_done, 2);
+	CU_ASSERT_EQUAL(memcmp(buf, src + 100, 512), 0);
+	fx_teardown(&fx);
+	free(buf);
+}
+
+static void
+test_write_in_capsule_and_r2t(void)
+{
+	struct fixture fx;
+	struct tcp_capsule_cmd cap;
+	struct tcp_r2t_hdr r2t;
+	struct tcp_data_hdr h2c;
+	uint8_t *src = malloc(16384), *got = calloc(1, 16384);
+	uint32_t off = 0;
+	int i, pdus = 0;
+
+	for (i = 0; i < 16384; i++) {
+		src[i] = (uint8_t)(i * 13 + 1);
+	}
+	fx_setup(&fx, true, true, 4096, 8192);
+	/* 4 KiB fits in the capsule: data right behind the header, digested. */
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_WRITE, src, 4096), 0);
+	peer_read(&fx, &cap, sizeof(cap));
+	CU_ASSERT_EQUAL(cap.ch.flags, TCP_FLAG_HDGST | TCP_FLAG_DDGST);
+	CU_ASSERT_EQUAL(cap.ch.pdo, 76);
+	CU_ASSERT_EQUAL(cap.ch.plen, 76 + 4096 + 4);
+	CU_ASSERT_EQUAL(cap.cmd.dptr.sgl1.type, PNVME_SGL_TYPE_DATA_BLOCK);
+	CU_ASSERT_EQUAL(cap.cmd.dptr.sgl1.subtype, 1);
+	{
+		uint8_t rest[4 + 4096 + 4];
+		uint32_t d;
+
+		peer_read(&fx, rest, sizeof(rest));
+		memcpy(&d, rest, 4);
+		CU_ASSERT_EQUAL(d, crc32c(&cap, 72));
+		CU_ASSERT_EQUAL(memcmp(rest + 4, src, 4096), 0);
+		memcpy(&d, rest + 4 + 4096, 4);
+		CU_ASSERT_EQUAL(d, crc32c(src, 4096));
+	}
+	fx_teardown(&fx);
+
+	/* 16 KiB: no data in the capsule; the controller asks with an R2T,
+	 * the host answers in MAXH2CDATA-sized H2CData PDUs, the last LAST. */
+	fx_setup(&fx, false, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_WRITE, src, 16384), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	CU_ASSERT_EQUAL(cap.ch.plen, 72);
+	CU_ASSERT_EQUAL(cap.cmd.dptr.sgl1.type, PNVME_SGL_TYPE_TRANSPORT_DATA_BLOCK);
+	memset(&r2t, 0, sizeof(r2t));
+	r2t.ch.type = TCP_PDU_R2T;
+	r2t.ch.hlen = 24;
+	r2t.ch.plen = 24;
+	r2t.cccid = cap.cmd.cid;
+	r2t.ttag = 0x55;
+	r2t.r2to = 0;
+	r2t.r2tl = 16384;
+	peer_write(&fx, &r2t, sizeof(r2t));
+	CU_ASSERT(poll_until(&fx, 0) >= 0);
+	while (off < 16384) {
+		CU_ASSERT(tcp_qpair_process_completions(&fx.tq.qpair, 0) >= 0);
+		peer_read(&fx, &h2c, sizeof(h2c));
+		CU_ASSERT_EQUAL(h2c.ch.type, TCP_PDU_H2C_DATA);
+		CU_ASSERT_EQUAL(h2c.cccid, cap.cmd.cid);
+		CU_ASSERT_EQUAL(h2c.ttag, 0x55);
+		CU_ASSERT_EQUAL(h2c.datao, off);
+		CU_ASSERT_EQUAL(h2c.datal, 4096);
+		CU_ASSERT_EQUAL(!!(h2c.ch.flags & TCP_FLAG_LAST_PDU), off + 4096 == 16384);
+		peer_read(&fx, got + off, h2c.datal);
+		off += h2c.datal;
+		pdus++;
+	}
+	CU_ASSERT_EQUAL(pdus, 4);
+	CU_ASSERT_EQUAL(memcmp(got, src, 16384), 0);
+	peer_send_resp(&fx, cap.cmd.cid, 0);
+	CU_ASSERT(poll_until(&fx, 1) >= 0);
+	CU_ASSERT_EQUAL(g_done, 1);
+	fx_teardown(&fx);
+	free(src);
+	free(got);
+}
+
+/* Malformed input from the controller: the connection fails, the log names
+ * the problem, every outstanding command completes exactly once. */
+static void
+expect_failure(struct fixture *fx, int outstanding, const char *log)
+{
+	CU_ASSERT_EQUAL(poll_until(fx, 1000), -ENXIO);
+	CU_ASSERT(fx->tq.qpair.failed);
+	CU_ASSERT_EQUAL(g_done, outstanding);
+	CU_ASSERT(pnvme_cpl_is_error(&g_cpl));
+	CU_ASSERT(test_log_contains(log));
+	/* Polling again stays failed and completes nothing twice. */
+	CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx->tq.qpair, 0), -ENXIO);
+	CU_ASSERT_EQUAL(g_done, outstanding);
+}
+
+static void
+test_malformed_pdus(void)
+{
+	struct fixture fx;
+	struct tcp_capsule_cmd cap;
+	struct tcp_r2t_hdr r2t;
+	struct tcp_term_hdr term;
+	uint8_t *buf = calloc(1, 8192), data[8192] = {0};
+
+	test_log_capture_start();
+	/* Response for a command ID nobody sent. */
+	fx_setup(&fx, false, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	peer_send_resp(&fx, 6, 0);
+	expect_failure(&fx, 2, "CapsuleResp for command ID 6, which is not outstanding");
+	fx_teardown(&fx);
+
+	/* Data past the end of the command's buffer. */
+	fx_setup(&fx, false, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 4096), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	peer_send_c2h(&fx, cap.cmd.cid, 2048, data, 4096, 0);
+	expect_failure(&fx, 1, "out of order");
+	fx_teardown(&fx);
+	fx_setup(&fx, false, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 4096), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	peer_send_c2h(&fx, cap.cmd.cid, 0, data, 8192, 0);
+	expect_failure(&fx, 1, "runs past command ID");
+	fx_teardown(&fx);
+
+	/* SUCCESS before all the data arrived. */
+	fx_setup(&fx, false, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 4096), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	peer_send_c2h(&fx, cap.cmd.cid, 0, data, 1024, TCP_FLAG_LAST_PDU | TCP_FLAG_SUCCESS);
+	expect_failure(&fx, 1, "SUCCESS for command ID");
+	fx_teardown(&fx);
+
+	/* A PDU type the controller never sends. */
+	fx_setup(&fx, false, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	memset(&cap, 0, sizeof(cap));
+	cap.ch.type = TCP_PDU_H2C_DATA;
+	cap.ch.hlen = 24;
+	cap.ch.pdo = 24;
+	cap.ch.plen = 48;
+	peer_write(&fx, &cap, 48);
+	expect_failure(&fx, 1, "not one a controller sends");
+	fx_teardown(&fx);
+
+	/* R2T for a read. */
+	fx_setup(&fx, false, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 4096), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	memset(&r2t, 0, sizeof(r2t));
+	r2t.ch.type = TCP_PDU_R2T;
+	r2t.ch.hlen = 24;
+	r2t.ch.plen = 24;
+	r2t.cccid = cap.cmd.cid;
+	r2t.r2tl = 4096;
+	peer_write(&fx, &r2t, sizeof(r2t));
+	expect_failure(&fx, 1, "has no data waiting");
+	fx_teardown(&fx);
+
+	/* R2T asking for more than the command has. */
+	fx_setup(&fx, false, false, 4096, 0);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_WRITE, buf, 4096), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	r2t.cccid = cap.cmd.cid;
+	r2t.r2tl = 8192;
+	peer_write(&fx, &r2t, sizeof(r2t));
+	expect_failure(&fx, 1, "asks for 8192 bytes at offset 0");
+	fx_teardown(&fx);
+
+	/* Bad header digest. */
+	fx_setup(&fx, true, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	{
+		struct tcp_capsule_resp r;
+		uint8_t wire[28];
+		uint32_t d;
+
+		memset(&r, 0, sizeof(r));
+		r.ch.type = TCP_PDU_CAPSULE_RESP;
+		r.ch.flags = TCP_FLAG_HDGST;
+		r.ch.hlen = 24;
+		r.ch.plen = 28;
+		memcpy(wire, &r, 24);
+		d = crc32c(&r, 24) ^ 1;
+		memcpy(wire + 24, &d, 4);
+		peer_write(&fx, wire, sizeof(wire));
+	}
+	expect_failure(&fx, 1, "header digest mismatch");
+	fx_teardown(&fx);
+
+	/* Bad data digest. */
+	fx_setup(&fx, false, true, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	{
+		struct tcp_data_hdr h;
+		uint32_t d = crc32c(data, 512) + 1;
+
+		memset(&h, 0, sizeof(h));
+		h.ch.type = TCP_PDU_C2H_DATA;
+		h.ch.flags = TCP_FLAG_DDGST | TCP_FLAG_LAST_PDU | TCP_FLAG_SUCCESS;
+		h.ch.hlen = 24;
+		h.ch.pdo = 24;
+		h.ch.plen = 24 + 512 + 4;
+		h.cccid = cap.cmd.cid;
+		h.datal = 512;
+		peer_write(&fx, &h, sizeof(h));
+		peer_write(&fx, data, 512);
+		peer_write(&fx, &d, 4);
+	}
+	expect_failure(&fx, 1, "data digest mismatch");
+	fx_teardown(&fx);
+
+	/* The controller ends the connection. */
+	fx_setup(&fx, false, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	memset(&term, 0, sizeof(term));
+	term.ch.type = TCP_PDU_C2H_TERM_REQ;
+	term.ch.hlen = 24;
+	term.ch.plen = 24;
+	term.fes = TCP_FES_HDGST_ERROR;
+	peer_write(&fx, &term, sizeof(term));
+	expect_failure(&fx, 1, "C2HTermReq, FES 3");
+	fx_teardown(&fx);
+
+	/* The connection closes with commands outstanding. */
+	fx_setup(&fx, false, false, 4096, 8192);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_WRITE, buf, 512), 0);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	close(fx.peer);
+	fx.peer = -1;
+	expect_failure(&fx, 3, "connection closed by the controller");
+	CU_ASSERT_EQUAL(g_cpl.status.sc, PNVME_SC_ABORTED_SQ_DELETION);
+	/* Submitting on the failed qpair is refused at once. */
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), -ENXIO);
+	fx_teardown(&fx);
+	pnvme_log_set_handler(NULL);
+	free(buf);
+}
+
+/* ---------------------------------------------------------------- */
+/* Discovery log                                                     */
+/* ---------------------------------------------------------------- */
+
+struct fake_log {
+	uint8_t *log;      /* header + entries */
+	size_t size;
+	int header_reads;
+	int bump_on_read;  /* header read after which genctr changes (0: never) */
+	bool always_bump;
+};
+
+static int
+fake_read(void *ctx, uint64_t offset, void *buf, uint32_t len)
+{
+	struct fake_log *f = ctx;
+	struct pnvme_discovery_log_header *h = (void *)f->log;
+
+	if (offset + len > f->size) {
+		return -EINVAL;
+	}
+	if (offset == 0) {
+		f->header_reads++;
+		if (f->always_bump || f->header_reads == f->bump_on_read) {
+			h->genctr++; /* someone changed the log since the last read */
+		}
+	}
+	memcpy(buf, f->log + offset, len);
+	return 0;
+}
+
+static void
+put_entry(struct pnvme_discovery_log_entry *e, uint8_t trtype, uint8_t subtype, const char *addr,
+	  const char *port, const char *nqn)
+{
+	memset(e, 0, sizeof(*e));
+	e->trtype = trtype;
+	e->adrfam = PNVME_ADRFAM_IPV4;
+	e->subtype = subtype;
+	memcpy(e->traddr, addr, strlen(addr));
+	/* Ports padded with spaces, as some targets do. */
+	memset(e->trsvcid, ' ', sizeof(e->trsvcid));
+	memcpy(e->trsvcid, port, strlen(port));
+	memcpy(e->subnqn, nqn, strlen(nqn));
+}
+
+static void
+test_discovery_log(void)
+{
+	struct fake_log f = {0};
+	struct pnvme_discovery_log_header *h;
+	struct pnvme_discovery_log_entry *e, *got = NULL;
+	struct pnvme_transport_id trid;
+	uint32_t num = 0;
+	uint64_t gen = 0;
+
+	f.size = 1024 * 4;
+	f.log = calloc(1, f.size);
+	h = (void *)f.log;
+	e = (void *)(f.log + 1024);
+	h->genctr = 7;
+	h->numrec = 3;
+	put_entry(&e[0], PNVME_DISC_TRTYPE_TCP, PNVME_DISC_SUBTYPE_CURRENT, "10.0.2.15", "4420",
+		  PNVME_DISCOVERY_NQN);
+	put_entry(&e[1], PNVME_DISC_TRTYPE_TCP, PNVME_DISC_SUBTYPE_NVM, "10.0.2.15", "4420",
+		  "nqn.2026-11.io.pnvme:a");
+	put_entry(&e[2], PNVME_DISC_TRTYPE_RDMA, PNVME_DISC_SUBTYPE_NVM, "10.0.2.16", "4421",
+		  "nqn.2026-11.io.pnvme:b");
+
+	/* Read in 1-entry pieces; stable log: header, 3 pieces, header. */
+	CU_ASSERT_EQUAL(nvme_discovery_log_read(fake_read, &f, 1024, &got, &num, &gen), 0);
+	CU_ASSERT_EQUAL(num, 3);
+	CU_ASSERT_EQUAL(gen, 7);
+	CU_ASSERT_EQUAL(f.header_reads, 2);
+	CU_ASSERT_EQUAL(memcmp(got, e, 3 * 1024), 0);
+	CU_ASSERT_EQUAL(nvme_discovery_entry_to_trid(&got[1], &trid), 0);
+	CU_ASSERT_EQUAL(trid.trtype, PNVME_TRANSPORT_TCP);
+	CU_ASSERT_STRING_EQUAL(trid.traddr, "10.0.2.15");
+	CU_ASSERT_STRING_EQUAL(trid.trsvcid, "4420");
+	CU_ASSERT_STRING_EQUAL(trid.subnqn, "nqn.2026-11.io.pnvme:a");
+	CU_ASSERT_EQUAL(nvme_discovery_entry_to_trid(&got[2], &trid), 0);
+	CU_ASSERT_EQUAL(trid.trtype, PNVME_TRANSPORT_RDMA);
+	free(got);
+
+	/* The log changes while it is read: read again, whole. */
+	f.header_reads = 0;
+	f.bump_on_read = 2;
+	CU_ASSERT_EQUAL(nvme_discovery_log_read(fake_read, &f, 4096, &got, &num, &gen), 0);
+	CU_ASSERT_EQUAL(f.header_reads, 4);
+	CU_ASSERT_EQUAL(gen, 8);
+	free(got);
+
+	/* It never settles: give up with -EAGAIN and a line. */
+	test_log_capture_start();
+	f.always_bump = true;
+	CU_ASSERT_EQUAL(nvme_discovery_log_read(fake_read, &f, 4096, &got, &num, &gen), -EAGAIN);
+	CU_ASSERT(test_log_contains("still changing"));
+	f.always_bump = false;
+
+	/* Untrusted counts and entries. */
+	h->numrec = 1u << 20;
+	CU_ASSERT_EQUAL(nvme_discovery_log_read(fake_read, &f, 4096, &got, &num, &gen), -E2BIG);
+	h->numrec = 3;
+	e[1].trtype = 2; /* Fibre Channel */
+	CU_ASSERT_EQUAL(nvme_discovery_entry_to_trid(&e[1], &trid), -ENOTSUP);
+	e[1].trtype = PNVME_DISC_TRTYPE_TCP;
+	memset(e[1].subnqn, 'x', sizeof(e[1].subnqn)); /* no terminator, too long */
+	CU_ASSERT_EQUAL(nvme_discovery_entry_to_trid(&e[1], &trid), -EINVAL);
+	memcpy(e[1].subnqn, "nqn.x", 6);
+	memset(e[1].traddr, 0, sizeof(e[1].traddr));
+	CU_ASSERT_EQUAL(nvme_discovery_entry_to_trid(&e[1], &trid), -EINVAL);
+	pnvme_log_set_handler(NULL);
+	free(f.log);
+}
+
+int
+main(void)
+{
+	static const struct ut_test tests[] = {
+		{"crc32c_known_answers", test_crc32c_known_answers},
+		{"pdu_header_checks", test_pdu_header_checks},
+		{"ic_resp_checks", test_ic_resp_checks},
+		{"read_with_success_flag", test_read_with_success_flag},
+		{"write_in_capsule_and_r2t", test_write_in_capsule_and_r2t},
+		{"malformed_pdus", test_malformed_pdus},
+		{"discovery_log", test_discovery_log},
+		{NULL, NULL},
+	};
+
+	return ut_run("tcp", tests);
+}
