@@ -37,7 +37,7 @@ APP_LIBS := $(LIB_A) $(DPDK_LIBS) $(SYS_LIBS)
 EXAMPLE_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard examples/common/*.c)))
 
 # System-test programs: built against the real library, run in the rig.
-SYSTEST_BINS := $(BUILD)/test/system/pnvme_io_test
+SYSTEST_BINS := $(BUILD)/test/system/pnvme_io_test $(BUILD)/test/system/pnvme_tcp_fault_test
 # Benchmark helpers that need no device (scripts/bench.sh).
 BENCH_BINS := $(BUILD)/test/bench/pnvme_pcie_path_cost
 
@@ -107,10 +107,12 @@ $(BUILD)/test/bench/pnvme_pcie_path_cost: $(OBJ)/test/bench/pcie_path_cost.o $(U
 	$(ECHO) "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) $(CUNIT_LIBS)
 
-$(BUILD)/test/system/pnvme_io_test: $(OBJ)/test/system/io_test.o $(LIB_A)
+$(OBJ)/test/system/%.o: CFLAGS += -Iexamples/common
+
+$(BUILD)/test/system/pnvme_%_test: $(OBJ)/test/system/%_test.o $(EXAMPLE_COMMON_OBJS) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(ECHO) "  LINK    $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(APP_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(APP_LIBS)
 
 unittest: $(UT_BINS)
 	test/unit/run.sh $(UT_BINS)

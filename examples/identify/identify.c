@@ -12,6 +12,7 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
+#include "fabrics_opts.h"
 #include "json_writer.h"
 #include "pnvme/nvme.h"
 
@@ -27,13 +28,17 @@ struct identify_app {
 static void
 usage(const char *prog)
 {
-	printf("Usage: %s [-r TRID]... [--json] [-v] [-h]\n"
+	printf("Usage: %s [-r TRID]... [--json] [--discover] [-v] [-h]\n"
 	       "Print controller and namespace data of NVMe controllers.\n\n"
 	       "  -r, --trid TRID   controller to identify, e.g. 'trtype:PCIe traddr:0000:00:04.0'\n"
-	       "                    (default: every controller bound to vfio-pci/uio_pci_generic)\n"
+	       "                    or 'trtype:TCP traddr:192.0.2.1 trsvcid:4420 subnqn:NQN'\n"
+	       "                    (default: every controller bound to vfio-pci/uio_pci_generic);\n"
+	       "                    a discovery service (no subnqn, or the discovery NQN) stands\n"
+	       "                    for every NVM subsystem it lists\n"
+	       "  -d, --discover    print the discovery log of each -r instead\n"
 	       "  -j, --json        machine-readable output\n"
 	       "  -v, --verbose     more log output\n"
-	       "  -h, --help        this text\n",
+	       "  -h, --help        this text\n" FABRICS_USAGE,
 	       prog);
 }
 
@@ -465,6 +470,105 @@ json_ctrlr(struct json_writer *w, struct pnvme_ctrlr *ctrlr)
 	json_end_object(w);
 }
 
+static const char *
+subtype_name(uint8_t subtype)
+{
+	switch (subtype) {
+	case PNVME_DISC_SUBTYPE_REFERRAL:
+		return "discovery referral";
+	case PNVME_DISC_SUBTYPE_NVM:
+		return "NVM subsystem";
+	case PNVME_DISC_SUBTYPE_CURRENT:
+		return "this discovery service";
+	default:
+		return "unknown";
+	}
+}
+
+struct discovery_print {
+	struct json_writer *w;
+	uint32_t count;
+};
+
+static void
+discovery_entry_cb(void *cb_ctx, const struct pnvme_discovery_log_entry *e,
+		   const struct pnvme_transport_id *trid)
+{
+	struct discovery_print *p = cb_ctx;
+	char trid_str[PNVME_TRADDR_MAX_LEN + PNVME_NQN_MAX_LEN + 96] = "(not usable by pnvme)";
+
+	if (trid != NULL) {
+		pnvme_transport_id_fmt(trid_str, sizeof(trid_str), trid);
+	}
+	if (p->w != NULL) {
+		json_begin_object(p->w, NULL);
+		json_uint(p->w, "trtype", e->trtype);
+		json_uint(p->w, "adrfam", e->adrfam);
+		json_uint(p->w, "subtype", e->subtype);
+		json_uint(p->w, "treq", e->treq);
+		json_uint(p->w, "portid", e->portid);
+		json_uint(p->w, "cntlid", e->cntlid);
+		json_string(p->w, "trid", trid != NULL ? trid_str : "");
+		json_end_object(p->w);
+	} else {
+		printf("Entry %u: %s (subtype %u), port %u, treq 0x%x\n  %s\n", p->count,
+		       subtype_name(e->subtype), e->subtype, e->portid, e->treq, trid_str);
+	}
+	p->count++;
+}
+
+/* pnvme_identify --discover: each -r's discovery log. */
+static int
+print_discovery(const struct pnvme_transport_id *trids, int num_trids, bool json)
+{
+	struct pnvme_ctrlr_opts opts;
+	struct json_writer w;
+	struct discovery_print p;
+	uint64_t genctr = 0;
+	int i, rc, failures = 0;
+
+	if (num_trids == 0) {
+		fprintf(stderr, "identify: --discover needs -r with a discovery service\n");
+		return 2;
+	}
+	pnvme_ctrlr_get_default_opts(&opts, sizeof(opts));
+	fabrics_opts_apply(&opts);
+	if (json) {
+		json_init(&w, stdout);
+		json_begin_object(&w, NULL);
+		json_begin_array(&w, "discovery");
+	}
+	for (i = 0; i < num_trids; i++) {
+		memset(&p, 0, sizeof(p));
+		if (json) {
+			json_begin_object(&w, NULL);
+			json_string(&w, "service", trids[i].traddr);
+			json_begin_array(&w, "entries");
+			p.w = &w;
+		} else {
+			printf("Discovery log of %s:%s\n", trids[i].traddr, trids[i].trsvcid);
+		}
+		rc = pnvme_discover(&trids[i], &opts, sizeof(opts), &p, discovery_entry_cb, &genctr);
+		if (json) {
+			json_end_array(&w);
+			json_uint(&w, "genctr", genctr);
+			json_end_object(&w);
+		} else if (rc == 0) {
+			printf("%u entries, generation %llu\n", p.count, (unsigned long long)genctr);
+		}
+		if (rc != 0) {
+			fprintf(stderr, "identify: %s: discovery failed: %s\n", trids[i].traddr,
+				strerror(-rc));
+			failures++;
+		}
+	}
+	if (json) {
+		json_end_array(&w);
+		json_end_object(&w);
+	}
+	return failures ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -473,6 +577,8 @@ main(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
+		{"discover", no_argument, NULL, 'd'},
+		FABRICS_LONG_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	struct pnvme_transport_id trids[MAX_TRIDS];
@@ -480,10 +586,13 @@ main(int argc, char **argv)
 	struct pnvme_env_opts env_opts;
 	struct json_writer w;
 	int num_trids = 0, failures = 0;
-	bool verbose = false;
+	bool verbose = false, discover = false;
 	int c, i, rc;
 
-	while ((c = getopt_long(argc, argv, "r:jvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:jvhd", long_opts, NULL)) != -1) {
+		if (fabrics_opts_parse(c)) {
+			continue;
+		}
 		switch (c) {
 		case 'r':
 			if (num_trids == MAX_TRIDS) {
@@ -501,6 +610,9 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 'd':
+			discover = true;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -527,12 +639,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	if (discover) {
+		return print_discovery(trids, num_trids, app.json);
+	}
 	if (num_trids == 0) {
 		rc = pnvme_probe(NULL, &app, NULL, attach_cb, NULL);
 		failures += rc != 0;
 	}
 	for (i = 0; i < num_trids; i++) {
-		rc = pnvme_probe(&trids[i], &app, NULL, attach_cb, NULL);
+		rc = pnvme_probe(&trids[i], &app, fabrics_opts_probe_cb, attach_cb, NULL);
 		if (rc != 0) {
 			fprintf(stderr, "identify: %s: %s\n", trids[i].traddr, strerror(-rc));
 			failures++;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fabrics_opts.h"
 #include "json_writer.h"
 #include "pnvme/nvme.h"
 
@@ -113,7 +114,7 @@ usage(const char *prog)
 	       "  -L                   latency percentiles; -LL adds the histogram\n"
 	       "  -V, --verify         write, read back and compare every block\n"
 	       "  -j, --json           results as JSON\n"
-	       "  -h, --help           this text\n",
+	       "  -h, --help           this text\n" FABRICS_USAGE,
 	       prog);
 }
 
@@ -635,7 +636,7 @@ main(int argc, char **argv)
 		{"time", required_argument, NULL, 't'}, {"cores", required_argument, NULL, 'c'},
 		{"trid", required_argument, NULL, 'r'}, {"qpairs", required_argument, NULL, 'P'},
 		{"verify", no_argument, NULL, 'V'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'}, FABRICS_LONG_OPTIONS, {NULL, 0, NULL, 0},
 	};
 	struct pnvme_transport_id trids[MAX_CTRLRS];
 	struct pnvme_env_opts env_opts;
@@ -651,6 +652,9 @@ main(int argc, char **argv)
 	snprintf(g_cfg.core_mask, sizeof(g_cfg.core_mask), "0x1");
 	g_cfg.pattern = (enum pattern)-1;
 	while ((c = getopt_long(argc, argv, "q:o:w:M:t:c:r:P:LVjh", long_opts, NULL)) != -1) {
+		if (fabrics_opts_parse(c)) {
+			continue;
+		}
 		switch (c) {
 		case 'q':
 			g_cfg.depth = (uint32_t)strtoul(optarg, NULL, 10);
@@ -727,7 +731,7 @@ main(int argc, char **argv)
 		pnvme_probe(NULL, NULL, NULL, attach_cb, NULL);
 	}
 	for (i = 0; i < num_trids; i++) {
-		if (pnvme_probe(&trids[i], NULL, NULL, attach_cb, NULL) != 0) {
+		if (pnvme_probe(&trids[i], NULL, fabrics_opts_probe_cb, attach_cb, NULL) != 0) {
 			failed = 1;
 		}
 	}

@@ -323,6 +323,32 @@ int pnvme_ctrlr_free_io_qpair(struct pnvme_qpair *qpair);
  */
 int32_t pnvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
 
+/**
+ * Called for each Discovery Log Page entry.
+ *
+ * @param entry the entry as the discovery service sent it.
+ * @param trid the transport ID it names, or NULL when pnvme cannot use it
+ *        (another transport type, an unusable address).
+ */
+typedef void (*pnvme_discovery_cb)(void *cb_ctx, const struct pnvme_discovery_log_entry *entry,
+				   const struct pnvme_transport_id *trid);
+
+/**
+ * Read the Discovery Log Page of the discovery service at @p trid (a fabrics
+ * transport ID whose subnqn is the discovery NQN, or empty) and call @p cb
+ * for each entry. The log is read whole and consistent (re-read while its
+ * generation counter changes). pnvme_probe() with such a trid attaches the
+ * NVM subsystems it lists instead.
+ *
+ * @param opts options for the connection (digests, host NQN), or NULL.
+ * @param opts_size sizeof(*opts) as the caller knows it.
+ * @param genctr if not NULL, receives the log's generation counter.
+ * @return 0, -EINVAL for bad arguments, or a negative errno from the
+ *         connection or the log (logged).
+ */
+int pnvme_discover(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_opts *opts,
+		   size_t opts_size, void *cb_ctx, pnvme_discovery_cb cb, uint64_t *genctr);
+
 /** Transport counters of one queue pair, for benchmarks and diagnosis. */
 struct pnvme_qpair_stats {
 	/** Doorbell writes that reached the device (MMIO on PCIe). */

@@ -362,6 +362,8 @@ int nvme_probe_offer(struct nvme_probe_ctx *probe, const struct pnvme_transport_
 		     void *devhandle);
 /* true when a controller with @p trid is attached already. */
 bool nvme_probe_is_attached(const struct pnvme_transport_id *trid);
+/* Initialise the environment with defaults unless the application did. */
+int nvme_env_ready(void);
 /* Bring one controller up outside any probe (not attached; free it with
  * nvme_ctrlr_shutdown_and_free). NULL on failure (logged). */
 struct pnvme_ctrlr *nvme_probe_connect_direct(const struct pnvme_transport_id *trid,

@@ -130,8 +130,8 @@ probe_poll_init(struct nvme_probe_ctx *probe)
 	}
 }
 
-static int
-probe_env_ready(void)
+int
+nvme_env_ready(void)
 {
 	int rc;
 
@@ -164,7 +164,7 @@ probe_run(const struct pnvme_transport_id *trid, void *cb_ctx, pnvme_probe_cb pr
 				     : "(unknown)");
 		return -ENOTSUP;
 	}
-	rc = probe_env_ready();
+	rc = nvme_env_ready();
 	if (rc != 0) {
 		return rc;
 	}

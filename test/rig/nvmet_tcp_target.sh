@@ -5,6 +5,7 @@
 #
 #   sh test/rig/nvmet_tcp_target.sh NQN...     (one subsystem per NQN)
 #
+# Runs $PNVME_RIG_JOB/guest_check.sh first when the host left one there.
 # Writes $PNVME_RIG_JOB/target.ready when listening on 0.0.0.0:4420. Then
 # obeys the word the host writes to $PNVME_RIG_JOB/target.cmd, answering in
 # target.ack: "unlink" (the port stops offering the subsystems: their
@@ -23,6 +24,9 @@ fail() {
 modprobe null_blk nr_devices=$# gb=1 memory_backed=1 || fail "null_blk"
 modprobe nvmet || fail "nvmet"
 modprobe nvmet-tcp || fail "nvmet-tcp"
+# Without a crc32c provider the target cannot honour digests (and the
+# kernel's nvmet-tcp then crashes releasing that connection).
+modprobe crc32c_generic || fail "crc32c_generic"
 mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config ||
 	fail "configfs"
 
@@ -54,6 +58,11 @@ unlink_all() {
 }
 
 link "$@" || fail "link"
+# A check the host wants run from inside the guest, next to the target.
+if [ -f "$JOB/guest_check.sh" ]; then
+	sh "$JOB/guest_check.sh" >"$JOB/guest_check.log" 2>&1
+	echo $? >"$JOB/guest_check.rc"
+fi
 echo ready >"$JOB/target.ready"
 while :; do
 	if [ -f "$JOB/target.cmd" ]; then
@@ -66,7 +75,11 @@ while :; do
 			echo stop >"$JOB/target.ack"
 			exit 0
 			;;
-		poweroff) poweroff -f ;;
+		poweroff)
+			# At once, from the kernel: no socket is closed first.
+			echo 1 >/proc/sys/kernel/sysrq
+			echo o >/proc/sysrq-trigger
+			;;
 		esac
 		echo "$cmd" >"$JOB/target.ack"
 	fi

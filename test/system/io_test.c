@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "fabrics_opts.h"
 #include "pnvme/nvme.h"
 
 static struct pnvme_ctrlr *g_ctrlr;
@@ -106,11 +107,13 @@ write_read(struct pnvme_qpair *qpair, uint8_t *wbuf, uint8_t *rbuf, uint64_t lba
 static void
 test_sizes(struct pnvme_qpair *qpair)
 {
-	static const uint32_t sizes[] = {512, 4096, 8704, 65536, 131072, 524288, 1048576,
-					 3 * 1048576 + 4096};
+	/* Up to beyond 4 MiB: the largest data a Linux NVMe/TCP target takes in
+	 * one H2CData PDU, so such a write needs several. */
+	static const uint32_t sizes[] = {512,	  4096,	   8704,    65536,		 131072,
+					 524288, 1048576, 3 * 1048576 + 4096, 6 * 1048576 + 4096};
 	uint32_t mdts = pnvme_ctrlr_get_max_xfer_size(g_ctrlr);
-	uint8_t *wbuf = pnvme_dma_zmalloc(4 << 20, 4096, NULL);
-	uint8_t *rbuf = pnvme_dma_zmalloc(4 << 20, 4096, NULL);
+	uint8_t *wbuf = pnvme_dma_zmalloc(8 << 20, 4096, NULL);
+	uint8_t *rbuf = pnvme_dma_zmalloc(8 << 20, 4096, NULL);
 	size_t i;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -521,6 +524,7 @@ probe_cb(void *ctx, const struct pnvme_transport_id *trid, struct pnvme_ctrlr_op
 	(void)ctx;
 	(void)trid;
 	opts->num_io_queues = 8;
+	fabrics_opts_apply(opts);
 	return g_ctrlr == NULL;
 }
 
@@ -530,9 +534,20 @@ main(int argc, char **argv)
 	struct pnvme_transport_id trid;
 	struct pnvme_qpair *qpair;
 
-	if (argc != 3 || strcmp(argv[1], "-r") != 0 || pnvme_transport_id_parse(&trid, argv[2])) {
-		fprintf(stderr, "usage: %s -r TRID\n", argv[0]);
+	int i;
+
+	if (argc < 3 || strcmp(argv[1], "-r") != 0 || pnvme_transport_id_parse(&trid, argv[2])) {
+		fprintf(stderr, "usage: %s -r TRID [--header-digest] [--data-digest]\n", argv[0]);
 		return 2;
+	}
+	for (i = 3; i < argc; i++) {
+		if (!fabrics_opts_parse(strcmp(argv[i], "--header-digest") == 0
+						? FABRICS_OPT_HEADER_DIGEST
+					: strcmp(argv[i], "--data-digest") == 0 ? FABRICS_OPT_DATA_DIGEST
+										 : 0)) {
+			fprintf(stderr, "unknown option '%s'\n", argv[i]);
+			return 2;
+		}
 	}
 	g_fabrics = trid.trtype != PNVME_TRANSPORT_PCIE;
 	if (pnvme_probe(&trid, NULL, probe_cb, attach_cb, NULL) != 0 || g_ctrlr == NULL) {

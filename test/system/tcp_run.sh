@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# System tests of the NVMe/TCP transport against the Linux kernel's target
+# (nvmet-tcp on memory-backed null_blk) in the rig guest, reached from the
+# host through QEMU's loopback port forward. Prints "tcp: N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+
+RIG=test/rig/guest_run.sh
+NQN1=nqn.2026-11.io.pnvme:tcp1
+NQN2=nqn.2026-11.io.pnvme:tcp2
+PORT=${TCP_TEST_PORT:-24420}
+ADDR="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$PORT"
+JOB=$(pwd)/.cache/tcp-test
+passed=0
+failed=0
+RIG_PID=
+
+ok() {
+	echo "ok - $*"
+	passed=$((passed + 1))
+}
+not_ok() {
+	echo "not ok - $*"
+	failed=$((failed + 1))
+}
+# count NAME RC LOG: add a program's ok / not ok lines to the totals.
+count() {
+	local p f
+	cat "$3"
+	p=$(grep -c '^ok - ' "$3")
+	f=$(grep -c '^not ok - ' "$3")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+		not_ok "$1 ended with exit $2"
+	fi
+}
+
+# Boot the guest with the target; wait until it listens.
+start_target() {
+	local i
+	rm -rf "$JOB"
+	mkdir -p "$JOB"
+	[ -n "${1:-}" ] && cp "$1" "$JOB/guest_check.sh"
+	"$RIG" --job "$JOB" --hostfwd "$PORT:4420" --timeout 1500 -- \
+		sh test/rig/nvmet_tcp_target.sh "$NQN1" "$NQN2" >"$JOB.rig.log" 2>&1 &
+	RIG_PID=$!
+	for i in $(seq 300); do
+		[ -f "$JOB/target.ready" ] && return 0
+		kill -0 "$RIG_PID" 2>/dev/null || break
+		sleep 1
+	done
+	cat "$JOB.rig.log"
+	return 1
+}
+
+# target_cmd WORD: have the target do it and wait for its answer.
+target_cmd() {
+	local i
+	rm -f "$JOB/target.ack"
+	echo "$1" >"$JOB/target.cmd"
+	for i in $(seq 100); do
+		[ "$(cat "$JOB/target.ack" 2>/dev/null)" = "$1" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+wait_file() {
+	local i
+	for i in $(seq $(($2 * 5))); do
+		[ -f "$1" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+cleanup() {
+	if [ -n "$RIG_PID" ] && kill -0 "$RIG_PID" 2>/dev/null; then
+		echo stop >"$JOB/target.cmd" 2>/dev/null
+		sleep 2
+		kill "$RIG_PID" 2>/dev/null
+	fi
+}
+trap cleanup EXIT
+
+# pnvme on the host needs hugepage memory like anywhere else.
+HUGEMEM=256 scripts/setup.sh config >/dev/null || { echo "tcp: cannot reserve hugepages"; exit 1; }
+
+guest_check=$(mktemp)
+cat >"$guest_check" <<GUEST
+HUGEMEM=128 scripts/setup.sh config >/dev/null || exit 1
+# No subnqn: the discovery service; every NVM subsystem it lists is attached.
+build/bin/pnvme_identify -r "trtype:TCP adrfam:IPv4 traddr:10.0.2.15 trsvcid:4420" --json
+GUEST
+echo "== tcp: target up"
+if ! start_target "$guest_check"; then
+	not_ok "the target guest came up"
+	echo "tcp: $passed passed, $((failed)) failed"
+	exit 1
+fi
+rm -f "$guest_check"
+
+out=$(mktemp)
+echo "== tcp: discovery and identify"
+if [ "$(cat "$JOB/guest_check.rc" 2>/dev/null)" = 0 ] &&
+	python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["controllers"]
+assert sorted(x["subnqn"] for x in c) == sorted(sys.argv[2:]), c
+' "$JOB/guest_check.log" "$NQN1" "$NQN2"; then
+	ok "probe of the discovery service attaches both subsystems it lists (in the guest)"
+else
+	cat "$JOB/guest_check.log"
+	not_ok "probe of the discovery service attaches both subsystems it lists (in the guest)"
+fi
+build/bin/pnvme_identify -r "$ADDR" --discover --json >"$out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["discovery"][0]["entries"]
+nvm = sorted(x["trid"].split("subnqn:")[1] for x in e if x["subtype"] == 2)
+assert nvm == sorted(sys.argv[2:]), e
+assert all("trsvcid:4420" in x["trid"] for x in e if x["subtype"] == 2), e
+' "$out" "$NQN1" "$NQN2"; then
+	ok "discovery log through the port forward lists both subsystems"
+else
+	cat "$out"
+	not_ok "discovery log through the port forward lists both subsystems"
+fi
+build/bin/pnvme_identify -r "$ADDR subnqn:$NQN1" >"$out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "Subsystem NQN: *$NQN1" "$out" &&
+	grep -q "Size: *2097152 blocks (1.00 GiB)" "$out"; then
+	ok "identify over TCP: subsystem NQN and the 1 GiB namespace"
+else
+	cat "$out"
+	not_ok "identify over TCP: subsystem NQN and the 1 GiB namespace"
+fi
+build/bin/pnvme_identify -r "$ADDR subnqn:nqn.2026-11.io.pnvme:nosuch" >"$out" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -q "refused the Connect" "$out"; then
+	ok "an unknown subsystem NQN is refused with a line naming it"
+else
+	cat "$out"
+	not_ok "an unknown subsystem NQN is refused with a line naming it"
+fi
+
+echo "== tcp: I/O, digests off"
+build/test/system/pnvme_io_test -r "$ADDR subnqn:$NQN1" >"$out" 2>&1
+count "I/O" $? "$out"
+echo "== tcp: I/O, header and data digests"
+build/test/system/pnvme_io_test -r "$ADDR subnqn:$NQN2" --header-digest --data-digest \
+	>"$out" 2>&1
+count "I/O with digests" $? "$out"
+
+echo "== tcp: perf with verification, 2 threads x 2 qpairs"
+build/bin/pnvme_perf -r "$ADDR subnqn:$NQN1" -q 16 -o 4096 -w randrw -t 3 -c 2 -P 2 --verify \
+	--json >"$out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["total"]
+assert t["iops"] > 0 and t["errors"] == 0 and t["verify_errors"] == 0, t
+' "$out"; then
+	ok "perf --verify over TCP: no errors, no mismatches"
+else
+	cat "$out"
+	not_ok "perf --verify over TCP: no errors, no mismatches"
+fi
+
+echo "== tcp: keep-alive over an idle minute"
+build/test/system/pnvme_tcp_fault_test -r "$ADDR subnqn:$NQN1" idle 65 >"$out" 2>&1
+count "keep-alive" $? "$out"
+
+echo "== tcp: the target's port goes away mid-I/O, then comes back"
+rm -f "$JOB/io.started" "$JOB/io.failed" "$JOB/target.back"
+build/test/system/pnvme_tcp_fault_test -r "$ADDR subnqn:$NQN1" cut "$JOB" reconnect \
+	>"$out" 2>&1 &
+pid=$!
+if wait_file "$JOB/io.started" 60 && target_cmd unlink; then
+	wait_file "$JOB/io.failed" 60
+	target_cmd link && touch "$JOB/target.back"
+else
+	not_ok "the target's port was unlinked mid-I/O"
+fi
+wait "$pid"
+count "port removal" $? "$out"
+
+echo "== tcp: the target's machine powers off mid-I/O"
+rm -f "$JOB/io.started"
+build/test/system/pnvme_tcp_fault_test -r "$ADDR subnqn:$NQN2" cut "$JOB" >"$out" 2>&1 &
+pid=$!
+if wait_file "$JOB/io.started" 60; then
+	echo poweroff >"$JOB/target.cmd"
+else
+	not_ok "I/O started before the power-off"
+fi
+wait "$pid"
+count "power-off" $? "$out"
+wait "$RIG_PID" 2>/dev/null
+RIG_PID=
+rm -f "$out"
+
+echo "tcp: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
