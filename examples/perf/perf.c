@@ -59,6 +59,9 @@ struct task {
 	bool is_read;
 	bool verifying; /* verify: this completion is the read-back */
 	uint32_t seq;
+	/* verify: the task only uses slots = stripe (mod stripes), so no two
+	 * tasks of the namespace ever have the same block in flight. */
+	uint32_t stripe;
 };
 
 struct worker {
@@ -67,6 +70,7 @@ struct worker {
 	uint32_t thread;
 	uint32_t blocks_per_io;
 	uint64_t num_ios_range; /* I/O-sized slots in the namespace */
+	uint32_t stripes;       /* verify: tasks sharing the namespace */
 	uint64_t seq_next;
 	uint64_t rng;
 	struct task *tasks;
@@ -199,7 +203,11 @@ submit_task(struct task *t)
 	uint64_t slot;
 	int rc;
 
-	if (g_cfg.random) {
+	if (g_cfg.verify) {
+		slot = (g_cfg.random ? xorshift(&w->rng) : w->seq_next++) %
+			       (w->num_ios_range / w->stripes) * w->stripes +
+		       t->stripe;
+	} else if (g_cfg.random) {
 		slot = xorshift(&w->rng) % w->num_ios_range;
 	} else {
 		slot = w->seq_next++;
@@ -394,6 +402,13 @@ setup_workers(void)
 				w->thread = t;
 				w->blocks_per_io = g_cfg.io_size / bs;
 				w->num_ios_range = pnvme_ns_get_num_sectors(ns) / w->blocks_per_io;
+				w->stripes = g_cfg.qpairs_per_ns * g_cfg.depth;
+				if (g_cfg.verify && w->num_ios_range < w->stripes) {
+					fprintf(stderr, "perf: namespace %u has fewer I/O-sized "
+							"blocks than --verify needs (%u)\n",
+						nsid, w->stripes);
+					return -1;
+				}
 				w->rng = 0x9e3779b97f4a7c15ull * (g_num_workers + 1);
 				w->lat_min = UINT64_MAX;
 				pnvme_ctrlr_get_default_io_qpair_opts(g_ctrlrs[c], &qopts, sizeof(qopts));
@@ -415,6 +430,7 @@ setup_workers(void)
 				}
 				for (j = 0; j < g_cfg.depth; j++) {
 					w->tasks[j].worker = w;
+					w->tasks[j].stripe = p * g_cfg.depth + j;
 					w->tasks[j].buf = pnvme_dma_zmalloc(g_cfg.io_size, 4096, NULL);
 					w->tasks[j].vbuf = g_cfg.verify ? pnvme_dma_zmalloc(g_cfg.io_size,
 											4096, NULL)

@@ -127,12 +127,11 @@ tcp_ctrlr_get_max_xfer_size(struct pnvme_ctrlr *ctrlr)
 {
 	struct tcp_ctrlr *c = tcp_ctrlr(ctrlr);
 
-	/* With data digests, one write's data goes in one H2CData PDU: some
-	 * targets check the digest over the whole command, not per PDU. */
-	if (c->adminq.params.ddgst) {
-		return c->adminq.params.maxh2cdata;
-	}
-	return TCP_MAX_XFER_SIZE;
+	/* One command carries at most MAXH2CDATA: the Linux target refuses
+	 * larger ones (DATA SGL LENGTH INVALID, reads too) although it reports
+	 * no MDTS, and checks a data digest over the whole command. Larger
+	 * calls are split like any MDTS split. */
+	return PNVME_MIN(c->adminq.params.maxh2cdata, TCP_MAX_XFER_SIZE);
 }
 
 static struct pnvme_qpair *

@@ -94,11 +94,15 @@ write_read(struct pnvme_qpair *qpair, uint8_t *wbuf, uint8_t *rbuf, uint64_t lba
 	memset(rbuf, 0xee, len);
 	if (pnvme_ns_cmd_write(g_ns, qpair, wbuf, lba, blocks, done_cb, &w, 0) != 0 ||
 	    wait_all(&w, qpair) != 0 || w.errors) {
+		printf("# write of %u blocks: %s (sct %u sc 0x%02x)\n", blocks,
+		       pnvme_status_string(&w.last.status), w.last.status.sct, w.last.status.sc);
 		return false;
 	}
 	w.outstanding = 1;
 	if (pnvme_ns_cmd_read(g_ns, qpair, rbuf, lba, blocks, done_cb, &w, 0) != 0 ||
 	    wait_all(&w, qpair) != 0 || w.errors) {
+		printf("# read of %u blocks: %s (sct %u sc 0x%02x)\n", blocks,
+		       pnvme_status_string(&w.last.status), w.last.status.sct, w.last.status.sc);
 		return false;
 	}
 	return memcmp(wbuf, rbuf, len) == 0 && w.completions == 2;
