@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # System tests: boot the QEMU rig once per mode (UIO with IOVA=PA, VFIO
 # with a vIOMMU and IOVA=VA) and run the guest-side checks against QEMU's
-# emulated NVMe controllers. Prints "system: N passed, N failed".
+# emulated NVMe controllers; then the NVMe/TCP checks against the kernel's
+# target (tcp_run.sh). Prints "system: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -43,6 +44,10 @@ for mode in uio vfio; do
 	"$RIG" --mode "$mode" --ctrl PNVMEIO0001:1G --timeout 900 -- sh -c "$IO_CMD" >"$log" 2>&1
 	count "I/O ($mode)" $?
 done
+
+echo "== system: NVMe/TCP against the kernel's target"
+test/system/tcp_run.sh >"$log" 2>&1
+count "NVMe/TCP" $?
 
 echo "system: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
