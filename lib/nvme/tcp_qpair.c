@@ -450,6 +450,34 @@ tcp_qpair_fail_conn(struct tcp_qpair *tq, const char *why)
 	}
 }
 
+/*
+ * A protocol error in the header just received: tell the controller which
+ * (H2CTermReq with the fatal error status, the field's offset and the
+ * offending header; best effort, never waiting), then fail the connection.
+ */
+static void
+protocol_error(struct tcp_qpair *tq, uint16_t fes, uint32_t fei, const char *why)
+{
+	struct {
+		struct tcp_term_hdr t;
+		uint8_t hdr[TCP_TERM_MAX_PLEN - TCP_TERM_HLEN];
+	} term;
+	uint32_t n = PNVME_MIN(tq->rgot ? tq->rgot : tq->rwant, (uint32_t)sizeof(term.hdr));
+
+	if (tq->fd >= 0) {
+		memset(&term, 0, sizeof(term));
+		term.t.ch.type = TCP_PDU_H2C_TERM_REQ;
+		term.t.ch.hlen = TCP_TERM_HLEN;
+		term.t.ch.plen = TCP_TERM_HLEN + n;
+		term.t.fes = fes;
+		term.t.feil = (uint16_t)fei;
+		term.t.feiu = (uint16_t)(fei >> 16);
+		memcpy(term.hdr, tq->rhdr.raw, n);
+		(void)send(tq->fd, &term, term.t.ch.plen, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	tcp_qpair_fail_conn(tq, why);
+}
+
 static struct tcp_req *
 lookup(struct tcp_qpair *tq, uint16_t cid, const char *pdu)
 {
@@ -459,7 +487,10 @@ lookup(struct tcp_qpair *tq, uint16_t cid, const char *pdu)
 		return &tq->reqs[cid];
 	}
 	snprintf(why, sizeof(why), "%s for command ID %u, which is not outstanding", pdu, cid);
-	tcp_qpair_fail_conn(tq, why);
+	/* The command ID sits at byte 8 of every PDU type that carries one
+	 * (in the CQE: byte 8 + 12). */
+	protocol_error(tq, TCP_FES_INVALID_HEADER_FIELD,
+		       tq->rhdr.ch.type == TCP_PDU_CAPSULE_RESP ? 20 : 8, why);
 	return NULL;
 }
 
@@ -518,14 +549,14 @@ handle_r2t(struct tcp_qpair *tq)
 	if (tr->dir != TCP_DIR_H2C || tr->in_capsule || tr->queued) {
 		snprintf(why, sizeof(why), "R2T for command ID %u, which has no data waiting for one",
 			 r2t->cccid);
-		tcp_qpair_fail_conn(tq, why);
+		protocol_error(tq, TCP_FES_PDU_SEQUENCE_ERROR, 0, why);
 		return;
 	}
 	if (r2t->r2tl == 0 || r2t->r2to != tr->h2c_next || r2t->r2tl > tr->data_len - r2t->r2to) {
 		snprintf(why, sizeof(why),
 			 "R2T for command ID %u asks for %u bytes at offset %u (sent %u of %u)",
 			 r2t->cccid, r2t->r2tl, r2t->r2to, tr->h2c_next, tr->data_len);
-		tcp_qpair_fail_conn(tq, why);
+		protocol_error(tq, TCP_FES_DATA_OUT_OF_RANGE, 12, why);
 		return;
 	}
 	tr->ttag = r2t->ttag;
@@ -566,7 +597,7 @@ handle_c2h_data_header(struct tcp_qpair *tq)
 		tq->rstate = TCP_RECV_DATA;
 		return;
 	}
-	tcp_qpair_fail_conn(tq, why);
+	protocol_error(tq, TCP_FES_DATA_OUT_OF_RANGE, 12, why);
 }
 
 static void
@@ -588,7 +619,7 @@ header_received(struct tcp_qpair *tq, uint32_t *done)
 
 	tq->pdus_received++;
 	if (ch->type != TCP_PDU_C2H_TERM_REQ && tq->params.hdgst && !tcp_pdu_hdgst_ok(ch)) {
-		tcp_qpair_fail_conn(tq, "header digest mismatch");
+		protocol_error(tq, TCP_FES_HDGST_ERROR, 0, "header digest mismatch");
 		return;
 	}
 	switch (ch->type) {
@@ -686,7 +717,7 @@ recv_step(struct tcp_qpair *tq, uint32_t *done)
 		fes = tcp_pdu_check_common(&tq->rhdr.ch, &tq->params, true, &rest, why,
 					   sizeof(why));
 		if (fes != 0) {
-			tcp_qpair_fail_conn(tq, why);
+			protocol_error(tq, (uint16_t)fes, 0, why);
 			return -EPROTO;
 		}
 		tq->rwant = (uint32_t)sizeof(struct tcp_common_hdr) + rest;

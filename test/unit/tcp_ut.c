@@ -447,6 +447,24 @@ expect_failure(struct fixture *fx, int outstanding, const char *log)
 	CU_ASSERT_EQUAL(g_done, outstanding);
 }
 
+/* The host told the controller why before closing: an H2CTermReq. */
+static void
+peer_expect_term(struct fixture *fx, uint16_t fes, uint32_t fei)
+{
+	struct tcp_term_hdr t;
+	uint8_t rest[TCP_TERM_MAX_PLEN];
+
+	peer_read(fx, &t, sizeof(t));
+	CU_ASSERT_EQUAL(t.ch.type, TCP_PDU_H2C_TERM_REQ);
+	CU_ASSERT_EQUAL(t.ch.hlen, 24);
+	CU_ASSERT(t.ch.plen > 24 && t.ch.plen <= TCP_TERM_MAX_PLEN);
+	CU_ASSERT_EQUAL(t.fes, fes);
+	CU_ASSERT_EQUAL(t.feil | (uint32_t)t.feiu << 16, fei);
+	if (t.ch.plen > 24 && t.ch.plen <= TCP_TERM_MAX_PLEN) {
+		peer_read(fx, rest, t.ch.plen - 24); /* the offending header */
+	}
+}
+
 static void
 test_malformed_pdus(void)
 {
@@ -463,6 +481,13 @@ test_malformed_pdus(void)
 	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
 	peer_send_resp(&fx, 6, 0);
 	expect_failure(&fx, 2, "CapsuleResp for command ID 6, which is not outstanding");
+	{
+		struct tcp_capsule_cmd c1, c2;
+
+		peer_read_capsule(&fx, &c1, NULL);
+		peer_read_capsule(&fx, &c2, NULL);
+		peer_expect_term(&fx, TCP_FES_INVALID_HEADER_FIELD, 20);
+	}
 	fx_teardown(&fx);
 
 	/* Data past the end of the command's buffer. */
@@ -477,6 +502,7 @@ test_malformed_pdus(void)
 	peer_read_capsule(&fx, &cap, NULL);
 	peer_send_c2h(&fx, cap.cmd.cid, 0, data, 8192, 0);
 	expect_failure(&fx, 1, "runs past command ID");
+	peer_expect_term(&fx, TCP_FES_DATA_OUT_OF_RANGE, 12);
 	fx_teardown(&fx);
 
 	/* SUCCESS before all the data arrived. */
@@ -497,6 +523,12 @@ test_malformed_pdus(void)
 	cap.ch.plen = 48;
 	peer_write(&fx, &cap, 48);
 	expect_failure(&fx, 1, "not one a controller sends");
+	{
+		struct tcp_capsule_cmd c1;
+
+		peer_read_capsule(&fx, &c1, NULL);
+		peer_expect_term(&fx, TCP_FES_INVALID_HEADER_FIELD, 0);
+	}
 	fx_teardown(&fx);
 
 	/* R2T for a read. */
@@ -542,6 +574,12 @@ test_malformed_pdus(void)
 		peer_write(&fx, wire, sizeof(wire));
 	}
 	expect_failure(&fx, 1, "header digest mismatch");
+	{
+		struct tcp_capsule_cmd c1;
+
+		peer_read_capsule(&fx, &c1, NULL);
+		peer_expect_term(&fx, TCP_FES_HDGST_ERROR, 0);
+	}
 	fx_teardown(&fx);
 
 	/* Bad data digest. */
