@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "check.h"
 #include "fabrics_opts.h"
 #include "pnvme/nvme.h"
 
@@ -23,19 +24,6 @@ static uint64_t g_nblocks;
 static int g_failures;
 /* Fabrics controllers: any memory is a buffer; error statuses are the target's own. */
 static bool g_fabrics;
-
-#define CHECK(cond, ...)                                    \
-	do {                                                \
-		if (cond) {                                 \
-			printf("ok - ");                    \
-		} else {                                    \
-			printf("not ok - ");                \
-			g_failures++;                       \
-		}                                           \
-		printf(__VA_ARGS__);                        \
-		printf("\n");                               \
-		fflush(stdout);                             \
-	} while (0)
 
 struct waiter {
 	int outstanding;

@@ -21,25 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "pnvme/nvme.h"
 
 #define DEPTH 16
 #define IO_BLOCKS 8
 
 static int g_failures;
-
-#define CHECK(cond, ...)                                    \
-	do {                                                \
-		if (cond) {                                 \
-			printf("ok - ");                    \
-		} else {                                    \
-			printf("not ok - ");                \
-			g_failures++;                       \
-		}                                           \
-		printf(__VA_ARGS__);                        \
-		printf("\n");                               \
-		fflush(stdout);                             \
-	} while (0)
 
 struct slot {
 	uint8_t *buf;
