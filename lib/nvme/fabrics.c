@@ -97,55 +97,52 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 	return 0;
 }
 
-int
-nvme_fabric_prop_get(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint8_t size, uint64_t *value)
+/* Property Get or Set of @p size bytes at @p offset; *cpl gets the answer. */
+static int
+fabric_prop_cmd(struct pnvme_ctrlr *ctrlr, uint8_t fctype, uint32_t offset, uint8_t size,
+		uint64_t value, struct pnvme_cpl *cpl)
 {
-	struct pnvme_cpl cpl;
 	struct pnvme_cmd cmd;
 	int rc;
 
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.opc = PNVME_OPC_FABRIC;
-	cmd.nsid = PNVME_FCTYPE_PROPERTY_GET;
+	cmd.nsid = fctype;
 	cmd.cdw10 = size == 8 ? 1 : 0; /* ATTRIB: property size */
 	cmd.cdw11 = offset;
-	rc = nvme_ctrlr_admin_sync(ctrlr, &cmd, NULL, 0, &cpl);
+	cmd.cdw12 = (uint32_t)value; /* Set only */
+	cmd.cdw13 = (uint32_t)(value >> 32);
+	rc = nvme_ctrlr_admin_sync(ctrlr, &cmd, NULL, 0, cpl);
 	if (rc != 0) {
 		return rc;
 	}
-	if (pnvme_cpl_is_error(&cpl)) {
-		PNVME_ERRLOG("%s: Property Get of offset 0x%x failed: %s", ctrlr->trid.traddr,
-			     offset, pnvme_status_string(&cpl.status));
+	if (pnvme_cpl_is_error(cpl)) {
+		PNVME_ERRLOG("%s: Property %s of offset 0x%x failed: %s", ctrlr->trid.traddr,
+			     fctype == PNVME_FCTYPE_PROPERTY_GET ? "Get" : "Set", offset,
+			     pnvme_status_string(&cpl->status));
 		return -EIO;
 	}
-	*value = size == 8 ? ((uint64_t)cpl.cdw1 << 32 | cpl.cdw0) : cpl.cdw0;
 	return 0;
+}
+
+int
+nvme_fabric_prop_get(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint8_t size, uint64_t *value)
+{
+	struct pnvme_cpl cpl;
+	int rc = fabric_prop_cmd(ctrlr, PNVME_FCTYPE_PROPERTY_GET, offset, size, 0, &cpl);
+
+	if (rc == 0) {
+		*value = size == 8 ? ((uint64_t)cpl.cdw1 << 32 | cpl.cdw0) : cpl.cdw0;
+	}
+	return rc;
 }
 
 int
 nvme_fabric_prop_set(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint8_t size, uint64_t value)
 {
 	struct pnvme_cpl cpl;
-	struct pnvme_cmd cmd;
-	int rc;
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opc = PNVME_OPC_FABRIC;
-	cmd.nsid = PNVME_FCTYPE_PROPERTY_SET;
-	cmd.cdw10 = size == 8 ? 1 : 0;
-	cmd.cdw11 = offset;
-	cmd.cdw12 = (uint32_t)value;
-	cmd.cdw13 = (uint32_t)(value >> 32);
-	rc = nvme_ctrlr_admin_sync(ctrlr, &cmd, NULL, 0, &cpl);
-	if (rc != 0) {
-		return rc;
-	}
-	if (pnvme_cpl_is_error(&cpl)) {
-		PNVME_ERRLOG("%s: Property Set of offset 0x%x failed: %s", ctrlr->trid.traddr,
-			     offset, pnvme_status_string(&cpl.status));
-		return -EIO;
-	}
-	return 0;
+	return fabric_prop_cmd(ctrlr, PNVME_FCTYPE_PROPERTY_SET, offset, size, value, &cpl);
 }
 
 /* ---------------------------------------------------------------- */
