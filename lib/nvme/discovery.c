@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * pnvme_discover(): the entries of a discovery service's log, for
- * applications and tools that want to see them rather than attach them.
+ * Reading a discovery service's log: for probing (the transports) and for
+ * pnvme_discover(), for applications and tools that want to see the entries
+ * rather than attach them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,24 @@
 #include "nvme/fabrics.h"
 
 int
+nvme_discovery_fetch(const struct pnvme_transport_id *dtrid, const struct pnvme_ctrlr_opts *opts,
+		     struct pnvme_discovery_log_entry **entries, uint32_t *num, uint64_t *genctr)
+{
+	struct pnvme_ctrlr *ctrlr;
+	int rc;
+
+	ctrlr = nvme_probe_connect_direct(dtrid, opts);
+	if (ctrlr == NULL) {
+		PNVME_ERRLOG("%s:%s: cannot reach the discovery service", dtrid->traddr,
+			     dtrid->trsvcid);
+		return -EIO;
+	}
+	rc = nvme_fabric_read_discovery_log(ctrlr, entries, num, genctr);
+	nvme_ctrlr_shutdown_and_free(ctrlr);
+	return rc;
+}
+
+int
 pnvme_discover(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_opts *opts,
 	       size_t opts_size, void *cb_ctx, pnvme_discovery_cb cb, uint64_t *genctr)
 {
@@ -18,7 +37,6 @@ pnvme_discover(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_o
 	struct pnvme_transport_id dtrid, etrid;
 	const struct nvme_transport_ops *ops;
 	struct pnvme_ctrlr_opts o;
-	struct pnvme_ctrlr *ctrlr;
 	uint32_t num = 0, i;
 	int rc;
 
@@ -47,12 +65,7 @@ pnvme_discover(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_o
 		return rc;
 	}
 	nvme_ctrlr_opts_copy(&o, opts, opts != NULL ? opts_size : 0);
-	ctrlr = nvme_probe_connect_direct(&dtrid, &o);
-	if (ctrlr == NULL) {
-		return -EIO;
-	}
-	rc = nvme_fabric_read_discovery_log(ctrlr, &entries, &num, genctr);
-	nvme_ctrlr_shutdown_and_free(ctrlr);
+	rc = nvme_discovery_fetch(&dtrid, &o, &entries, &num, genctr);
 	if (rc != 0) {
 		return rc;
 	}

@@ -45,6 +45,12 @@ int nvme_discovery_log_read(nvme_discovery_read_fn read_fn, void *ctx, uint32_t 
 int nvme_discovery_entry_to_trid(const struct pnvme_discovery_log_entry *entry,
 				 struct pnvme_transport_id *trid);
 
+/* Connect to the discovery service at @p dtrid (opts may be NULL), read its
+ * whole log, disconnect. 0 or -errno (logged). */
+int nvme_discovery_fetch(const struct pnvme_transport_id *dtrid, const struct pnvme_ctrlr_opts *opts,
+			 struct pnvme_discovery_log_entry **entries, uint32_t *num,
+			 uint64_t *genctr);
+
 /* Read the Discovery Log Page of a connected discovery controller. */
 int nvme_fabric_read_discovery_log(struct pnvme_ctrlr *ctrlr,
 				   struct pnvme_discovery_log_entry **entries, uint32_t *num,

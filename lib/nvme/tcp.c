@@ -215,18 +215,10 @@ tcp_scan_discovery(struct nvme_probe_ctx *probe, const struct pnvme_transport_id
 {
 	struct pnvme_discovery_log_entry *entries = NULL;
 	struct pnvme_transport_id trid;
-	struct pnvme_ctrlr *disc;
 	uint32_t num = 0, i;
 	int rc;
 
-	disc = nvme_probe_connect_direct(dtrid, NULL);
-	if (disc == NULL) {
-		PNVME_ERRLOG("%s:%s: cannot reach the discovery service", dtrid->traddr,
-			     dtrid->trsvcid);
-		return -EIO;
-	}
-	rc = nvme_fabric_read_discovery_log(disc, &entries, &num, NULL);
-	nvme_ctrlr_shutdown_and_free(disc);
+	rc = nvme_discovery_fetch(dtrid, NULL, &entries, &num, NULL);
 	if (rc != 0) {
 		return rc;
 	}
