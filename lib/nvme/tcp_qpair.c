@@ -713,14 +713,17 @@ recv_step(struct tcp_qpair *tq, uint32_t *done)
 			return 1;
 		}
 		/* The first read asks for the common size of every PDU a host
-		 * receives; the check fixes the real one. */
-		fes = tcp_pdu_check_common(&tq->rhdr.ch, &tq->params, true, &rest, why,
-					   sizeof(why));
-		if (fes != 0) {
-			protocol_error(tq, (uint16_t)fes, 0, why);
-			return -EPROTO;
+		 * receives; once the common header is in, the check (done once
+		 * per PDU) fixes the real one. */
+		if (tq->rgot - (uint32_t)n < sizeof(struct tcp_common_hdr)) {
+			fes = tcp_pdu_check_common(&tq->rhdr.ch, &tq->params, true, &rest, why,
+						   sizeof(why));
+			if (fes != 0) {
+				protocol_error(tq, (uint16_t)fes, 0, why);
+				return -EPROTO;
+			}
+			tq->rwant = (uint32_t)sizeof(struct tcp_common_hdr) + rest;
 		}
-		tq->rwant = (uint32_t)sizeof(struct tcp_common_hdr) + rest;
 		if (tq->rgot < tq->rwant) {
 			return 1;
 		}

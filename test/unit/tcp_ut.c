@@ -344,6 +344,29 @@ test_read_with_success_flag(void)
 	CU_ASSERT_EQUAL(g_done, 1);
 	CU_ASSERT(!pnvme_cpl_is_error(&g_cpl));
 	CU_ASSERT_EQUAL(memcmp(buf, src, 8192), 0);
+	/* A response that arrives in pieces (inside and after the common header). */
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	peer_send_c2h(&fx, cap.cmd.cid, 0, src, 512, TCP_FLAG_LAST_PDU);
+	{
+		struct tcp_capsule_resp r;
+
+		memset(&r, 0, sizeof(r));
+		r.ch.type = TCP_PDU_CAPSULE_RESP;
+		r.ch.hlen = 24;
+		r.ch.plen = 24;
+		r.cpl.cid = cap.cmd.cid;
+		peer_write(&fx, &r, 5);
+		CU_ASSERT(poll_until(&fx, 2) >= 0);
+		peer_write(&fx, (uint8_t *)&r + 5, 7);
+		CU_ASSERT(poll_until(&fx, 2) >= 0);
+		CU_ASSERT_EQUAL(g_done, 1);
+		peer_write(&fx, (uint8_t *)&r + 12, 12);
+		CU_ASSERT(poll_until(&fx, 2) >= 0);
+		CU_ASSERT_EQUAL(g_done, 2);
+		CU_ASSERT(!pnvme_cpl_is_error(&g_cpl));
+		g_done = 1;
+	}
 	/* Without SUCCESS the CapsuleResp completes it. */
 	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
 	peer_read_capsule(&fx, &cap, NULL);
