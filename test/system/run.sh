@@ -10,24 +10,9 @@ cd "$(dirname "$0")/../.."
 RIG=test/rig/guest_run.sh
 CTRLS=(--ctrl PNVMEA0001:256M --ctrl PNVMEB0002:64M,128M)
 EXPECT="PNVMEA0001=268435456 PNVMEB0002=67108864,134217728"
-passed=0
-failed=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-
-# count NAME RC: add the ok / not ok lines of the last run to the totals.
-count() {
-	local p f
-	cat "$log"
-	p=$(grep -c '^ok - ' "$log")
-	f=$(grep -c '^not ok - ' "$log")
-	passed=$((passed + p))
-	failed=$((failed + f))
-	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "not ok - $1 ended with exit $2"
-		failed=$((failed + 1))
-	fi
-}
+. test/system/tap_count.sh
 
 # The I/O checks run against the first NVMe controller of the guest.
 IO_CMD='HUGEMEM=512 scripts/setup.sh config >/dev/null &&
@@ -38,16 +23,16 @@ for mode in uio vfio; do
 	echo "== system: identify, $mode mode"
 	"$RIG" --mode "$mode" --kernel-nvme "${CTRLS[@]}" --timeout 900 -- \
 		env EXPECT="$EXPECT" sh test/system/identify_guest.sh >"$log" 2>&1
-	count "identify ($mode)" $?
+	count "identify ($mode)" $? "$log"
 
 	echo "== system: I/O, $mode mode"
 	"$RIG" --mode "$mode" --ctrl PNVMEIO0001:1G --timeout 900 -- sh -c "$IO_CMD" >"$log" 2>&1
-	count "I/O ($mode)" $?
+	count "I/O ($mode)" $? "$log"
 done
 
 echo "== system: NVMe/TCP against the kernel's target"
 test/system/tcp_run.sh >"$log" 2>&1
-count "NVMe/TCP" $?
+count "NVMe/TCP" $? "$log"
 
 echo "system: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

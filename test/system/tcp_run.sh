@@ -12,9 +12,8 @@ NQN2=nqn.2026-11.io.pnvme:tcp2
 PORT=${TCP_TEST_PORT:-24420}
 ADDR="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$PORT"
 JOB=$(pwd)/.cache/tcp-test
-passed=0
-failed=0
 RIG_PID=
+. test/system/tap_count.sh
 
 ok() {
 	echo "ok - $*"
@@ -23,18 +22,6 @@ ok() {
 not_ok() {
 	echo "not ok - $*"
 	failed=$((failed + 1))
-}
-# count NAME RC LOG: add a program's ok / not ok lines to the totals.
-count() {
-	local p f
-	cat "$3"
-	p=$(grep -c '^ok - ' "$3")
-	f=$(grep -c '^not ok - ' "$3")
-	passed=$((passed + p))
-	failed=$((failed + f))
-	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
-		not_ok "$1 ended with exit $2"
-	fi
 }
 
 # Boot the guest with the target; wait until it listens.
