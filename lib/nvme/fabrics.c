@@ -39,8 +39,13 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 	int rc;
 
 	data = calloc(1, sizeof(*data));
+	if (data == NULL) {
+		PNVME_ERRLOG("%s: Connect of queue %u: out of memory", ctrlr->trid.traddr, qid);
+		return -ENOMEM;
+	}
 	req = nvme_qpair_alloc_request(qpair, fabric_wait_done, &w);
-	if (data == NULL || req == NULL) {
+	if (req == NULL) {
+		PNVME_ERRLOG("%s: Connect of queue %u: no free request", ctrlr->trid.traddr, qid);
 		free(data);
 		return -ENOMEM;
 	}
@@ -70,6 +75,11 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 				     ctrlr->trid.traddr, qid, timeout_ms);
 			rc = -ETIMEDOUT;
 		}
+	}
+	if (!w.done) {
+		/* The request still points at @w and @data, which end with this
+		 * call: fail the queue now so it completes here, exactly once. */
+		nvme_qpair_fail(qpair);
 	}
 	free(data);
 	if (rc != 0) {

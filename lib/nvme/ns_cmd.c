@@ -291,14 +291,19 @@ submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvm
 			     what, io->lba_count, io->max_blocks);
 		return -EINVAL;
 	}
+	if (pnvme_unlikely(nchildren > 1 &&
+			   (nchildren > UINT16_MAX || nchildren + 1 > qpair->num_reqs))) {
+		/* Not a passing shortage: -ENOMEM would invite a retry that can
+		 * never succeed. */
+		PNVME_ERRLOG("%s: %u blocks need %u commands (%u per command), more than the "
+			     "qpair's %u requests",
+			     what, io->lba_count, nchildren + 1, io->max_blocks, qpair->num_reqs);
+		return -EINVAL;
+	}
 	if (pnvme_unlikely(qpair->num_free_reqs < nchildren + (nchildren > 1))) {
 		return -ENOMEM;
 	}
 	if (nchildren > 1) {
-		if (nchildren > UINT16_MAX) {
-			PNVME_ERRLOG("%s: %u commands for one call is too many", what, nchildren);
-			return -EINVAL;
-		}
 		return submit_split(ns, qpair, io, nchildren, cb_fn, cb_arg);
 	}
 	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);

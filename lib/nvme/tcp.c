@@ -31,7 +31,7 @@ tcp_ctrlr_construct(const struct pnvme_transport_id *trid, const struct pnvme_ct
 		    void *devhandle)
 {
 	struct tcp_ctrlr *c;
-	uint16_t entries;
+	uint32_t entries;
 	int rc;
 
 	(void)devhandle;
@@ -45,7 +45,7 @@ tcp_ctrlr_construct(const struct pnvme_transport_id *trid, const struct pnvme_ct
 			 PNVME_DISCOVERY_NQN);
 	}
 	c->ctrlr.is_discovery = is_discovery_nqn(c->ctrlr.trid.subnqn);
-	entries = (uint16_t)c->ctrlr.opts.admin_queue_size;
+	entries = c->ctrlr.opts.admin_queue_size;
 	rc = tcp_qpair_construct(&c->adminq, &c->ctrlr, 0, entries, entries);
 	if (rc != 0) {
 		nvme_ctrlr_destruct_common(&c->ctrlr);
@@ -151,8 +151,7 @@ tcp_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_
 	if (tq == NULL) {
 		return NULL;
 	}
-	rc = tcp_qpair_construct(tq, ctrlr, qid, (uint16_t)opts->io_queue_size,
-				 opts->io_queue_requests);
+	rc = tcp_qpair_construct(tq, ctrlr, qid, opts->io_queue_size, opts->io_queue_requests);
 	if (rc != 0) {
 		free(tq);
 		return NULL;

@@ -29,6 +29,9 @@ struct tcp_req {
 	uint16_t ttag;
 	uint8_t dir;
 	bool in_capsule;
+	/* The whole CapsuleCmd has gone out: only then may the controller
+	 * send anything about this command. */
+	bool capsule_sent;
 	bool queued; /* on the send queue */
 	uint8_t send_kind;
 	uint32_t data_len;
@@ -61,10 +64,11 @@ struct tcp_qpair {
 	bool delay_send; /* send once per poll instead of per submission */
 	struct tcp_conn_params params;
 	uint32_t max_icd; /* in-capsule data limit for non-fabrics commands */
-	uint16_t num_entries;
+	/* Up to 65536 entries (CAP.MQES allows it): command IDs are 0..65535. */
+	uint32_t num_entries;
 	struct tcp_req *reqs;
 	uint16_t *free_cids;
-	uint16_t num_free;
+	uint32_t num_free;
 	TAILQ_HEAD(, tcp_req) send_queue;
 
 	/* Receive side. */
@@ -112,7 +116,7 @@ extern const struct nvme_transport_ops g_nvme_tcp_ops;
 
 /* tcp_qpair.c */
 int tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qid,
-			uint16_t entries, uint32_t num_reqs);
+			uint32_t entries, uint32_t num_reqs);
 void tcp_qpair_destruct(struct tcp_qpair *tq);
 /* Open the connection and exchange ICReq/ICResp: 0 or -errno (logged). */
 int tcp_qpair_open(struct tcp_qpair *tq, const struct pnvme_transport_id *trid, bool hdgst,

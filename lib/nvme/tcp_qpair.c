@@ -26,12 +26,16 @@
 
 int
 tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qid,
-		    uint16_t entries, uint32_t num_reqs)
+		    uint32_t entries, uint32_t num_reqs)
 {
-	uint16_t i;
+	uint32_t i;
 	int rc;
 
 	tq->fd = -1;
+	if (entries < 2 || entries > 65536) {
+		PNVME_ERRLOG("qpair %u: %u entries is outside 2-65536", qid, entries);
+		return -EINVAL;
+	}
 	tq->num_entries = entries;
 	TAILQ_INIT(&tq->send_queue);
 	tq->reqs = calloc(entries, sizeof(*tq->reqs));
@@ -44,7 +48,7 @@ tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qi
 		return -ENOMEM;
 	}
 	for (i = 0; i < entries; i++) {
-		tq->reqs[i].cid = i;
+		tq->reqs[i].cid = (uint16_t)i;
 		tq->free_cids[i] = (uint16_t)(entries - 1 - i);
 	}
 	tq->num_free = entries;
@@ -280,6 +284,9 @@ static void
 pdu_sent(struct tcp_qpair *tq, struct tcp_req *tr)
 {
 	tq->pdus_sent++;
+	if (tr->send_kind == TCP_SEND_CAPSULE) {
+		tr->capsule_sent = true;
+	}
 	if (tr->send_kind == TCP_SEND_H2C_DATA && tr->h2c_next < tr->r2t_end) {
 		build_h2c(tq, tr);
 	}
@@ -375,6 +382,7 @@ tcp_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 	}
 	tr = &tq->reqs[tq->free_cids[--tq->num_free]];
 	tr->req = req;
+	tr->capsule_sent = false;
 	tr->dir = (uint8_t)dir;
 	tr->data_len = len;
 	tr->c2h_done = 0;
@@ -478,15 +486,27 @@ protocol_error(struct tcp_qpair *tq, uint16_t fes, uint32_t fei, const char *why
 	tcp_qpair_fail_conn(tq, why);
 }
 
+/*
+ * The command a received PDU names. It must be outstanding and its whole
+ * CapsuleCmd must have gone out: the controller cannot answer, ask for data
+ * or send data for a command it has not received. This is the one place
+ * that rule is checked, for every PDU type that names a command.
+ */
 static struct tcp_req *
 lookup(struct tcp_qpair *tq, uint16_t cid, const char *pdu)
 {
-	char why[96];
+	char why[128];
 
-	if (cid < tq->num_entries && tq->reqs[cid].req != NULL) {
+	if (cid < tq->num_entries && tq->reqs[cid].req != NULL && tq->reqs[cid].capsule_sent) {
 		return &tq->reqs[cid];
 	}
-	snprintf(why, sizeof(why), "%s for command ID %u, which is not outstanding", pdu, cid);
+	if (cid < tq->num_entries && tq->reqs[cid].req != NULL) {
+		snprintf(why, sizeof(why), "%s for command ID %u, whose command is not sent yet",
+			 pdu, cid);
+	} else {
+		snprintf(why, sizeof(why), "%s for command ID %u, which is not outstanding", pdu,
+			 cid);
+	}
 	/* The command ID sits at byte 8 of every PDU type that carries one
 	 * (in the CQE: byte 8 + 12). */
 	protocol_error(tq, TCP_FES_INVALID_HEADER_FIELD,
@@ -494,14 +514,33 @@ lookup(struct tcp_qpair *tq, uint16_t cid, const char *pdu)
 	return NULL;
 }
 
-static void
+/*
+ * Complete @p tr with @p cpl. A command still on the send queue (H2CData the
+ * controller no longer wants, e.g. after an early error response) leaves it
+ * first; if part of its PDU is already on the wire the stream cannot be
+ * ended cleanly, so the connection fails instead (which completes it).
+ * Returns false when the connection failed.
+ */
+static bool
 complete(struct tcp_qpair *tq, struct tcp_req *tr, const struct pnvme_cpl *cpl)
 {
 	struct nvme_request *req = tr->req;
+	char why[128];
 
+	if (tr->queued) {
+		if (tr->send_done != 0) {
+			snprintf(why, sizeof(why),
+				 "command ID %u completed while its PDU is still being sent", tr->cid);
+			tcp_qpair_fail_conn(tq, why);
+			return false;
+		}
+		TAILQ_REMOVE(&tq->send_queue, tr, send_link);
+		tr->queued = false;
+	}
 	tr->req = NULL;
 	tq->free_cids[tq->num_free++] = tr->cid;
 	nvme_qpair_complete_request(&tq->qpair, req, cpl);
+	return true;
 }
 
 static void
@@ -514,26 +553,24 @@ handle_capsule_resp(struct tcp_qpair *tq, uint32_t *done)
 	if (tr == NULL) {
 		return;
 	}
-	if (tr->queued) {
-		if (tr->send_done != 0) {
-			snprintf(why, sizeof(why),
-				 "CapsuleResp for command ID %u while its PDU is still being sent",
-				 cpl.cid);
-			tcp_qpair_fail_conn(tq, why);
-			return;
-		}
-		TAILQ_REMOVE(&tq->send_queue, tr, send_link);
-		tr->queued = false;
-	}
 	if (!pnvme_cpl_is_error(&cpl) && tr->dir == TCP_DIR_C2H && tr->c2h_done != tr->data_len) {
 		snprintf(why, sizeof(why), "command ID %u succeeded with %u of its %u bytes read",
 			 cpl.cid, tr->c2h_done, tr->data_len);
 		tcp_qpair_fail_conn(tq, why);
 		return;
 	}
+	if (!pnvme_cpl_is_error(&cpl) && tr->dir == TCP_DIR_H2C &&
+	    (tr->h2c_next != tr->data_len || tr->queued)) {
+		snprintf(why, sizeof(why),
+			 "command ID %u succeeded before all %u bytes of its data were sent", cpl.cid,
+			 tr->data_len);
+		tcp_qpair_fail_conn(tq, why);
+		return;
+	}
 	cpl.sqid = tq->qpair.id;
-	complete(tq, tr, &cpl);
-	(*done)++;
+	if (complete(tq, tr, &cpl)) {
+		(*done)++;
+	}
 }
 
 static void
@@ -672,8 +709,9 @@ data_received(struct tcp_qpair *tq, uint32_t *done)
 	memset(&cpl, 0, sizeof(cpl));
 	cpl.cid = tr->cid;
 	cpl.sqid = tq->qpair.id;
-	complete(tq, tr, &cpl);
-	(*done)++;
+	if (complete(tq, tr, &cpl)) {
+		(*done)++;
+	}
 }
 
 /* recv() result: bytes, 0 when nothing is there, or -errno (EOF: -ECONNRESET). */
@@ -809,7 +847,7 @@ tcp_qpair_abort_reqs(struct pnvme_qpair *qpair)
 {
 	struct tcp_qpair *tq = tcp_qpair(qpair);
 	struct nvme_request *req;
-	uint16_t i;
+	uint32_t i;
 
 	TAILQ_INIT(&tq->send_queue);
 	tq->rreq = NULL;
@@ -821,7 +859,7 @@ tcp_qpair_abort_reqs(struct pnvme_qpair *qpair)
 		}
 		tq->reqs[i].req = NULL;
 		tq->reqs[i].queued = false;
-		tq->free_cids[tq->num_free++] = i;
+		tq->free_cids[tq->num_free++] = (uint16_t)i;
 		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
 						   PNVME_SC_ABORTED_SQ_DELETION);
 	}

@@ -173,6 +173,33 @@ test_argument_errors(void)
 	pnvme_dma_free(buf);
 }
 
+/*
+ * A transfer that needs more child requests than the qpair has at all is
+ * an argument error, not a shortage: -ENOMEM would have the caller retry
+ * forever.
+ */
+static void
+test_split_larger_than_pool(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(1 << 20, 4096, NULL);
+
+	test_log_capture_start();
+	pcie_fixture_setup(&fx, 16, 3, 0);
+	/* 600 blocks at 256 per command: 3 children + the parent, 3 requests. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 600, done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("need 4 commands"));
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 0);
+	CU_ASSERT_EQUAL(fx.pq->qpair.num_free_reqs, 3);
+	/* 2 children + the parent fit exactly. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 512, done_cb, NULL, 0), 0);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 2);
+	pcie_fixture_teardown(&fx);
+	pnvme_log_set_handler(NULL);
+	pnvme_dma_free(buf);
+}
+
 static void
 test_pool_exhaustion_loses_nothing(void)
 {
@@ -596,6 +623,7 @@ main(void)
 		{"split_at_mdts_and_boundary", test_split_at_mdts_and_boundary},
 		{"argument_errors", test_argument_errors},
 		{"pool_exhaustion_loses_nothing", test_pool_exhaustion_loses_nothing},
+		{"split_larger_than_pool", test_split_larger_than_pool},
 		{"fused_refused_without_fuses", test_fused_refused_without_fuses},
 		{"fused_adjacent_one_doorbell", test_fused_adjacent_one_doorbell},
 		{"fused_rules", test_fused_rules},

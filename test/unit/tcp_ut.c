@@ -656,6 +656,145 @@ test_malformed_pdus(void)
 	free(buf);
 }
 
+/*
+ * The controller names a command whose CapsuleCmd is still on the host's
+ * send queue (the socket is full): it cannot know that command yet. Each
+ * PDU type is a protocol error; before the fix a C2HData SUCCESS completed
+ * the command while its capsule stayed linked, so the send queue looped.
+ */
+static void
+backlog_setup(struct fixture *fx, uint8_t *big, uint32_t big_len)
+{
+	int small = 4096;
+
+	fx_setup(fx, false, false, 4096, big_len);
+	CU_ASSERT_EQUAL(setsockopt(fx->tq.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	/* An in-capsule write larger than the socket takes: command ID 0 stays
+	 * part sent, and whatever comes after waits behind it. */
+	CU_ASSERT_EQUAL(submit(fx, PNVME_OPC_WRITE, big, big_len), 0);
+	CU_ASSERT_TRUE(fx->tq.reqs[0].queued);
+	CU_ASSERT_EQUAL(submit(fx, PNVME_OPC_READ, big, 512), 0);
+	CU_ASSERT_TRUE(fx->tq.reqs[1].queued);
+	CU_ASSERT_FALSE(fx->tq.reqs[1].capsule_sent);
+}
+
+static void
+test_pdu_for_unsent_capsule(void)
+{
+	const uint32_t big_len = 256 * 1024;
+	uint8_t *big = calloc(1, big_len), data[512] = {0};
+	struct tcp_r2t_hdr r2t;
+	struct fixture fx;
+
+	test_log_capture_start();
+	backlog_setup(&fx, big, big_len);
+	peer_send_c2h(&fx, 1, 0, data, 512, TCP_FLAG_LAST_PDU | TCP_FLAG_SUCCESS);
+	expect_failure(&fx, 2, "C2HData for command ID 1, whose command is not sent yet");
+	CU_ASSERT_TRUE(TAILQ_EMPTY(&fx.tq.send_queue));
+	fx_teardown(&fx);
+
+	backlog_setup(&fx, big, big_len);
+	peer_send_resp(&fx, 1, 0);
+	expect_failure(&fx, 2, "CapsuleResp for command ID 1, whose command is not sent yet");
+	fx_teardown(&fx);
+
+	backlog_setup(&fx, big, big_len);
+	memset(&r2t, 0, sizeof(r2t));
+	r2t.ch.type = TCP_PDU_R2T;
+	r2t.ch.hlen = 24;
+	r2t.ch.plen = 24;
+	r2t.cccid = 0;
+	r2t.r2tl = 512;
+	peer_write(&fx, &r2t, sizeof(r2t));
+	expect_failure(&fx, 2, "R2T for command ID 0, whose command is not sent yet");
+	fx_teardown(&fx);
+	pnvme_log_set_handler(NULL);
+	free(big);
+}
+
+/* A write that succeeds before the controller asked for its data. */
+static void
+test_write_success_without_data(void)
+{
+	struct fixture fx;
+	struct tcp_capsule_cmd cap;
+	uint8_t *buf = calloc(1, 8192);
+
+	test_log_capture_start();
+	fx_setup(&fx, false, false, 4096, 0);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_WRITE, buf, 8192), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	peer_send_resp(&fx, cap.cmd.cid, 0);
+	expect_failure(&fx, 1, "succeeded before all 8192 bytes of its data were sent");
+	fx_teardown(&fx);
+
+	/* An error response instead is an ordinary completion. */
+	fx_setup(&fx, false, false, 4096, 0);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_WRITE, buf, 8192), 0);
+	peer_read_capsule(&fx, &cap, NULL);
+	peer_send_resp(&fx, cap.cmd.cid, PNVME_SC_INVALID_FIELD);
+	CU_ASSERT_EQUAL(poll_until(&fx, 1), 1);
+	CU_ASSERT_EQUAL(g_done, 1);
+	CU_ASSERT_EQUAL(g_cpl.status.sc, PNVME_SC_INVALID_FIELD);
+	CU_ASSERT_FALSE(fx.tq.qpair.failed);
+	CU_ASSERT_EQUAL(fx.tq.num_free, 8);
+	fx_teardown(&fx);
+	pnvme_log_set_handler(NULL);
+	free(buf);
+}
+
+/*
+ * A controller that answers ICReq but never Connect: the Connect times out
+ * and its request, whose callback argument lives in the Connect call's
+ * frame, is completed before that call returns, never after.
+ */
+static void
+test_connect_timeout(void)
+{
+	struct fixture fx;
+	struct tcp_capsule_cmd cap;
+	uint8_t data[1024];
+	int rc;
+
+	test_log_capture_start();
+	fx_setup(&fx, false, false, 4096, 8192);
+	fx.ctrlr.opts.hostnqn[0] = 'h';
+	g_test_tick_step = 100; /* 100 us per look: the deadline passes quickly */
+	rc = nvme_fabric_connect(&fx.tq.qpair, 1, 7, 0, 1, 5, NULL);
+	g_test_tick_step = 1;
+	CU_ASSERT_EQUAL(rc, -ETIMEDOUT);
+	CU_ASSERT(test_log_contains("Connect of queue 1 got no answer in 5 ms"));
+	CU_ASSERT_TRUE(fx.tq.qpair.failed);
+	CU_ASSERT_EQUAL(fx.tq.qpair.num_outstanding, 0);
+	CU_ASSERT_EQUAL(fx.tq.qpair.num_free_reqs, fx.tq.qpair.num_reqs);
+	peer_read_capsule(&fx, &cap, data);
+	CU_ASSERT_EQUAL(cap.cmd.opc, PNVME_OPC_FABRIC);
+	/* Failing again (as teardown does) finds nothing left to complete. */
+	fx_teardown(&fx);
+	pnvme_log_set_handler(NULL);
+}
+
+/* CAP.MQES 0xffff allows 65536 entries: command IDs 0-65535, no wrap. */
+static void
+test_queue_of_65536_entries(void)
+{
+	struct pnvme_transport_id trid = {.trtype = PNVME_TRANSPORT_TCP, .traddr = "peer"};
+	struct pnvme_ctrlr ctrlr;
+	struct tcp_qpair tq;
+
+	memset(&tq, 0, sizeof(tq));
+	CU_ASSERT_EQUAL_FATAL(nvme_ctrlr_construct(&ctrlr, &g_nvme_tcp_ops, &trid, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(tcp_qpair_construct(&tq, &ctrlr, 1, 65536, 4), 0);
+	CU_ASSERT_EQUAL(tq.num_entries, 65536);
+	CU_ASSERT_EQUAL(tq.num_free, 65536);
+	CU_ASSERT_EQUAL(tq.reqs[65535].cid, 65535);
+	CU_ASSERT_EQUAL(tq.free_cids[tq.num_free - 1], 0);
+	tcp_qpair_destruct(&tq);
+	memset(&tq, 0, sizeof(tq));
+	CU_ASSERT_EQUAL(tcp_qpair_construct(&tq, &ctrlr, 1, 65537, 4), -EINVAL);
+	nvme_ctrlr_destruct_common(&ctrlr);
+}
+
 /* ---------------------------------------------------------------- */
 /* Discovery log                                                     */
 /* ---------------------------------------------------------------- */
@@ -781,6 +920,10 @@ main(void)
 		{"read_with_success_flag", test_read_with_success_flag},
 		{"write_in_capsule_and_r2t", test_write_in_capsule_and_r2t},
 		{"malformed_pdus", test_malformed_pdus},
+		{"pdu_for_unsent_capsule", test_pdu_for_unsent_capsule},
+		{"write_success_without_data", test_write_success_without_data},
+		{"connect_timeout", test_connect_timeout},
+		{"queue_of_65536_entries", test_queue_of_65536_entries},
 		{"discovery_log", test_discovery_log},
 		{NULL, NULL},
 	};
