@@ -223,18 +223,24 @@ fail:
 	return rc;
 }
 
-/* Copy a padded, maybe unterminated field; false when it does not fit or
- * holds nothing. */
+/* Copy a padded, maybe unterminated field; false when it does not fit,
+ * holds nothing, or holds anything but printable ASCII (the field is an
+ * ASCII string, and it ends up in log lines and on terminals). */
 static bool
 copy_field(char *dst, size_t dst_size, const char *src, size_t src_size)
 {
-	size_t n = strnlen(src, src_size);
+	size_t n = strnlen(src, src_size), i;
 
 	while (n > 0 && src[n - 1] == ' ') {
 		n--; /* some targets pad with spaces */
 	}
 	if (n == 0 || n >= dst_size) {
 		return false;
+	}
+	for (i = 0; i < n; i++) {
+		if (src[i] < 0x20 || src[i] > 0x7e) {
+			return false;
+		}
 	}
 	memcpy(dst, src, n);
 	dst[n] = '\0';
@@ -268,8 +274,8 @@ nvme_discovery_entry_to_trid(const struct pnvme_discovery_log_entry *entry,
 			sizeof(entry->trsvcid)) ||
 	    !copy_field(trid->subnqn, sizeof(trid->subnqn), entry->subnqn,
 			sizeof(entry->subnqn))) {
-		PNVME_ERRLOG("discovery log: an entry has an empty or overlong address, port or "
-			     "NQN");
+		PNVME_ERRLOG("discovery log: an entry has an empty, overlong or unprintable address, "
+			     "port or NQN");
 		return -EINVAL;
 	}
 	return 0;

@@ -906,6 +906,12 @@ test_discovery_log(void)
 	memcpy(e[1].subnqn, "nqn.x", 6);
 	memset(e[1].traddr, 0, sizeof(e[1].traddr));
 	CU_ASSERT_EQUAL(nvme_discovery_entry_to_trid(&e[1], &trid), -EINVAL);
+	/* A terminal escape sequence in a string field. */
+	memcpy(e[1].traddr, "10.0.2.15", 10);
+	CU_ASSERT_EQUAL(nvme_discovery_entry_to_trid(&e[1], &trid), 0);
+	memcpy(e[1].subnqn, "nqn.\x1b[2J", 9);
+	CU_ASSERT_EQUAL(nvme_discovery_entry_to_trid(&e[1], &trid), -EINVAL);
+	CU_ASSERT(test_log_contains("unprintable"));
 	pnvme_log_set_handler(NULL);
 	free(f.log);
 }
