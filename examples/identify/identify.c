@@ -15,6 +15,7 @@
 #include "fabrics_opts.h"
 #include "json_writer.h"
 #include "pnvme/nvme.h"
+#include "printable.h"
 
 #define MAX_CTRLRS 64
 #define MAX_TRIDS 16
@@ -48,31 +49,20 @@ attach_cb(void *cb_ctx, const struct pnvme_transport_id *trid, struct pnvme_ctrl
 {
 	struct identify_app *app = cb_ctx;
 
+	char traddr[4 * PNVME_TRADDR_MAX_LEN + 1];
+
 	(void)trid;
 	(void)opts;
 	if (app->num_ctrlrs < MAX_CTRLRS) {
 		app->ctrlrs[app->num_ctrlrs++] = ctrlr;
 	} else {
+		/* A discovery log can name the address: print it escaped. */
+		printable_copy(traddr, sizeof(traddr), pnvme_ctrlr_get_transport_id(ctrlr)->traddr,
+			       PNVME_TRADDR_MAX_LEN);
 		fprintf(stderr, "identify: more than %d controllers; %s not shown\n", MAX_CTRLRS,
-			pnvme_ctrlr_get_transport_id(ctrlr)->traddr);
+			traddr);
 		pnvme_detach(ctrlr);
 	}
-}
-
-/* Identify strings are space-padded and not terminated. */
-static void
-fixed_string(char *dst, const void *src, size_t len)
-{
-	const unsigned char *s = src;
-	size_t i;
-
-	for (i = 0; i < len && s[i] != '\0'; i++) {
-		dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '.';
-	}
-	while (i > 0 && dst[i - 1] == ' ') {
-		i--;
-	}
-	dst[i] = '\0';
 }
 
 static void
@@ -179,11 +169,12 @@ json_bits(struct json_writer *w, const char *key, uint32_t value, const struct b
 
 /* Everything printed about a controller, gathered once for both formats. */
 struct ctrlr_view {
-	char trid[512];
-	char traddr[PNVME_TRADDR_MAX_LEN + 1];
+	/* Device-reported text, escaped (each byte may take 4 characters). */
+	char trid[2048];
+	char traddr[4 * PNVME_TRADDR_MAX_LEN + 1];
 	bool has_pci;
 	struct pnvme_pci_id pci;
-	char sn[21], mn[41], fr[9], subnqn[257];
+	char sn[81], mn[161], fr[33], subnqn[1025];
 	char version[32], cdata_version[32];
 	char oacs[256], oncs[256];
 	const struct pnvme_ctrlr_data *cdata;
@@ -200,16 +191,19 @@ ctrlr_view_fill(struct ctrlr_view *v, struct pnvme_ctrlr *ctrlr)
 {
 	const struct pnvme_ctrlr_data *cd = pnvme_ctrlr_get_data(ctrlr);
 	const struct pnvme_transport_id *trid = pnvme_ctrlr_get_transport_id(ctrlr);
+	char raw[512];
 
 	memset(v, 0, sizeof(*v));
 	v->cdata = cd;
-	pnvme_transport_id_fmt(v->trid, sizeof(v->trid), trid);
-	snprintf(v->traddr, sizeof(v->traddr), "%s", trid->traddr);
+	/* A transport ID from a discovery log carries the service's strings. */
+	pnvme_transport_id_fmt(raw, sizeof(raw), trid);
+	printable_copy(v->trid, sizeof(v->trid), raw, sizeof(raw));
+	printable_copy(v->traddr, sizeof(v->traddr), trid->traddr, sizeof(trid->traddr));
 	v->has_pci = pnvme_ctrlr_get_pci_id(ctrlr, &v->pci) == 0;
-	fixed_string(v->sn, cd->sn, sizeof(cd->sn));
-	fixed_string(v->mn, cd->mn, sizeof(cd->mn));
-	fixed_string(v->fr, cd->fr, sizeof(cd->fr));
-	fixed_string(v->subnqn, cd->subnqn, sizeof(cd->subnqn));
+	printable_fixed(v->sn, sizeof(v->sn), cd->sn, sizeof(cd->sn));
+	printable_fixed(v->mn, sizeof(v->mn), cd->mn, sizeof(cd->mn));
+	printable_fixed(v->fr, sizeof(v->fr), cd->fr, sizeof(cd->fr));
+	printable_fixed(v->subnqn, sizeof(v->subnqn), cd->subnqn, sizeof(cd->subnqn));
 	version_string(v->version, sizeof(v->version), pnvme_ctrlr_get_regs_vs(ctrlr).raw);
 	version_string(v->cdata_version, sizeof(v->cdata_version), cd->ver);
 	bits_string(v->oacs, sizeof(v->oacs), cd->oacs, g_oacs_names);
@@ -295,9 +289,17 @@ print_ns_text(const struct pnvme_ns *ns)
 	printf("  LBA formats (%u):\n", v.nsdata->nlbaf + 1u);
 	for (i = 0; i <= v.nsdata->nlbaf && i < 64; i++) {
 		const struct pnvme_lbaf *f = &v.nsdata->lbaf[i];
+		char data[16];
 
-		printf("    LBA format #%02u: data %6u  metadata %3u  relative performance %u%s\n",
-		       i, 1u << f->lbads, f->ms, f->rp, i == v.flbas_index ? "  (in use)" : "");
+		/* Only the format in use was validated: the others may hold
+		 * any LBADS, so shift only what fits. */
+		if (f->lbads < 32) {
+			snprintf(data, sizeof(data), "%6u", 1u << f->lbads);
+		} else {
+			snprintf(data, sizeof(data), "2^%u", f->lbads);
+		}
+		printf("    LBA format #%02u: data %s  metadata %3u  relative performance %u%s\n", i,
+		       data, f->ms, f->rp, i == v.flbas_index ? "  (in use)" : "");
 	}
 }
 
@@ -328,8 +330,13 @@ print_ctrlr_text(struct pnvme_ctrlr *ctrlr)
 	if (cd->mdts == 0) {
 		printf("  %-30s unlimited\n", "MDTS:");
 	} else {
-		printf("  %-30s %u (%u bytes with the minimum page size)\n", "MDTS:", cd->mdts,
-		       (1u << (12 + v.cap.bits.mpsmin)) << (cd->mdts < 20 ? cd->mdts : 20));
+		/* Up to 2^27 << 255: past 64 bits from a shift of 37 on. */
+		if (12u + v.cap.bits.mpsmin + cd->mdts < 64) {
+			printf("  %-30s %u (%" PRIu64 " bytes with the minimum page size)\n", "MDTS:",
+			       cd->mdts, (uint64_t)1 << (12 + v.cap.bits.mpsmin + cd->mdts));
+		} else {
+			printf("  %-30s %u (beyond 2^64 bytes)\n", "MDTS:", cd->mdts);
+		}
 	}
 	printf("  %-30s %u bytes\n", "Max transfer size (driver):", v.max_xfer);
 	printf("  %-30s 0x%04x (%s)\n", "OACS:", cd->oacs, v.oacs);
@@ -399,7 +406,12 @@ json_ns(struct json_writer *w, const struct pnvme_ns *ns)
 	for (i = 0; i <= v.nsdata->nlbaf && i < 64; i++) {
 		json_begin_object(w, NULL);
 		json_uint(w, "index", i);
-		json_uint(w, "data_size", 1u << v.nsdata->lbaf[i].lbads);
+		json_uint(w, "lbads", v.nsdata->lbaf[i].lbads);
+		if (v.nsdata->lbaf[i].lbads < 32) {
+			json_uint(w, "data_size", 1u << v.nsdata->lbaf[i].lbads);
+		} else {
+			json_null(w, "data_size");
+		}
 		json_uint(w, "metadata_size", v.nsdata->lbaf[i].ms);
 		json_uint(w, "relative_performance", v.nsdata->lbaf[i].rp);
 		json_end_object(w);
@@ -495,10 +507,13 @@ discovery_entry_cb(void *cb_ctx, const struct pnvme_discovery_log_entry *e,
 		   const struct pnvme_transport_id *trid)
 {
 	struct discovery_print *p = cb_ctx;
-	char trid_str[PNVME_TRADDR_MAX_LEN + PNVME_NQN_MAX_LEN + 96] = "(not usable by pnvme)";
+	char raw[PNVME_TRADDR_MAX_LEN + PNVME_NQN_MAX_LEN + 96];
+	char trid_str[4 * sizeof(raw)] = "(not usable by pnvme)";
 
 	if (trid != NULL) {
-		pnvme_transport_id_fmt(trid_str, sizeof(trid_str), trid);
+		/* The entry's strings come from the discovery service: escaped. */
+		pnvme_transport_id_fmt(raw, sizeof(raw), trid);
+		printable_copy(trid_str, sizeof(trid_str), raw, sizeof(raw));
 	}
 	if (p->w != NULL) {
 		json_begin_object(p->w, NULL);

@@ -9,6 +9,8 @@
  * only to wait for the one before it.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,11 @@
 #define HEALTH_CHECK_MS 100
 /* Delay some controllers need between CC.EN=1 and reading CSTS. */
 #define CHK_RDY_DELAY_MS 2
+/* Namespaces kept per controller: bounds bring-up (one Identify each) and
+ * the namespace table (each entry holds a 4 KiB Identify Namespace copy). */
+#define MAX_ACTIVE_NS 1024u
+/* FFFFFFFFh is the broadcast namespace ID, never a namespace. */
+#define NSID_BROADCAST 0xffffffffu
 
 struct init_step {
 	const char *name;
@@ -36,6 +43,33 @@ init_goto(struct pnvme_ctrlr *ctrlr, enum nvme_init_state state)
 {
 	ctrlr->init.state = state;
 	ctrlr->init.wait = NVME_WAIT_NONE;
+}
+
+/* Fail bring-up with one line naming what the device got wrong; the
+ * failure path adds no line of its own. Returns @p rc. */
+static int __attribute__((format(printf, 3, 4)))
+init_error(struct pnvme_ctrlr *ctrlr, int rc, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	CTRLR_ERRLOG(ctrlr, "%s", why);
+	ctrlr->init.state = NVME_INIT_FAILED;
+	return rc;
+}
+
+/* The state's admin command completed with an error: fail, naming both. */
+static int
+init_admin_error(struct pnvme_ctrlr *ctrlr, const char *what)
+{
+	const struct pnvme_status *st = &ctrlr->init.admin_cpl.status;
+
+	return init_error(ctrlr, -EIO, "%s failed in state %s: %s (sct %u, sc 0x%02x)", what,
+			  nvme_ctrlr_init_state_name(ctrlr->init.state), pnvme_status_string(st),
+			  st->sct, st->sc);
 }
 
 static void
@@ -89,30 +123,30 @@ read_cap_start(struct pnvme_ctrlr *ctrlr)
 		rc = ctrlr->ops->ctrlr_get_reg_4(ctrlr, PNVME_REG_VS, &ctrlr->vs.raw);
 	}
 	if (rc != 0) {
-		CTRLR_ERRLOG(ctrlr, "cannot read CAP/VS (%d)", rc);
-		return rc;
+		return init_error(ctrlr, rc, "cannot read CAP/VS (%d)", rc);
 	}
 	if (ctrlr->cap.raw == UINT64_MAX || ctrlr->cap.raw == 0) {
-		CTRLR_ERRLOG(ctrlr, "CAP reads 0x%016llx: no controller responds",
-			     (unsigned long long)ctrlr->cap.raw);
-		return -ENODEV;
+		return init_error(ctrlr, -ENODEV, "CAP reads 0x%016llx: no controller responds",
+				  (unsigned long long)ctrlr->cap.raw);
 	}
 	if (!(ctrlr->cap.bits.css & PNVME_CAP_CSS_NVM)) {
-		CTRLR_ERRLOG(ctrlr, "CAP.CSS 0x%x lacks the NVM command set", ctrlr->cap.bits.css);
-		return -ENOTSUP;
+		return init_error(ctrlr, -ENOTSUP, "CAP.CSS 0x%x lacks the NVM command set",
+				  ctrlr->cap.bits.css);
 	}
 	if (ctrlr->cap.bits.mqes < 1) {
-		CTRLR_ERRLOG(ctrlr, "CAP.MQES %u is below the minimum of 1", ctrlr->cap.bits.mqes);
-		return -EINVAL;
+		return init_error(ctrlr, -EINVAL, "CAP.MQES 0 is invalid: a queue needs at least "
+				  "2 entries");
 	}
-	/* 4 KiB pages when allowed, else the smallest the controller takes. */
+	/* 4 KiB pages when allowed, else the smallest the controller takes
+	 * (the transport refuses page sizes it cannot align queues to). */
 	mps = ctrlr->cap.bits.mpsmin;
 	if (mps > ctrlr->cap.bits.mpsmax) {
-		CTRLR_ERRLOG(ctrlr, "CAP.MPSMIN %u > CAP.MPSMAX %u", mps, ctrlr->cap.bits.mpsmax);
-		return -EINVAL;
+		return init_error(ctrlr, -EINVAL, "CAP.MPSMIN %u > CAP.MPSMAX %u", mps,
+				  ctrlr->cap.bits.mpsmax);
 	}
 	ctrlr->min_page_size = 1u << (12 + mps);
 	ctrlr->page_size = ctrlr->min_page_size;
+	/* CAP.TO 0 would be no time at all: init_wait_rdy waits 500 ms at least. */
 	init_goto(ctrlr, NVME_INIT_CHECK_EN);
 	return 0;
 }
@@ -182,8 +216,7 @@ enable_start(struct pnvme_ctrlr *ctrlr)
 
 	rc = ctrlr->ops->ctrlr_enable(ctrlr);
 	if (rc != 0) {
-		CTRLR_ERRLOG(ctrlr, "cannot set up the admin queue (%d)", rc);
-		return rc;
+		return init_error(ctrlr, rc, "cannot set up the admin queue (%d)", rc);
 	}
 	cc.raw = 0;
 	cc.bits.css = 0; /* NVM command set */
@@ -215,18 +248,53 @@ identify_start(struct pnvme_ctrlr *ctrlr)
 							     ctrlr));
 }
 
+/* Identify Controller fields the driver relies on, checked before use. */
+static int
+identify_check(struct pnvme_ctrlr *ctrlr, const struct pnvme_ctrlr_data *cdata)
+{
+	if (ctrlr->is_discovery) {
+		return 0; /* no namespaces, no I/O queues: nothing below applies */
+	}
+	if (cdata->nn == NSID_BROADCAST) {
+		return init_error(ctrlr, -EINVAL, "Identify Controller NN 0x%08x is the broadcast "
+				  "namespace ID, not a count",
+				  cdata->nn);
+	}
+	/* Fabrics capsules: IOCCSZ holds at least the 64-byte command and its
+	 * byte size fits 32 bits; IORCSZ at least the 16-byte completion. */
+	if (ctrlr->ops->fabrics && (cdata->ioccsz < 4 || cdata->ioccsz > UINT32_MAX / 16)) {
+		return init_error(ctrlr, -EINVAL, "Identify Controller IOCCSZ %u is outside 4-%u",
+				  cdata->ioccsz, UINT32_MAX / 16);
+	}
+	if (ctrlr->ops->fabrics && cdata->iorcsz < 1) {
+		return init_error(ctrlr, -EINVAL, "Identify Controller IORCSZ 0 is below the "
+				  "16-byte completion");
+	}
+	return 0;
+}
+
 static int
 identify_done(struct pnvme_ctrlr *ctrlr)
 {
 	const struct pnvme_ctrlr_data *cdata = &ctrlr->cdata;
 	uint32_t transport_max = ctrlr->ops->ctrlr_get_max_xfer_size(ctrlr);
+	uint32_t sgl_support;
 	uint64_t mdts_bytes;
+	int rc;
 
+	if (pnvme_cpl_is_error(&ctrlr->init.admin_cpl)) {
+		return init_admin_error(ctrlr, "Identify Controller");
+	}
 	memcpy(&ctrlr->cdata, ctrlr->init.buf, sizeof(ctrlr->cdata));
+	rc = identify_check(ctrlr, cdata);
+	if (rc != 0) {
+		return rc;
+	}
 
 	ctrlr->max_xfer_size = transport_max;
 	if (cdata->mdts != 0) {
-		/* MDTS is in units of the minimum page size; clamp the shift. */
+		/* MDTS is in units of the minimum page size (at most 2^27): a
+		 * shift of 32 or more is past any 32-bit size, so no limit. */
 		mdts_bytes = cdata->mdts >= 32 ? UINT64_MAX
 					       : (uint64_t)ctrlr->min_page_size << cdata->mdts;
 		if (mdts_bytes < ctrlr->max_xfer_size) {
@@ -238,7 +306,9 @@ identify_done(struct pnvme_ctrlr *ctrlr)
 	if (cdata->fuses & PNVME_FUSES_COMPARE_AND_WRITE) {
 		ctrlr->flags |= PNVME_CTRLR_FUSED_COMPARE_WRITE;
 	}
-	if (cdata->sgls & PNVME_SGLS_SUPPORTED_MASK) {
+	/* SGLS bits 1:0 = 11b is reserved: no SGLs rather than a guess. */
+	sgl_support = cdata->sgls & PNVME_SGLS_SUPPORTED_MASK;
+	if (sgl_support == PNVME_SGLS_SUPPORTED || sgl_support == PNVME_SGLS_SUPPORTED_DWORD_ALIGNED) {
 		ctrlr->flags |= PNVME_CTRLR_SGL_SUPPORTED;
 	}
 	if (cdata->oacs & PNVME_OACS_DOORBELL_BUFFER_CONFIG) {
@@ -269,27 +339,46 @@ set_num_queues_start(struct pnvme_ctrlr *ctrlr)
 static int
 set_num_queues_done(struct pnvme_ctrlr *ctrlr)
 {
-	uint32_t nsqa = (ctrlr->init.admin_cpl.cdw0 & 0xffff) + 1;
-	uint32_t ncqa = (ctrlr->init.admin_cpl.cdw0 >> 16) + 1;
+	uint32_t cdw0 = ctrlr->init.admin_cpl.cdw0;
+	uint32_t nsqa = cdw0 & 0xffff, ncqa = cdw0 >> 16;
 
-	ctrlr->num_io_queues = PNVME_MIN(PNVME_MIN(nsqa, ncqa), ctrlr->opts.num_io_queues);
+	if (pnvme_cpl_is_error(&ctrlr->init.admin_cpl)) {
+		return init_admin_error(ctrlr, "Set Features Number of Queues");
+	}
+	/* 0-based counts of at most 65535 queues: FFFFh is not a count. */
+	if (nsqa == 0xffff || ncqa == 0xffff) {
+		return init_error(ctrlr, -EINVAL, "Number of Queues answer 0x%08x: NSQA %u / NCQA "
+				  "%u, 65535 is invalid",
+				  cdw0, nsqa, ncqa);
+	}
+	ctrlr->num_io_queues = PNVME_MIN(PNVME_MIN(nsqa + 1, ncqa + 1), ctrlr->opts.num_io_queues);
 	init_goto(ctrlr, NVME_INIT_ACTIVE_NS);
 	return 0;
 }
 
+/* Record @p nsid. false once MAX_ACTIVE_NS are kept (logged once). */
 static int
-active_ids_append(struct pnvme_ctrlr *ctrlr, uint32_t nsid)
+active_ids_append(struct pnvme_ctrlr *ctrlr, uint32_t nsid, bool *full)
 {
 	struct nvme_ctrlr_init *init = &ctrlr->init;
 	uint32_t *grown;
+	uint32_t cap;
 
+	if (init->num_active == MAX_ACTIVE_NS) {
+		PNVME_NOTICELOG("%s: more than %u namespaces (NN %u); pnvme uses the first %u",
+				ctrlr->trid.traddr, MAX_ACTIVE_NS, ctrlr->cdata.nn, MAX_ACTIVE_NS);
+		*full = true;
+		return 0;
+	}
 	if (init->num_active == init->active_cap) {
-		init->active_cap = init->active_cap ? init->active_cap * 2 : 64;
-		grown = realloc(init->active_ids, init->active_cap * sizeof(*grown));
+		/* Bounded by MAX_ACTIVE_NS: the doubling cannot wrap. */
+		cap = init->active_cap ? PNVME_MIN(init->active_cap * 2, MAX_ACTIVE_NS) : 64;
+		grown = realloc(init->active_ids, cap * sizeof(*grown));
 		if (grown == NULL) {
 			return -ENOMEM;
 		}
 		init->active_ids = grown;
+		init->active_cap = cap;
 	}
 	init->active_ids[init->num_active++] = nsid;
 	return 0;
@@ -298,13 +387,14 @@ active_ids_append(struct pnvme_ctrlr *ctrlr, uint32_t nsid)
 static int
 active_ns_start(struct pnvme_ctrlr *ctrlr)
 {
-	uint32_t nsid;
+	bool full = false;
+	uint64_t nsid; /* NN may be FFFFFFFEh: a 32-bit counter would never pass it */
 	int rc;
 
 	if (ctrlr->vs.raw < PNVME_VERSION(1, 1, 0)) {
 		/* No active namespace list before 1.1: every ID up to NN. */
-		for (nsid = 1; nsid <= ctrlr->cdata.nn; nsid++) {
-			rc = active_ids_append(ctrlr, nsid);
+		for (nsid = 1; nsid <= ctrlr->cdata.nn && !full; nsid++) {
+			rc = active_ids_append(ctrlr, (uint32_t)nsid, &full);
 			if (rc != 0) {
 				return rc;
 			}
@@ -324,24 +414,29 @@ active_ns_done(struct pnvme_ctrlr *ctrlr)
 {
 	const uint32_t *list = ctrlr->init.buf;
 	uint32_t prev = ctrlr->init.next_nsid;
+	bool full = false;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < ACTIVE_NS_PAGE_ENTRIES && list[i] != 0; i++) {
-		/* Untrusted: IDs must ascend and stay within NN. */
+	/* Mandatory from 1.1 (older versions never ask): a failure is the
+	 * device's, and the buffer holds nothing of this command. */
+	if (pnvme_cpl_is_error(&ctrlr->init.admin_cpl)) {
+		return init_admin_error(ctrlr, "Identify Active Namespace List");
+	}
+	for (i = 0; i < ACTIVE_NS_PAGE_ENTRIES && list[i] != 0 && !full; i++) {
+		/* Untrusted: IDs must ascend (so no duplicates) and stay within NN. */
 		if (list[i] <= prev || list[i] > ctrlr->cdata.nn) {
-			CTRLR_ERRLOG(ctrlr, "active namespace list entry %zu (%u) is out of order "
-					    "or above NN %u",
-				     i, list[i], ctrlr->cdata.nn);
-			return -EINVAL;
+			return init_error(ctrlr, -EINVAL, "active namespace list entry %zu (%u) is "
+					  "out of order or above NN %u",
+					  i, list[i], ctrlr->cdata.nn);
 		}
-		rc = active_ids_append(ctrlr, list[i]);
+		rc = active_ids_append(ctrlr, list[i], &full);
 		if (rc != 0) {
 			return rc;
 		}
 		prev = list[i];
 	}
-	if (i == ACTIVE_NS_PAGE_ENTRIES && prev < ctrlr->cdata.nn) {
+	if (!full && i == ACTIVE_NS_PAGE_ENTRIES && prev < ctrlr->cdata.nn) {
 		ctrlr->init.next_nsid = prev; /* full page: ask for the next one */
 		init_goto(ctrlr, NVME_INIT_ACTIVE_NS);
 		return 0;
@@ -470,7 +565,9 @@ nvme_ctrlr_init_cleanup(struct pnvme_ctrlr *ctrlr)
 static int
 init_fail(struct pnvme_ctrlr *ctrlr, int rc)
 {
-	if (ctrlr->init.state != NVME_INIT_FAILED) {
+	/* One line per failure: a step that named the problem, or the
+	 * controller failure (logged), leaves nothing to add. */
+	if (ctrlr->init.state != NVME_INIT_FAILED && !ctrlr->failed) {
 		CTRLR_ERRLOG(ctrlr, "bring-up failed in state %s (%d)",
 			     nvme_ctrlr_init_state_name(ctrlr->init.state), rc);
 	}
@@ -489,8 +586,8 @@ nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr)
 	ctrlr->init.state = NVME_INIT_READ_CAP;
 	ctrlr->init.buf = pnvme_dma_zmalloc(PNVME_IDENTIFY_DATA_SIZE, 4096, NULL);
 	if (ctrlr->init.buf == NULL) {
-		CTRLR_ERRLOG(ctrlr, "cannot allocate a 4 KiB DMA buffer for bring-up");
-		init_fail(ctrlr, -ENOMEM);
+		init_fail(ctrlr, init_error(ctrlr, -ENOMEM, "cannot allocate a 4 KiB DMA buffer "
+					    "for bring-up"));
 	}
 }
 
@@ -501,19 +598,16 @@ init_check_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts, bool
 	int rc = nvme_ctrlr_get_csts(ctrlr, csts);
 
 	if (rc != 0) {
-		CTRLR_ERRLOG(ctrlr, "cannot read CSTS in state %s",
-			     nvme_ctrlr_init_state_name(ctrlr->init.state));
-		return rc;
+		return init_error(ctrlr, rc, "cannot read CSTS in state %s",
+				  nvme_ctrlr_init_state_name(ctrlr->init.state));
 	}
 	if (csts->raw == UINT32_MAX) {
-		CTRLR_ERRLOG(ctrlr, "CSTS reads all ones in state %s: device gone",
-			     nvme_ctrlr_init_state_name(ctrlr->init.state));
-		return -ENODEV;
+		return init_error(ctrlr, -ENODEV, "CSTS reads all ones in state %s: device gone",
+				  nvme_ctrlr_init_state_name(ctrlr->init.state));
 	}
 	if (cfs_is_fatal && csts->bits.cfs) {
-		CTRLR_ERRLOG(ctrlr, "controller fatal status (CSTS.CFS) in state %s",
-			     nvme_ctrlr_init_state_name(ctrlr->init.state));
-		return -EIO;
+		return init_error(ctrlr, -EIO, "controller fatal status (CSTS.CFS) in state %s",
+				  nvme_ctrlr_init_state_name(ctrlr->init.state));
 	}
 	return 0;
 }
@@ -545,10 +639,10 @@ init_poll_wait(struct pnvme_ctrlr *ctrlr)
 			return g_steps[init->state].done(ctrlr);
 		}
 		if (now > init->deadline) {
-			CTRLR_ERRLOG(ctrlr, "timed out in state %s waiting for CSTS.RDY=%u (%u ms)",
-				     nvme_ctrlr_init_state_name(init->state), want,
-				     PNVME_MAX(ctrlr->cap.bits.to, 1u) * 500u);
-			return -ETIMEDOUT;
+			return init_error(ctrlr, -ETIMEDOUT,
+					  "timed out in state %s waiting for CSTS.RDY=%u (%u ms)",
+					  nvme_ctrlr_init_state_name(init->state), want,
+					  PNVME_MAX(ctrlr->cap.bits.to, 1u) * 500u);
 		}
 		return 0;
 	case NVME_WAIT_ADMIN:
@@ -568,11 +662,10 @@ init_poll_wait(struct pnvme_ctrlr *ctrlr)
 			}
 		}
 		if (now > init->deadline) {
-			CTRLR_ERRLOG(ctrlr, "timed out in state %s waiting for an admin command "
-					    "(%u ms)",
-				     nvme_ctrlr_init_state_name(init->state),
-				     ctrlr->opts.admin_timeout_ms);
-			return -ETIMEDOUT;
+			return init_error(ctrlr, -ETIMEDOUT,
+					  "timed out in state %s waiting for an admin command (%u ms)",
+					  nvme_ctrlr_init_state_name(init->state),
+					  ctrlr->opts.admin_timeout_ms);
 		}
 		return 0;
 	default:

@@ -8,6 +8,11 @@
 
 #include "nvme/nvme_internal.h"
 
+/* Largest logical block the driver takes: 2^16 bytes. */
+#define NS_MAX_LBADS 16
+/* Formats an Identify Namespace can describe (NLBAF is 0-based). */
+#define NS_MAX_NLBAF 63
+
 int
 nvme_ns_apply_identify(struct pnvme_ns *ns)
 {
@@ -16,20 +21,36 @@ nvme_ns_apply_identify(struct pnvme_ns *ns)
 	const struct pnvme_lbaf *lbaf;
 	static const uint8_t zero[16];
 
-	/* Device data is untrusted: the format in use must exist and be sane. */
-	if (index > nsdata->nlbaf || index >= PNVME_ARRAY_SIZE(nsdata->lbaf)) {
+	/* Device data is untrusted: the format in use must exist and be sane.
+	 * Formats not in use are never interpreted. */
+	if (nsdata->nlbaf > NS_MAX_NLBAF) {
+		PNVME_ERRLOG("namespace %u: NLBAF %u is above %u; namespace not used", ns->id,
+			     nsdata->nlbaf, NS_MAX_NLBAF);
+		return -EINVAL;
+	}
+	if (index > nsdata->nlbaf) {
 		PNVME_ERRLOG("namespace %u: FLBAS selects format %u but only %u exist", ns->id,
 			     index, nsdata->nlbaf + 1u);
 		return -EINVAL;
 	}
 	lbaf = &nsdata->lbaf[index];
-	if (lbaf->lbads < 9 || lbaf->lbads > 16) {
+	if (lbaf->lbads < 9 || lbaf->lbads > NS_MAX_LBADS) {
 		PNVME_ERRLOG("namespace %u: LBA data size 2^%u is outside 512 B-64 KiB", ns->id,
 			     lbaf->lbads);
 		return -EINVAL;
 	}
 	if (nsdata->ncap > nsdata->nsze || nsdata->nuse > nsdata->ncap) {
-		PNVME_WARNLOG("namespace %u: inconsistent NSZE/NCAP/NUSE", ns->id);
+		PNVME_ERRLOG("namespace %u: NSZE %llu, NCAP %llu, NUSE %llu break NUSE <= NCAP <= "
+			     "NSZE; namespace not used",
+			     ns->id, (unsigned long long)nsdata->nsze,
+			     (unsigned long long)nsdata->ncap, (unsigned long long)nsdata->nuse);
+		return -EINVAL;
+	}
+	/* The size in bytes (pnvme_ns_get_size) must fit 64 bits. */
+	if (nsdata->nsze > (UINT64_MAX >> lbaf->lbads)) {
+		PNVME_ERRLOG("namespace %u: NSZE %llu blocks of 2^%u bytes overflow 64 bits", ns->id,
+			     (unsigned long long)nsdata->nsze, lbaf->lbads);
+		return -EINVAL;
 	}
 	ns->sector_size = 1u << lbaf->lbads;
 	ns->md_size = lbaf->ms;
@@ -37,6 +58,8 @@ nvme_ns_apply_identify(struct pnvme_ns *ns)
 	if (nsdata->flbas & PNVME_FLBAS_EXTENDED_METADATA) {
 		ns->extended_lba_size += ns->md_size;
 	}
+	/* NOIOB is a hint (0: none); any 16-bit count of blocks is usable, as
+	 * splitting computes in blocks. */
 	ns->optimal_io_boundary = nsdata->noiob;
 	ns->csi = PNVME_CSI_NVM;
 	if (memcmp(nsdata->nguid, zero, sizeof(nsdata->nguid)) != 0) {

@@ -4,6 +4,7 @@
  * the admin queue.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,66 @@ pcie_set_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t value)
 
 static void pcie_ctrlr_destruct(struct pnvme_ctrlr *ctrlr);
 
+/* CAP as the transport uses it before bring-up: queue sizes, the page size
+ * queue memory is aligned to, and where every doorbell lies. */
+static int
+pcie_ctrlr_check_cap(struct pcie_ctrlr *p, union pnvme_cap_register cap)
+{
+	const char *addr = p->ctrlr.trid.traddr;
+	/* DSTRD is a 4-bit field (0-15): the stride is at most 128 KiB. */
+	uint64_t stride = 4ull << cap.bits.dstrd;
+	uint64_t page_size = 1ull << (12 + cap.bits.mpsmin);
+	uint64_t last_doorbell, max_qid;
+
+	if (cap.raw == UINT64_MAX) {
+		PNVME_ERRLOG("%s: CAP reads all ones: device not responding", addr);
+		return -ENODEV;
+	}
+	if (cap.bits.mqes < 1) {
+		PNVME_ERRLOG("%s: CAP.MQES 0 is invalid: a queue needs at least 2 entries", addr);
+		return -EINVAL;
+	}
+	if (cap.bits.mpsmin > cap.bits.mpsmax) {
+		PNVME_ERRLOG("%s: CAP.MPSMIN %u > CAP.MPSMAX %u", addr, cap.bits.mpsmin,
+			     cap.bits.mpsmax);
+		return -EINVAL;
+	}
+	if (page_size > PCIE_MAX_PAGE_SIZE) {
+		PNVME_ERRLOG("%s: CAP.MPSMIN %u asks for %llu KiB memory pages; pnvme supports up "
+			     "to %u KiB",
+			     addr, cap.bits.mpsmin, (unsigned long long)(page_size >> 10),
+			     PCIE_MAX_PAGE_SIZE >> 10);
+		return -ENOTSUP;
+	}
+	/* Doorbell k (SQ y: k = 2y, CQ y: k = 2y + 1) is 4 bytes at
+	 * 1000h + k * stride; every one the driver writes must lie in BAR0. */
+	last_doorbell = (p->regs_size - PNVME_REG_DOORBELL_BASE - 4) / stride;
+	if (last_doorbell < 1) {
+		PNVME_ERRLOG("%s: CAP.DSTRD %u (doorbell stride %llu bytes) puts the admin doorbells "
+			     "outside the %llu-byte BAR0",
+			     addr, cap.bits.dstrd, (unsigned long long)stride,
+			     (unsigned long long)p->regs_size);
+		return -EINVAL;
+	}
+	max_qid = PNVME_MIN((last_doorbell - 1) / 2, (uint64_t)UINT16_MAX);
+	if (p->ctrlr.opts.num_io_queues > max_qid) {
+		PNVME_NOTICELOG("%s: BAR0 (%llu bytes) holds doorbells for %llu I/O queues at "
+				"CAP.DSTRD %u; asking for no more than that",
+				addr, (unsigned long long)p->regs_size,
+				(unsigned long long)max_qid, cap.bits.dstrd);
+		p->ctrlr.opts.num_io_queues = (uint32_t)max_qid;
+	}
+	p->mapped_cap = cap;
+	p->ctrlr.cap = cap;
+	p->doorbell_stride = (uint32_t)stride;
+	p->max_io_qid = (uint32_t)max_qid;
+	/* 4 KiB when allowed, else the smallest page the controller takes:
+	 * the admin queue built next is aligned to it. */
+	p->ctrlr.min_page_size = (uint32_t)page_size;
+	p->ctrlr.page_size = (uint32_t)page_size;
+	return 0;
+}
+
 static int
 pcie_ctrlr_map(struct pcie_ctrlr *p, const struct pnvme_pci_device_info *info)
 {
@@ -192,13 +253,10 @@ pcie_ctrlr_map(struct pcie_ctrlr *p, const struct pnvme_pci_device_info *info)
 	if (rc != 0) {
 		return rc;
 	}
-	if (cap.raw == UINT64_MAX) {
-		PNVME_ERRLOG("%s: CAP reads all ones: device not responding",
-			     p->ctrlr.trid.traddr);
-		return -ENODEV;
+	rc = pcie_ctrlr_check_cap(p, cap);
+	if (rc != 0) {
+		return rc;
 	}
-	p->ctrlr.cap = cap;
-	p->doorbell_stride = 4u << cap.bits.dstrd;
 	p->ctrlr.quirks = nvme_quirks_lookup(&p->pci_id);
 	return 0;
 }
@@ -254,9 +312,19 @@ static int
 pcie_ctrlr_enable(struct pnvme_ctrlr *ctrlr)
 {
 	struct pcie_ctrlr *p = pcie_ctrlr(ctrlr);
+	union pnvme_cap_register now = ctrlr->cap, then = p->mapped_cap;
 	union pnvme_aqa_register aqa;
 	int rc;
 
+	/* Doorbells, queue memory and the admin queue size were derived from
+	 * CAP as first read: bring-up's reading must say the same. */
+	if (now.bits.dstrd != then.bits.dstrd || now.bits.mpsmin != then.bits.mpsmin ||
+	    now.bits.mqes < p->adminq.num_entries - 1u) {
+		PNVME_ERRLOG("%s: CAP changed since BAR0 was mapped (0x%016llx, now 0x%016llx)",
+			     ctrlr->trid.traddr, (unsigned long long)then.raw,
+			     (unsigned long long)now.raw);
+		return -EINVAL;
+	}
 	pcie_qpair_reset(&p->adminq);
 	p->adminq.page_size = ctrlr->page_size;
 	aqa.raw = 0;
@@ -276,13 +344,13 @@ pcie_ctrlr_enable(struct pnvme_ctrlr *ctrlr)
 /* I/O queues and shadow doorbells                                     */
 /* ------------------------------------------------------------------ */
 
+/* One admin command, waited for: 0 with *cpl filled (its status may be an
+ * error), or -ETIMEDOUT / -ENXIO (the controller has failed). */
 static int
 pcie_admin_queue_cmd(struct pnvme_ctrlr *ctrlr, uint8_t opc, uint32_t cdw10, uint32_t cdw11,
-		     uint64_t prp1, uint64_t prp2)
+		     uint64_t prp1, uint64_t prp2, struct pnvme_cpl *cpl)
 {
 	struct pnvme_cmd cmd;
-	struct pnvme_cpl cpl;
-	int rc;
 
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.opc = opc;
@@ -290,7 +358,18 @@ pcie_admin_queue_cmd(struct pnvme_ctrlr *ctrlr, uint8_t opc, uint32_t cdw10, uin
 	cmd.cdw11 = cdw11;
 	cmd.dptr.prp.prp1 = prp1;
 	cmd.dptr.prp.prp2 = prp2;
-	rc = nvme_ctrlr_admin_sync(ctrlr, &cmd, NULL, 0, &cpl);
+	return nvme_ctrlr_admin_sync(ctrlr, &cmd, NULL, 0, cpl);
+}
+
+/* The same, 0 only on success; an error status is logged. */
+static int
+pcie_admin_queue_cmd_ok(struct pnvme_ctrlr *ctrlr, uint8_t opc, uint32_t cdw10, uint32_t cdw11,
+			uint64_t prp1, uint64_t prp2)
+{
+	struct pnvme_cpl cpl;
+	int rc;
+
+	rc = pcie_admin_queue_cmd(ctrlr, opc, cdw10, cdw11, prp1, prp2, &cpl);
 	if (rc != 0) {
 		return rc;
 	}
@@ -303,13 +382,43 @@ pcie_admin_queue_cmd(struct pnvme_ctrlr *ctrlr, uint8_t opc, uint32_t cdw10, uin
 	return 0;
 }
 
-static void
+/* Delete I/O SQ or CQ @p qid. false when the device did not confirm it: it
+ * may still own the queue's memory. A refusal fails the controller (one
+ * line); a timeout has failed it already. */
+static bool
+pcie_delete_queue(struct pnvme_ctrlr *ctrlr, uint8_t opc, uint16_t qid)
+{
+	struct pnvme_cpl cpl;
+	char why[160];
+	int rc;
+
+	rc = pcie_admin_queue_cmd(ctrlr, opc, qid, 0, 0, 0, &cpl);
+	if (rc == 0 && !pnvme_cpl_is_error(&cpl)) {
+		return true;
+	}
+	if (rc == 0) {
+		snprintf(why, sizeof(why), "Delete I/O %s %u failed: %s (sct %u, sc 0x%02x); its "
+			 "memory is kept, the device may still use it",
+			 opc == PNVME_OPC_DELETE_IO_SQ ? "SQ" : "CQ", qid,
+			 pnvme_status_string(&cpl.status), cpl.status.sct, cpl.status.sc);
+		nvme_ctrlr_fail(ctrlr, why);
+	}
+	return false;
+}
+
+static int
 pcie_io_qpair_attach_shadow(struct pcie_ctrlr *p, struct pcie_qpair *pq)
 {
 	uint32_t stride = p->doorbell_stride / 4, qid = pq->qpair.id;
 
 	if (p->shadow_doorbells == NULL) {
-		return;
+		return 0;
+	}
+	/* The buffers were sized for the queues granted; never index past them. */
+	if (qid > p->shadow_max_qid) {
+		PNVME_ERRLOG("%s: queue %u has no shadow doorbell slot (buffers hold queues 0-%u)",
+			     p->ctrlr.trid.traddr, qid, p->shadow_max_qid);
+		return -EINVAL;
 	}
 	pq->shadow_sq_tdbl = &p->shadow_doorbells[2 * qid * stride];
 	pq->shadow_cq_hdbl = &p->shadow_doorbells[(2 * qid + 1) * stride];
@@ -319,6 +428,7 @@ pcie_io_qpair_attach_shadow(struct pcie_ctrlr *p, struct pcie_qpair *pq)
 	*pq->shadow_cq_hdbl = 0;
 	*pq->sq_eventidx = 0;
 	*pq->cq_eventidx = 0;
+	return 0;
 }
 
 static struct pnvme_qpair *
@@ -328,6 +438,13 @@ pcie_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme
 	struct pcie_qpair *pq;
 	uint32_t sizes;
 
+	/* Its doorbells must lie inside BAR0 (the queue count asked for was
+	 * limited to that at construction). */
+	if (qid == 0 || qid > p->max_io_qid) {
+		PNVME_ERRLOG("%s: queue ID %u has no doorbells inside BAR0 (I/O queues 1-%u)",
+			     ctrlr->trid.traddr, qid, p->max_io_qid);
+		return NULL;
+	}
 	pq = calloc(1, sizeof(*pq));
 	if (pq == NULL) {
 		return NULL;
@@ -337,25 +454,34 @@ pcie_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme
 		free(pq);
 		return NULL;
 	}
-	pq->page_size = ctrlr->page_size;
 	pq->delay_doorbell = opts->delay_cmd_submit;
 	pq->use_sgl = (ctrlr->flags & PNVME_CTRLR_SGL_SUPPORTED) != 0;
-	pcie_io_qpair_attach_shadow(p, pq);
+	if (pcie_io_qpair_attach_shadow(p, pq) != 0) {
+		goto fail;
+	}
 
 	sizes = ((opts->io_queue_size - 1u) << 16) | qid;
 	/* CQ: physically contiguous, interrupts off (polled; vector 0). */
-	if (pcie_admin_queue_cmd(ctrlr, PNVME_OPC_CREATE_IO_CQ, sizes, 1u, pq->cq_iova, 0) != 0) {
+	if (pcie_admin_queue_cmd_ok(ctrlr, PNVME_OPC_CREATE_IO_CQ, sizes, 1u, pq->cq_iova, 0) !=
+	    0) {
 		goto fail;
 	}
 	/* SQ: physically contiguous, priority, bound to the CQ of the same ID. */
-	if (pcie_admin_queue_cmd(ctrlr, PNVME_OPC_CREATE_IO_SQ, sizes,
-				 ((uint32_t)qid << 16) | ((uint32_t)opts->qprio << 1) | 1u,
-				 pq->sq_iova, 0) != 0) {
-		pcie_admin_queue_cmd(ctrlr, PNVME_OPC_DELETE_IO_CQ, qid, 0, 0, 0);
+	if (pcie_admin_queue_cmd_ok(ctrlr, PNVME_OPC_CREATE_IO_SQ, sizes,
+				    ((uint32_t)qid << 16) | ((uint32_t)opts->qprio << 1) | 1u,
+				    pq->sq_iova, 0) != 0) {
+		if (!ctrlr->failed) {
+			pcie_delete_queue(ctrlr, PNVME_OPC_DELETE_IO_CQ, qid);
+		}
 		goto fail;
 	}
 	return &pq->qpair;
 fail:
+	if (ctrlr->failed) {
+		/* A create that timed out or a CQ the device would not delete:
+		 * it may still act on this memory. Leaked on purpose. */
+		pcie_qpair_keep_dma_memory(pq);
+	}
 	pcie_qpair_destruct(pq);
 	free(pq);
 	return NULL;
@@ -366,39 +492,65 @@ pcie_io_qpair_destroy(struct pnvme_qpair *qpair)
 {
 	struct pcie_qpair *pq = pcie_qpair(qpair);
 	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+	bool device_may_own = false;
 
-	if (!ctrlr->failed && !qpair->failed &&
-	    pcie_admin_queue_cmd(ctrlr, PNVME_OPC_DELETE_IO_SQ, qpair->id, 0, 0, 0) == 0) {
-		/* The device has completed or aborted everything it held:
-		 * hand those completions over before anything else. */
-		pcie_qpair_process_completions(qpair, 0);
+	if (!ctrlr->failed && !qpair->failed) {
+		if (pcie_delete_queue(ctrlr, PNVME_OPC_DELETE_IO_SQ, qpair->id)) {
+			/* The device has completed or aborted everything it held:
+			 * hand those completions over before anything else. */
+			pcie_qpair_process_completions(qpair, 0);
+		} else {
+			/* Refused or unanswered: the SQ may live on and the device
+			 * may still read it, its PRP lists and write its CQ. */
+			device_may_own = true;
+		}
 	}
 	/* Whatever is left (queued, or lost with a failed device) is aborted
 	 * now, once, before the memory goes away. */
 	nvme_qpair_fail(qpair);
-	if (!ctrlr->failed) {
-		pcie_admin_queue_cmd(ctrlr, PNVME_OPC_DELETE_IO_CQ, qpair->id, 0, 0, 0);
+	if (!device_may_own && !ctrlr->failed &&
+	    !pcie_delete_queue(ctrlr, PNVME_OPC_DELETE_IO_CQ, qpair->id)) {
+		device_may_own = true;
+	}
+	if (device_may_own) {
+		/* Leaked on purpose: freed memory would be reused while the
+		 * device can still DMA into it; there is no reset to stop it. */
+		pcie_qpair_keep_dma_memory(pq);
 	}
 	pcie_qpair_destruct(pq);
 	free(pq);
 }
 
 /* Doorbell Buffer Config: shadow doorbells in host memory, with the
- * device's event indexes telling when an MMIO write is still needed. */
+ * device's event indexes telling when an MMIO write is still needed. The
+ * device indexes both buffers like BAR0 doorbells (qid, stride), so each
+ * must hold every queue ID that can be handed out. */
 static int
 pcie_ctrlr_ready(struct pnvme_ctrlr *ctrlr)
 {
 	struct pcie_ctrlr *p = pcie_ctrlr(ctrlr);
 	uint64_t db_iova, ei_iova;
+	uint64_t size = ((uint64_t)ctrlr->num_io_queues + 1) * 2 * p->doorbell_stride;
 
-	if (!(ctrlr->flags & PNVME_CTRLR_SHADOW_DOORBELL) || ctrlr->page_size != 4096) {
+	if (!(ctrlr->flags & PNVME_CTRLR_SHADOW_DOORBELL)) {
 		return 0;
 	}
-	p->shadow_doorbells = pnvme_dma_zmalloc(4096, 4096, &db_iova);
-	p->eventidx = pnvme_dma_zmalloc(4096, 4096, &ei_iova);
+	/* Whole memory pages, one pointer each: contiguous, so at most 2 MiB. */
+	size = (size + ctrlr->page_size - 1) & ~((uint64_t)ctrlr->page_size - 1);
+	if (size > PCIE_MAX_PAGE_SIZE) {
+		PNVME_WARNLOG("%s: shadow doorbells for %u queues at a %u-byte stride need %llu "
+			      "bytes, more than %u KiB; using MMIO doorbells",
+			      ctrlr->trid.traddr, ctrlr->num_io_queues, p->doorbell_stride,
+			      (unsigned long long)size, PCIE_MAX_PAGE_SIZE >> 10);
+		ctrlr->flags &= ~(uint64_t)PNVME_CTRLR_SHADOW_DOORBELL;
+		return 0;
+	}
+	p->shadow_doorbells = pcie_contig_zmalloc(size, ctrlr->page_size, &db_iova);
+	p->eventidx = pcie_contig_zmalloc(size, ctrlr->page_size, &ei_iova);
+	p->shadow_max_qid = ctrlr->num_io_queues;
 	if (p->shadow_doorbells == NULL || p->eventidx == NULL ||
-	    pcie_admin_queue_cmd(ctrlr, PNVME_OPC_DOORBELL_BUFFER_CONFIG, 0, 0, db_iova,
-				 ei_iova) != 0) {
+	    pcie_admin_queue_cmd_ok(ctrlr, PNVME_OPC_DOORBELL_BUFFER_CONFIG, 0, 0, db_iova,
+				    ei_iova) != 0) {
 		PNVME_WARNLOG("%s: shadow doorbells unavailable; using MMIO doorbells",
 			      ctrlr->trid.traddr);
 		pnvme_dma_free(p->shadow_doorbells);

@@ -14,6 +14,10 @@
 /* SGL descriptors that fit in the same space. */
 #define PCIE_SGL_ENTRIES (PCIE_PRP_LIST_ENTRIES * 8 / 16)
 
+/* Largest memory page size (CC.MPS) the transport programs: queue memory
+ * aligned to it must stay inside one 2 MiB hugepage to be contiguous. */
+#define PCIE_MAX_PAGE_SIZE (2u << 20)
+
 /* Per-command state kept while the device owns the command. */
 struct pcie_tracker {
 	union {
@@ -62,12 +66,18 @@ struct pcie_qpair {
 struct pcie_ctrlr {
 	struct pnvme_ctrlr ctrlr;
 	struct pnvme_pci_device *dev;
-	/* Doorbell Buffer Config pages (4 KiB each), or NULL when not in use. */
+	/* Doorbell Buffer Config buffers, or NULL when not in use; each holds
+	 * the two slots of queues 0..shadow_max_qid at the doorbell stride. */
 	uint32_t *shadow_doorbells;
 	uint32_t *eventidx;
+	uint32_t shadow_max_qid;
 	volatile uint8_t *regs;
 	uint64_t regs_size;
+	/* CAP as read when BAR0 was mapped: the stride, page size and admin
+	 * queue size below were derived from it. */
+	union pnvme_cap_register mapped_cap;
 	uint32_t doorbell_stride; /* bytes */
+	uint32_t max_io_qid;      /* highest queue ID whose doorbells lie in BAR0 */
 	struct pnvme_pci_id pci_id;
 	struct pcie_qpair adminq;
 };
@@ -86,9 +96,16 @@ pcie_qpair(struct pnvme_qpair *qpair)
 
 extern const struct nvme_transport_ops g_nvme_pcie_ops;
 
+/* Zeroed DMA memory the device reaches with one pointer: IOVA-contiguous and
+ * aligned to at least @p align (a power of two). NULL (logged) otherwise. */
+void *pcie_contig_zmalloc(size_t size, size_t align, uint64_t *iova);
+
 int pcie_qpair_construct(struct pcie_qpair *pq, struct pnvme_ctrlr *ctrlr, uint16_t qid,
 			 uint16_t num_entries, uint32_t num_reqs);
 void pcie_qpair_destruct(struct pcie_qpair *pq);
+/* Leave the rings and trackers allocated for good: the device may still own
+ * them (a queue it did not confirm deleted). pcie_qpair_destruct frees the rest. */
+void pcie_qpair_keep_dma_memory(struct pcie_qpair *pq);
 /* Empty both rings (before the controller is pointed at them). */
 void pcie_qpair_reset(struct pcie_qpair *pq);
 /* Publish sq_tail to the device (shadow doorbell rules apply). */

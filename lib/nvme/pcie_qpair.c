@@ -4,6 +4,7 @@
  * trackers, PRP building and doorbells. Polled: no interrupts.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -11,20 +12,21 @@
 #include "nvme/pcie_internal.h"
 
 /* Queues must be contiguous in IOVA space: aligning an allocation to its
- * size (a power of two up to the 2 MiB hugepage) keeps it inside one page. */
-static void *
-queue_zmalloc(size_t size, uint64_t *iova)
+ * size (a power of two up to the 2 MiB hugepage) keeps it inside one page.
+ * The device also needs queue bases aligned to its memory page (CC.MPS). */
+void *
+pcie_contig_zmalloc(size_t size, size_t align, uint64_t *iova)
 {
-	size_t align = 4096;
 	uint64_t contig = size;
 	void *buf;
 
-	while (align < size && align < (2u << 20)) {
+	align = PNVME_MAX(align, (size_t)4096);
+	while (align < size && align < PCIE_MAX_PAGE_SIZE) {
 		align <<= 1;
 	}
 	buf = pnvme_dma_zmalloc(size, align, iova);
 	if (buf != NULL && (pnvme_vtophys(buf, &contig) == PNVME_VTOPHYS_ERROR || contig < size)) {
-		PNVME_ERRLOG("queue memory of %zu bytes is not contiguous for the device", size);
+		PNVME_ERRLOG("DMA memory of %zu bytes is not contiguous for the device", size);
 		pnvme_dma_free(buf);
 		return NULL;
 	}
@@ -50,9 +52,12 @@ pcie_qpair_construct(struct pcie_qpair *pq, struct pnvme_ctrlr *ctrlr, uint16_t 
 	}
 	pq->num_entries = num_entries;
 	pq->num_trackers = num_entries - 1;
-	pq->page_size = 4096;
-	pq->sq = queue_zmalloc(num_entries * sizeof(*pq->sq), &pq->sq_iova);
-	pq->cq = queue_zmalloc(num_entries * sizeof(*pq->cq), &pq->cq_iova);
+	/* The page size the controller is (or will be) programmed with. */
+	pq->page_size = PNVME_MAX(ctrlr->page_size, 4096u);
+	pq->sq = pcie_contig_zmalloc(num_entries * sizeof(*pq->sq), pq->page_size, &pq->sq_iova);
+	pq->cq = pcie_contig_zmalloc(num_entries * sizeof(*pq->cq), pq->page_size, &pq->cq_iova);
+	/* A 4 KiB-aligned 4 KiB tracker never crosses a boundary of any larger
+	 * page either, so a PRP list in it never needs chaining. */
 	pq->trackers = pnvme_dma_zmalloc(pq->num_trackers * sizeof(*pq->trackers), 4096,
 					 &tracker_iova);
 	pq->free_cids = calloc(pq->num_trackers, sizeof(*pq->free_cids));
@@ -94,6 +99,14 @@ pcie_qpair_destruct(struct pcie_qpair *pq)
 	pq->trackers = NULL;
 	pq->free_cids = NULL;
 	nvme_qpair_fini(&pq->qpair);
+}
+
+void
+pcie_qpair_keep_dma_memory(struct pcie_qpair *pq)
+{
+	pq->sq = NULL;
+	pq->cq = NULL;
+	pq->trackers = NULL;
 }
 
 void
@@ -404,6 +417,29 @@ pcie_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 	return 0;
 }
 
+/* A completion the device had no business posting: the device cannot be
+ * trusted with any command, so the controller fails (one line) and this
+ * queue's requests complete at once, each exactly once. */
+static void
+pcie_qpair_fail_bad_completion(struct pcie_qpair *pq, const struct pnvme_cpl *cpl)
+{
+	struct pnvme_qpair *qpair = &pq->qpair;
+	char why[128];
+
+	if (cpl->cid >= pq->num_trackers || pq->trackers[cpl->cid].req == NULL) {
+		snprintf(why, sizeof(why), "qpair %u: completion for command ID %u, which is not "
+			 "outstanding", qpair->id, cpl->cid);
+	} else if (cpl->sqid != qpair->id) {
+		snprintf(why, sizeof(why), "qpair %u: completion names SQ ID %u", qpair->id,
+			 cpl->sqid);
+	} else {
+		snprintf(why, sizeof(why), "qpair %u: completion SQ head %u is outside the "
+			 "%u-entry queue", qpair->id, cpl->sqhd, pq->num_entries);
+	}
+	nvme_ctrlr_fail(qpair->ctrlr, why);
+	nvme_qpair_fail(qpair);
+}
+
 int32_t
 pcie_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 {
@@ -434,13 +470,13 @@ pcie_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 			pq->cq_head = 0;
 			pq->phase ^= 1;
 		}
-		/* Device data is untrusted: the ID must name a command in flight. */
+		/* Device data is untrusted: the ID must name a command in flight,
+		 * on this queue, with the SQ head inside the ring. */
 		if (pnvme_unlikely(cpl.cid >= pq->num_trackers ||
-				   pq->trackers[cpl.cid].req == NULL)) {
-			PNVME_ERRLOG("qpair %u: completion for command ID %u, which is not "
-				     "outstanding; ignored",
-				     qpair->id, cpl.cid);
-			continue;
+				   pq->trackers[cpl.cid].req == NULL || cpl.sqid != qpair->id ||
+				   cpl.sqhd >= pq->num_entries)) {
+			pcie_qpair_fail_bad_completion(pq, &cpl);
+			return -ENXIO;
 		}
 		tr = &pq->trackers[cpl.cid];
 		req = tr->req;

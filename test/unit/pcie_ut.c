@@ -251,26 +251,89 @@ test_ring_full_queues_in_order(void)
 	pcie_fixture_teardown(&fx);
 }
 
+/* Lines logged since the capture started. */
+static int
+log_lines(void)
+{
+	const char *p = test_log_text();
+	int n = 0;
+
+	for (; *p != '\0'; p++) {
+		n += *p == '\n';
+	}
+	return n;
+}
+
+/* The device posts a completion for @p cid, then the test spoils a field
+ * of it; the fixture keeps the slot and phase. */
+enum cpl_fault { CPL_IDLE_CID, CPL_NO_SUCH_CID, CPL_SQHD, CPL_SQID };
+
 static void
-test_ring_untrusted_cid(void)
+check_bad_completion(enum cpl_fault fault, const char *expect)
 {
 	struct pcie_fixture fx;
+	struct pnvme_cpl *cpl;
+	int i;
 
 	pcie_fixture_setup(&fx, 4, 8, 0);
 	g_num_seen = 0;
-	test_log_capture_start();
 	CU_ASSERT_EQUAL(submit(&fx, 1), 0);
-	device_complete(&fx, 2, 0);    /* tracker 2 is idle */
-	device_complete(&fx, 1000, 0); /* no such tracker */
-	device_complete(&fx, fx.pq->sq[0].cid, 0);
-	CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx.pq->qpair, 0), 1);
-	CU_ASSERT_EQUAL(g_num_seen, 1);
-	CU_ASSERT(test_log_contains("command ID 2, which is not outstanding"));
-	CU_ASSERT(test_log_contains("command ID 1000, which is not outstanding"));
-	/* All three entries were consumed. */
-	CU_ASSERT_EQUAL(pcie_fixture_cq_doorbell(&fx), 3);
+	CU_ASSERT_EQUAL(submit(&fx, 2), 0);
+	CU_ASSERT_EQUAL(submit(&fx, 3), 0);
+	device_complete(&fx, fx.pq->sq[0].cid, 0); /* a good one first */
+	device_complete(&fx, fx.pq->sq[1].cid, 0);
+	cpl = &fx.pq->cq[1];
+	switch (fault) {
+	case CPL_IDLE_CID:
+		cpl->cid = 0; /* tracker 0's request completes just before */
+		break;
+	case CPL_NO_SUCH_CID:
+		cpl->cid = 1000;
+		break;
+	case CPL_SQHD:
+		cpl->sqhd = 4; /* the ring has entries 0-3 */
+		break;
+	case CPL_SQID:
+		cpl->sqid = 2;
+		break;
+	}
+	test_log_capture_start();
+	/* The good completion is delivered; the bad one fails the controller
+	 * and every request still outstanding completes once, aborted. */
+	CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx.pq->qpair, 0), -ENXIO);
+	CU_ASSERT(pnvme_ctrlr_is_failed(&fx.ctrlr.ctrlr));
+	CU_ASSERT(fx.pq->qpair.failed);
+	CU_ASSERT_EQUAL(g_num_seen, 3);
+	CU_ASSERT_EQUAL(g_seen[0], 1);
+	CU_ASSERT_EQUAL(g_seen_cpl[0].status.sc, 0);
+	for (i = 1; i < g_num_seen; i++) {
+		CU_ASSERT_EQUAL(g_seen_cpl[i].status.sc, PNVME_SC_ABORTED_SQ_DELETION);
+		CU_ASSERT_EQUAL(g_seen_cpl[i].status.dnr, 1);
+	}
+	CU_ASSERT_EQUAL(fx.pq->qpair.num_outstanding, 0);
+	CU_ASSERT(test_log_contains(expect));
+	CU_ASSERT_EQUAL(log_lines(), 1);
+	CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx.pq->qpair, 0), -ENXIO);
+	CU_ASSERT_EQUAL(g_num_seen, 3);
 	pnvme_log_set_handler(NULL);
 	pcie_fixture_teardown(&fx);
+}
+
+static void
+test_ring_untrusted_cid(void)
+{
+	check_bad_completion(CPL_IDLE_CID, "controller failed: qpair 1: completion for command "
+					   "ID 0, which is not outstanding");
+	check_bad_completion(CPL_NO_SUCH_CID, "controller failed: qpair 1: completion for "
+					      "command ID 1000, which is not outstanding");
+}
+
+static void
+test_ring_untrusted_sqhd_sqid(void)
+{
+	check_bad_completion(CPL_SQHD, "controller failed: qpair 1: completion SQ head 4 is "
+				       "outside the 4-entry queue");
+	check_bad_completion(CPL_SQID, "controller failed: qpair 1: completion names SQ ID 2");
 }
 
 static void
@@ -383,6 +446,265 @@ test_quirks_and_status(void)
 	CU_ASSERT_STRING_EQUAL(pnvme_status_string(&st), "UNKNOWN STATUS");
 }
 
+/* ---------------- CAP and BAR0, as the transport reads them ---------------- */
+
+static void
+test_dstrd_admin_doorbells_outside_bar_refused(void)
+{
+	union pnvme_cap_register cap = pcie_test_cap();
+	struct pcie_test_device d;
+
+	test_log_capture_start();
+	cap.bits.dstrd = 10; /* 4 KiB stride: CQ 0's doorbell at 2000h */
+	pcie_test_device_create(&d, 0x2000, cap, 4);
+	CU_ASSERT_PTR_NULL(d.ctrlr);
+	CU_ASSERT(test_log_contains("0000:00:0a.0: CAP.DSTRD 10 (doorbell stride 4096 bytes) puts "
+				    "the admin doorbells outside the 8192-byte BAR0"));
+	pcie_test_device_destroy(&d);
+	pnvme_log_set_handler(NULL);
+}
+
+static void
+test_dstrd_limits_io_queues_to_bar(void)
+{
+	union pnvme_cap_register cap = pcie_test_cap();
+	struct pnvme_io_qpair_opts opts;
+	struct pcie_test_device d;
+	struct pcie_ctrlr *p;
+
+	test_log_capture_start();
+	/* 4 KiB of doorbells at 4 bytes: CQ 511's is the last that fits. */
+	pcie_test_device_create(&d, 0x2000, cap, 1024);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d.ctrlr);
+	p = pcie_ctrlr(d.ctrlr);
+	CU_ASSERT_EQUAL(d.ctrlr->opts.num_io_queues, 511);
+	CU_ASSERT_EQUAL(p->max_io_qid, 511);
+	CU_ASSERT(test_log_contains("BAR0 (8192 bytes) holds doorbells for 511 I/O queues at "
+				    "CAP.DSTRD 0"));
+	/* A queue ID past them is never created (no MMIO outside BAR0). */
+	pnvme_ctrlr_get_default_io_qpair_opts(d.ctrlr, &opts, sizeof(opts));
+	opts.io_queue_size = 4;
+	CU_ASSERT_PTR_NULL(g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 512, &opts));
+	CU_ASSERT(test_log_contains("queue ID 512 has no doorbells inside BAR0"));
+	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_CREATE_IO_CQ], 0);
+	pcie_test_device_destroy(&d);
+
+	/* 16 KiB BAR, 4 KiB stride: the admin queue only. */
+	cap.bits.dstrd = 10;
+	pcie_test_device_create(&d, 0x4000, cap, 64);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d.ctrlr);
+	CU_ASSERT_EQUAL(d.ctrlr->opts.num_io_queues, 0);
+	CU_ASSERT_PTR_NULL(g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 1, &opts));
+	pcie_test_device_destroy(&d);
+	pnvme_log_set_handler(NULL);
+}
+
+/* [start, end) of the DMA allocation holding @p buf. */
+static bool
+inside_allocation(const void *base, const volatile void *slot, size_t len)
+{
+	uint64_t left = UINT64_MAX;
+
+	if (pnvme_vtophys(base, &left) == PNVME_VTOPHYS_ERROR) {
+		return false;
+	}
+	return (const uint8_t *)slot >= (const uint8_t *)base &&
+	       (const uint8_t *)slot + len <= (const uint8_t *)base + left;
+}
+
+static void
+test_shadow_doorbells_cover_every_queue(void)
+{
+	union pnvme_cap_register cap = pcie_test_cap();
+	struct pnvme_io_qpair_opts opts;
+	struct pcie_test_device d;
+	struct pnvme_qpair *qpair;
+	struct pcie_qpair *pq;
+	struct pcie_ctrlr *p;
+
+	pcie_test_device_create(&d, 0x4000, cap, 1024);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d.ctrlr);
+	p = pcie_ctrlr(d.ctrlr);
+	d.ctrlr->page_size = 4096; /* as bring-up programs it */
+	d.ctrlr->num_io_queues = 1024; /* as granted */
+	d.ctrlr->flags = PNVME_CTRLR_SHADOW_DOORBELL;
+	CU_ASSERT_EQUAL(g_nvme_pcie_ops.ctrlr_ready(d.ctrlr), 0);
+	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_DOORBELL_BUFFER_CONFIG], 1);
+	CU_ASSERT(d.ctrlr->flags & PNVME_CTRLR_SHADOW_DOORBELL);
+	pnvme_ctrlr_get_default_io_qpair_opts(d.ctrlr, &opts, sizeof(opts));
+	opts.io_queue_size = 4;
+	/* Queue 1000's slots lie 8000 bytes in: past a single 4 KiB page. */
+	qpair = g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 1000, &opts);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(qpair);
+	pq = pcie_qpair(qpair);
+	CU_ASSERT(inside_allocation(p->shadow_doorbells, pq->shadow_sq_tdbl, 4));
+	CU_ASSERT(inside_allocation(p->shadow_doorbells, pq->shadow_cq_hdbl, 4));
+	CU_ASSERT(inside_allocation(p->eventidx, pq->sq_eventidx, 4));
+	CU_ASSERT(inside_allocation(p->eventidx, pq->cq_eventidx, 4));
+	g_nvme_pcie_ops.io_qpair_destroy(qpair);
+	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_DELETE_IO_SQ], 1);
+	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_DELETE_IO_CQ], 1);
+	pcie_test_device_destroy(&d);
+
+	/* 1 KiB stride, 1024 queues: 2 MiB and more, not one contiguous
+	 * buffer: MMIO doorbells, not a buffer too small. */
+	test_log_capture_start();
+	cap.bits.dstrd = 8;
+	pcie_test_device_create(&d, 0x1000 + 2050 * 1024, cap, 1024);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d.ctrlr);
+	d.ctrlr->page_size = 4096;
+	d.ctrlr->num_io_queues = 1024;
+	d.ctrlr->flags = PNVME_CTRLR_SHADOW_DOORBELL;
+	CU_ASSERT_EQUAL(g_nvme_pcie_ops.ctrlr_ready(d.ctrlr), 0);
+	CU_ASSERT_FALSE(d.ctrlr->flags & PNVME_CTRLR_SHADOW_DOORBELL);
+	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_DOORBELL_BUFFER_CONFIG], 0);
+	CU_ASSERT(test_log_contains("using MMIO doorbells"));
+	pcie_test_device_destroy(&d);
+	pnvme_log_set_handler(NULL);
+}
+
+static void
+test_cap_mqes_and_page_size_bounds(void)
+{
+	union pnvme_cap_register cap = pcie_test_cap();
+	struct pcie_test_device d;
+
+	test_log_capture_start();
+	cap.bits.mqes = 0;
+	pcie_test_device_create(&d, 0x2000, cap, 4);
+	CU_ASSERT_PTR_NULL(d.ctrlr);
+	CU_ASSERT(test_log_contains("CAP.MQES 0 is invalid: a queue needs at least 2 entries"));
+	pcie_test_device_destroy(&d);
+
+	cap = pcie_test_cap();
+	cap.bits.mpsmin = 2;
+	cap.bits.mpsmax = 1;
+	pcie_test_device_create(&d, 0x2000, cap, 4);
+	CU_ASSERT_PTR_NULL(d.ctrlr);
+	CU_ASSERT(test_log_contains("CAP.MPSMIN 2 > CAP.MPSMAX 1"));
+	pcie_test_device_destroy(&d);
+
+	cap = pcie_test_cap();
+	cap.bits.mpsmin = 10; /* 4 MiB pages */
+	cap.bits.mpsmax = 10;
+	pcie_test_device_create(&d, 0x2000, cap, 4);
+	CU_ASSERT_PTR_NULL(d.ctrlr);
+	CU_ASSERT(test_log_contains("CAP.MPSMIN 10 asks for 4096 KiB memory pages; pnvme supports "
+				    "up to 2048 KiB"));
+	pcie_test_device_destroy(&d);
+	pnvme_log_set_handler(NULL);
+}
+
+static void
+test_queues_aligned_to_device_page(void)
+{
+	union pnvme_cap_register cap = pcie_test_cap();
+	struct pnvme_io_qpair_opts opts;
+	struct pnvme_qpair *qpairs[6];
+	struct pcie_test_device d;
+	struct pcie_ctrlr *p;
+	uint16_t qid;
+
+	cap.bits.mpsmin = 1; /* the device takes 8 KiB pages at least */
+	cap.bits.mpsmax = 2;
+	pcie_test_device_create(&d, 0x2000, cap, 8);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d.ctrlr);
+	p = pcie_ctrlr(d.ctrlr);
+	CU_ASSERT_EQUAL(d.ctrlr->page_size, 8192);
+	CU_ASSERT_EQUAL(p->adminq.page_size, 8192);
+	CU_ASSERT_EQUAL(p->adminq.sq_iova % 8192, 0);
+	CU_ASSERT_EQUAL(p->adminq.cq_iova % 8192, 0);
+	pnvme_ctrlr_get_default_io_qpair_opts(d.ctrlr, &opts, sizeof(opts));
+	opts.io_queue_size = 2; /* 128-byte SQ, 32-byte CQ: far below a page */
+	for (qid = 1; qid <= 6; qid++) {
+		qpairs[qid - 1] = g_nvme_pcie_ops.io_qpair_create(d.ctrlr, qid, &opts);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(qpairs[qid - 1]);
+		CU_ASSERT_EQUAL(pcie_qpair(qpairs[qid - 1])->page_size, 8192);
+		CU_ASSERT_EQUAL(pcie_qpair(qpairs[qid - 1])->sq_iova % 8192, 0);
+		CU_ASSERT_EQUAL(pcie_qpair(qpairs[qid - 1])->cq_iova % 8192, 0);
+	}
+	for (qid = 1; qid <= 6; qid++) {
+		g_nvme_pcie_ops.io_qpair_destroy(qpairs[qid - 1]);
+	}
+	pcie_test_device_destroy(&d);
+}
+
+static void
+test_cap_change_before_enable_refused(void)
+{
+	struct pcie_test_device d;
+
+	test_log_capture_start();
+	pcie_test_device_create(&d, 0x2000, pcie_test_cap(), 4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d.ctrlr);
+	/* Bring-up read CAP again and got another stride. */
+	d.ctrlr->cap.bits.dstrd = 1;
+	CU_ASSERT_EQUAL(g_nvme_pcie_ops.ctrlr_enable(d.ctrlr), -EINVAL);
+	CU_ASSERT(test_log_contains("CAP changed since BAR0 was mapped"));
+	d.ctrlr->cap.bits.dstrd = 0;
+	CU_ASSERT_EQUAL(g_nvme_pcie_ops.ctrlr_enable(d.ctrlr), 0);
+	pcie_test_device_destroy(&d);
+	pnvme_log_set_handler(NULL);
+}
+
+static void
+test_delete_sq_refused_keeps_memory(void)
+{
+	struct pnvme_io_qpair_opts opts;
+	struct pcie_test_device d;
+	struct pnvme_qpair *qpair;
+	struct pcie_qpair *pq;
+	void *sq, *cq, *trackers;
+	int i;
+
+	pcie_test_device_create(&d, 0x2000, pcie_test_cap(), 4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d.ctrlr);
+	pnvme_ctrlr_get_default_io_qpair_opts(d.ctrlr, &opts, sizeof(opts));
+	opts.io_queue_size = 8;
+	qpair = g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 1, &opts);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(qpair);
+	pq = pcie_qpair(qpair);
+	g_num_seen = 0;
+	for (i = 0; i < 2; i++) {
+		struct nvme_request *req = nvme_qpair_alloc_request(qpair, record_cb,
+								    (void *)(intptr_t)i);
+
+		memset(&req->cmd, 0, sizeof(req->cmd));
+		req->cmd.opc = PNVME_OPC_FLUSH;
+		CU_ASSERT_EQUAL(nvme_qpair_submit_request(qpair, req), 0);
+	}
+	sq = pq->sq;
+	cq = pq->cq;
+	trackers = pq->trackers;
+
+	test_log_capture_start();
+	d.admin_sct[PNVME_OPC_DELETE_IO_SQ] = PNVME_SCT_COMMAND_SPECIFIC;
+	d.admin_sc[PNVME_OPC_DELETE_IO_SQ] = PNVME_SC_INVALID_QUEUE_IDENTIFIER;
+	g_nvme_pcie_ops.io_qpair_destroy(qpair);
+	/* The device kept a queue it was told to drop: it is not trusted with
+	 * anything any more, and it may still DMA into that queue's memory. */
+	CU_ASSERT(pnvme_ctrlr_is_failed(d.ctrlr));
+	CU_ASSERT_EQUAL(g_num_seen, 2);
+	for (i = 0; i < g_num_seen; i++) {
+		CU_ASSERT_EQUAL(g_seen_cpl[i].status.sc, PNVME_SC_ABORTED_SQ_DELETION);
+	}
+	CU_ASSERT(test_log_contains("0000:00:0a.0: controller failed: Delete I/O SQ 1 failed: "
+				    "INVALID QUEUE IDENTIFIER (sct 1, sc 0x01); its memory is kept"));
+	CU_ASSERT_EQUAL(log_lines(), 1);
+	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_DELETE_IO_CQ], 0);
+	CU_ASSERT_NOT_EQUAL(pnvme_vtophys(sq, NULL), PNVME_VTOPHYS_ERROR);
+	CU_ASSERT_NOT_EQUAL(pnvme_vtophys(cq, NULL), PNVME_VTOPHYS_ERROR);
+	CU_ASSERT_NOT_EQUAL(pnvme_vtophys(trackers, NULL), PNVME_VTOPHYS_ERROR);
+	if (pnvme_vtophys(sq, NULL) != PNVME_VTOPHYS_ERROR) {
+		/* The test knows the device is gone: give the memory back. */
+		pnvme_dma_free(sq);
+		pnvme_dma_free(cq);
+		pnvme_dma_free(trackers);
+	}
+	pcie_test_device_destroy(&d);
+	pnvme_log_set_handler(NULL);
+}
+
 int
 main(void)
 {
@@ -395,9 +717,18 @@ main(void)
 		{"ring_max_completions", test_ring_max_completions},
 		{"ring_full_queues_in_order", test_ring_full_queues_in_order},
 		{"ring_untrusted_cid", test_ring_untrusted_cid},
+		{"ring_untrusted_sqhd_sqid", test_ring_untrusted_sqhd_sqid},
 		{"ring_abort_exactly_once", test_ring_abort_exactly_once},
 		{"probe_errors", test_probe_errors},
 		{"quirks_and_status", test_quirks_and_status},
+		{"dstrd_admin_doorbells_outside_bar_refused",
+		 test_dstrd_admin_doorbells_outside_bar_refused},
+		{"dstrd_limits_io_queues_to_bar", test_dstrd_limits_io_queues_to_bar},
+		{"shadow_doorbells_cover_every_queue", test_shadow_doorbells_cover_every_queue},
+		{"cap_mqes_and_page_size_bounds", test_cap_mqes_and_page_size_bounds},
+		{"queues_aligned_to_device_page", test_queues_aligned_to_device_page},
+		{"cap_change_before_enable_refused", test_cap_change_before_enable_refused},
+		{"delete_sq_refused_keeps_memory", test_delete_sq_refused_keeps_memory},
 		{NULL, NULL},
 	};
 

@@ -133,6 +133,10 @@ fake_identify(struct fake_ctrlr *f, const struct pnvme_cmd *cmd, void *buf, stru
 	uint32_t *list = buf;
 	int i, n = 0;
 
+	if (f->identify_sc[cmd->cdw10 & 0xff] != 0) {
+		cpl->status.sc = f->identify_sc[cmd->cdw10 & 0xff];
+		return; /* the buffer keeps whatever it held */
+	}
 	switch (cmd->cdw10 & 0xff) {
 	case PNVME_IDENTIFY_CTRLR:
 		memcpy(buf, &f->cdata, sizeof(f->cdata));
@@ -152,8 +156,13 @@ fake_identify(struct fake_ctrlr *f, const struct pnvme_cmd *cmd, void *buf, stru
 		}
 		return;
 	case PNVME_IDENTIFY_NS:
-		if (cmd->nsid == 0 || cmd->nsid > FAKE_MAX_NS) {
+		if (cmd->nsid == 0 || cmd->nsid > f->cdata.nn) {
 			cpl->status.sc = PNVME_SC_INVALID_NAMESPACE_OR_FORMAT;
+			return;
+		}
+		if (cmd->nsid > FAKE_MAX_NS) {
+			/* A valid ID with no namespace: zeroes (inactive). */
+			memset(buf, 0, PNVME_IDENTIFY_DATA_SIZE);
 			return;
 		}
 		memcpy(buf, &f->nsdata[cmd->nsid - 1], sizeof(struct pnvme_ns_data));
@@ -192,7 +201,9 @@ fake_process(struct pnvme_qpair *qpair, uint32_t max)
 			fake_identify(f, &req->cmd, req->payload, &cpl);
 			break;
 		case PNVME_OPC_SET_FEATURES:
-			if ((req->cmd.cdw10 & 0xff) == PNVME_FEAT_NUMBER_OF_QUEUES) {
+			if (f->set_features_sc != 0) {
+				cpl.status.sc = f->set_features_sc;
+			} else if ((req->cmd.cdw10 & 0xff) == PNVME_FEAT_NUMBER_OF_QUEUES) {
 				cpl.cdw0 = f->queues_granted;
 			}
 			break;

@@ -39,6 +39,8 @@ struct fake_ctrlr {
 	bool id_descs_unsupported;
 	bool active_list_garbage;     /* answer the active list out of order */
 	uint32_t queues_granted;      /* Set Features Number of Queues cdw0 */
+	uint8_t identify_sc[256];     /* generic status for Identify, by CNS (0: success) */
+	uint8_t set_features_sc;      /* generic status for Set Features (0: success) */
 	int admin_count[256];         /* commands seen, by opcode */
 	bool present;                 /* false: hot-removed */
 };

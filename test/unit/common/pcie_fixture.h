@@ -29,4 +29,27 @@ void pcie_fixture_complete(struct pcie_fixture *fx, uint16_t sq_index, uint8_t s
 /* The device posts a completion for command ID @p cid (valid or not). */
 void pcie_fixture_complete_cid(struct pcie_fixture *fx, uint16_t cid, uint8_t sc);
 
+/* A controller built by the PCIe transport itself (construct, BAR0 checks,
+ * admin queue) over a heap BAR0 on the scripted PCI bus. Admin commands are
+ * answered, in order, whenever the admin queue is polled. One at a time. */
+struct pcie_test_device {
+	uint8_t *bar;
+	struct pnvme_ctrlr *ctrlr; /* NULL when construction refused the device */
+	/* Answer for each admin opcode (sct, sc; 0/0: success) and a count. */
+	uint8_t admin_sct[256];
+	uint8_t admin_sc[256];
+	int admin_count[256];
+	uint16_t sq_head;
+	uint16_t cq_tail;
+	uint8_t phase;
+};
+
+/* Build it: BAR0 of @p bar_size bytes holding @p cap; the application asks
+ * for @p num_io_queues. Look at d->ctrlr for the outcome. */
+void pcie_test_device_create(struct pcie_test_device *d, uint64_t bar_size,
+			     union pnvme_cap_register cap, uint32_t num_io_queues);
+void pcie_test_device_destroy(struct pcie_test_device *d);
+/* A CAP a controller could report: NVM command set, 1024-entry queues. */
+union pnvme_cap_register pcie_test_cap(void);
+
 #endif
