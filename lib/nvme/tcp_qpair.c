@@ -370,7 +370,9 @@ tcp_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 	if (pnvme_unlikely(tq->fd < 0)) {
 		return -ENXIO;
 	}
-	if (pnvme_unlikely(tq->num_free == 0)) {
+	/* A fused FIRST goes out only with room for its SECOND right behind
+	 * it: the controller holds the FIRST until the SECOND arrives. */
+	if (pnvme_unlikely(tq->num_free < (req->cmd.fuse == PNVME_FUSE_FIRST ? 2u : 1u))) {
 		return -EAGAIN;
 	}
 	dir = len ? cmd_dir(&req->cmd) : TCP_DIR_NONE;

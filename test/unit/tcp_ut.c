@@ -214,7 +214,7 @@ fx_teardown(struct fixture *fx)
 }
 
 static int
-submit(struct fixture *fx, uint8_t opc, void *buf, uint32_t len)
+submit_fused(struct fixture *fx, uint8_t opc, uint8_t fuse, void *buf, uint32_t len)
 {
 	struct nvme_request *req = nvme_qpair_alloc_request(&fx->tq.qpair, done_cb, NULL);
 
@@ -223,10 +223,17 @@ submit(struct fixture *fx, uint8_t opc, void *buf, uint32_t len)
 	}
 	memset(&req->cmd, 0, sizeof(req->cmd));
 	req->cmd.opc = opc;
+	req->cmd.fuse = fuse & 3;
 	req->cmd.nsid = 1;
 	req->payload = buf;
 	req->payload_size = len;
 	return nvme_qpair_submit_request(&fx->tq.qpair, req);
+}
+
+static int
+submit(struct fixture *fx, uint8_t opc, void *buf, uint32_t len)
+{
+	return submit_fused(fx, opc, PNVME_FUSE_NONE, buf, len);
 }
 
 static void
@@ -744,6 +751,49 @@ test_write_success_without_data(void)
 }
 
 /*
+ * A fused FIRST goes out only when its SECOND can follow at once: with one
+ * command ID free, both wait (in order) for a completion, then go together.
+ */
+static void
+test_fused_pair_waits_for_two_ids(void)
+{
+	struct fixture fx;
+	struct tcp_capsule_cmd cap, first, second;
+	uint8_t *buf = calloc(1, 4096);
+	int i;
+
+	fx_setup(&fx, false, false, 4096, 8192);
+	for (i = 0; i < 7; i++) {
+		CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, buf, 512), 0);
+	}
+	CU_ASSERT_EQUAL(fx.tq.num_free, 1);
+	CU_ASSERT_EQUAL(submit_fused(&fx, PNVME_OPC_COMPARE, PNVME_FUSE_FIRST, buf, 512), 0);
+	CU_ASSERT_EQUAL(submit_fused(&fx, PNVME_OPC_WRITE, PNVME_FUSE_SECOND, buf, 512), 0);
+	/* Neither went out: the FIRST alone would leave the controller waiting. */
+	CU_ASSERT_EQUAL(fx.tq.num_free, 1);
+	CU_ASSERT_FALSE(STAILQ_EMPTY(&fx.tq.qpair.queued_reqs));
+	for (i = 0; i < 7; i++) {
+		peer_read_capsule(&fx, &cap, NULL);
+	}
+	/* An error answer: a read's success would need its data first. */
+	peer_send_resp(&fx, cap.cmd.cid, PNVME_SC_INVALID_FIELD);
+	for (i = 0; i < 1000 && g_done < 1; i++) {
+		CU_ASSERT(nvme_qpair_process_completions(&fx.tq.qpair, 0) >= 0);
+	}
+	CU_ASSERT_EQUAL(g_done, 1);
+	CU_ASSERT_EQUAL(fx.tq.num_free, 0);
+	CU_ASSERT_TRUE(STAILQ_EMPTY(&fx.tq.qpair.queued_reqs));
+	peer_read_capsule(&fx, &first, buf);
+	peer_read_capsule(&fx, &second, buf);
+	CU_ASSERT_EQUAL(first.cmd.fuse, PNVME_FUSE_FIRST);
+	CU_ASSERT_EQUAL(first.cmd.opc, PNVME_OPC_COMPARE);
+	CU_ASSERT_EQUAL(second.cmd.fuse, PNVME_FUSE_SECOND);
+	CU_ASSERT_EQUAL(second.cmd.opc, PNVME_OPC_WRITE);
+	fx_teardown(&fx);
+	free(buf);
+}
+
+/*
  * A controller that answers ICReq but never Connect: the Connect times out
  * and its request, whose callback argument lives in the Connect call's
  * frame, is completed before that call returns, never after.
@@ -928,6 +978,7 @@ main(void)
 		{"malformed_pdus", test_malformed_pdus},
 		{"pdu_for_unsent_capsule", test_pdu_for_unsent_capsule},
 		{"write_success_without_data", test_write_success_without_data},
+		{"fused_pair_waits_for_two_ids", test_fused_pair_waits_for_two_ids},
 		{"connect_timeout", test_connect_timeout},
 		{"queue_of_65536_entries", test_queue_of_65536_entries},
 		{"discovery_log", test_discovery_log},
