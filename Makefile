@@ -48,7 +48,7 @@ UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
 
 .SECONDARY:
 .PHONY: all lib apps unittest-build systemtest-build bench-build unittest unittest-san systemtest check run install uninstall clean distclean
-all: lib apps unittest-build systemtest-build bench-build
+all: lib apps unittest-build systemtest-build bench-build test-target-build
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 apps: $(APPS)
@@ -153,5 +153,8 @@ clean:
 
 distclean: clean
 	rm -f mk/config.mk
+
+# The fused-capable test target keeps its rules apart.
+-include mk/test_target.mk
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Functional I/O checks against a real controller (QEMU's, in the rig):
- * every data check writes a distinct pattern and reads it back.
+ * Functional I/O checks against a real controller (QEMU's, in the rig; the
+ * kernel's NVMe/TCP target; the fused-capable test target): every data
+ * check writes a distinct pattern and reads it back. Fused compare-and-write
+ * is exercised end to end when the controller offers it (FUSES), and
+ * refused up front when it does not.
  * Prints "ok - NAME" / "not ok - NAME" per check; exits 1 on any failure.
  *
  *   pnvme_io_test -r TRID
@@ -286,13 +289,6 @@ test_compare_zeroes_dsm_flush_copy(struct pnvme_qpair *qpair)
 		      "compare of different data fails with COMPARE FAILURE (sct %u sc 0x%02x)",
 		      w.last.status.sct, w.last.status.sc);
 	}
-	rc = pnvme_ns_cmd_compare(g_ns, qpair, wbuf, 20000, 1, done_cb, &w,
-				  PNVME_IO_FLAGS_FUSE_FIRST);
-	if (pnvme_ctrlr_get_flags(g_ctrlr) & PNVME_CTRLR_FUSED_COMPARE_WRITE) {
-		CHECK(rc == 0, "fused FIRST accepted by a controller with FUSES");
-	} else {
-		CHECK(rc == -ENOTSUP, "fused compare refused up front without FUSES (rc %d)", rc);
-	}
 
 	if (cd->oncs & PNVME_ONCS_WRITE_ZEROES) {
 		write_read(qpair, wbuf, rbuf, 21000, blocks, 32);
@@ -340,6 +336,406 @@ test_compare_zeroes_dsm_flush_copy(struct pnvme_qpair *qpair)
 	pnvme_dma_free(copy);
 	pnvme_dma_free(wbuf);
 	pnvme_dma_free(rbuf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fused compare-and-write                                             */
+/* ------------------------------------------------------------------ */
+
+/* Pair checks run here, clear of the other checks' blocks. */
+#define FUSED_LBA 90000u
+#define FUSED_BIG_LBA 90200u
+/* Shared records of the multi-thread check: 4 records of 8 blocks. */
+#define FUSED_SHARED_LBA 91000u
+#define FUSED_RECORDS 4u
+#define FUSED_RECORD_BLOCKS 8u
+#define FUSED_THREADS 4
+#define FUSED_PAIRS_PER_THREAD 100
+/* Attempts a thread may make (miscompares included) before giving up. */
+#define FUSED_MAX_ATTEMPTS (FUSED_PAIRS_PER_THREAD * 100)
+
+/* Commands that reached the device so far (PDUs on TCP, doorbells on PCIe). */
+static uint64_t
+sent_count(struct pnvme_qpair *qpair)
+{
+	struct pnvme_qpair_stats stats;
+
+	memset(&stats, 0, sizeof(stats));
+	pnvme_qpair_get_stats(qpair, &stats, sizeof(stats));
+	return stats.pdus_sent + stats.sq_doorbell_writes;
+}
+
+/*
+ * Compare @p cmp against @p blocks at @p lba, then write @p wr there, as one
+ * fused pair; wait for both completions. 0 (statuses in *cmp_cpl and
+ * *wr_cpl), or the negative errno of a refused submission.
+ */
+static int
+fused_pair(struct pnvme_qpair *qpair, void *cmp, void *wr, uint64_t lba, uint32_t blocks,
+	   struct pnvme_cpl *cmp_cpl, struct pnvme_cpl *wr_cpl)
+{
+	struct waiter wc = {.outstanding = 1}, ww = {.outstanding = 1};
+	int rc;
+
+	rc = pnvme_ns_cmd_compare(g_ns, qpair, cmp, lba, blocks, done_cb, &wc,
+				  PNVME_IO_FLAGS_FUSE_FIRST);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = pnvme_ns_cmd_write(g_ns, qpair, wr, lba, blocks, done_cb, &ww,
+				PNVME_IO_FLAGS_FUSE_SECOND);
+	if (rc != 0) {
+		/* The FIRST stays held on the qpair: the caller frees the qpair. */
+		return rc;
+	}
+	while (wc.outstanding > 0 || ww.outstanding > 0) {
+		if (pnvme_qpair_process_completions(qpair, 0) < 0) {
+			return -ENXIO;
+		}
+	}
+	*cmp_cpl = wc.last;
+	*wr_cpl = ww.last;
+	return 0;
+}
+
+static bool
+cpl_is(const struct pnvme_cpl *cpl, unsigned int sct, unsigned int sc)
+{
+	return cpl->status.sct == sct && cpl->status.sc == sc;
+}
+
+/* Read @p blocks at @p lba into @p buf; true on success. */
+static bool
+read_blocks(struct pnvme_qpair *qpair, void *buf, uint64_t lba, uint32_t blocks)
+{
+	struct waiter w = {.outstanding = 1};
+
+	return pnvme_ns_cmd_read(g_ns, qpair, buf, lba, blocks, done_cb, &w, 0) == 0 &&
+	       wait_all(&w, qpair) == 0 && w.errors == 0;
+}
+
+/* A matching pair: both succeed and the blocks then hold the new data. */
+static void
+check_matching_pair(struct pnvme_qpair *qpair, uint64_t lba, uint32_t blocks, const char *what)
+{
+	size_t len = (size_t)blocks * g_block;
+	uint8_t *old = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *new = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *rbuf = pnvme_dma_zmalloc(len, 4096, NULL);
+	struct pnvme_cpl c, w;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(&w, 0, sizeof(w));
+	write_read(qpair, old, rbuf, lba, blocks, 41 + lba);
+	fill(new, len, 42 + lba);
+	rc = fused_pair(qpair, old, new, lba, blocks, &c, &w);
+	CHECK(rc == 0 && !pnvme_cpl_is_error(&c) && !pnvme_cpl_is_error(&w),
+	      "fused compare-and-write of %zu bytes (%s) with matching data: both succeed (rc %d, "
+	      "compare sct %u sc 0x%02x, write sct %u sc 0x%02x)",
+	      len, what, rc, c.status.sct, c.status.sc, w.status.sct, w.status.sc);
+	CHECK(read_blocks(qpair, rbuf, lba, blocks) && memcmp(rbuf, new, len) == 0,
+	      "the blocks read back as the fused pair's new data (%s)", what);
+	pnvme_dma_free(old);
+	pnvme_dma_free(new);
+	pnvme_dma_free(rbuf);
+}
+
+/* A miscomparing pair: COMPARE FAILURE, the write aborted, nothing written. */
+static void
+check_miscompare(struct pnvme_qpair *qpair)
+{
+	uint32_t blocks = FUSED_RECORD_BLOCKS;
+	size_t len = (size_t)blocks * g_block;
+	uint8_t *cur = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *wrong = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *new = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *rbuf = pnvme_dma_zmalloc(len, 4096, NULL);
+	struct pnvme_cpl c, w;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(&w, 0, sizeof(w));
+	write_read(qpair, cur, rbuf, FUSED_LBA, blocks, 51);
+	memcpy(wrong, cur, len);
+	wrong[len - 1] ^= 0x80; /* differs in the last byte of the last block only */
+	fill(new, len, 52);
+	rc = fused_pair(qpair, wrong, new, FUSED_LBA, blocks, &c, &w);
+	CHECK(rc == 0 && cpl_is(&c, PNVME_SCT_MEDIA_ERROR, PNVME_SC_COMPARE_FAILURE),
+	      "fused compare of different data fails with COMPARE FAILURE (rc %d, sct %u sc "
+	      "0x%02x)",
+	      rc, c.status.sct, c.status.sc);
+	CHECK(rc == 0 && cpl_is(&w, PNVME_SCT_GENERIC, PNVME_SC_ABORTED_FAILED_FUSED),
+	      "its fused write is ABORTED - FAILED FUSED (sct %u sc 0x%02x)", w.status.sct,
+	      w.status.sc);
+	CHECK(read_blocks(qpair, rbuf, FUSED_LBA, blocks) && memcmp(rbuf, cur, len) == 0,
+	      "the blocks are unchanged after the failed fused pair");
+	pnvme_dma_free(cur);
+	pnvme_dma_free(wrong);
+	pnvme_dma_free(new);
+	pnvme_dma_free(rbuf);
+}
+
+/* What the library refuses before anything reaches the controller. */
+static void
+check_fused_refusals(struct pnvme_qpair *qpair)
+{
+	uint32_t max_blocks = pnvme_ctrlr_get_max_xfer_size(g_ctrlr) / g_block;
+	uint32_t blocks = FUSED_RECORD_BLOCKS;
+	size_t len = (size_t)blocks * g_block;
+	uint8_t *cur = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *new = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *rbuf = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *big = pnvme_dma_zmalloc((size_t)(max_blocks + 1) * g_block, 4096, NULL);
+	struct waiter wc = {.outstanding = 1}, ww = {.outstanding = 1}, wr = {0};
+	uint64_t before;
+	int rc, rc_other;
+
+	write_read(qpair, cur, rbuf, FUSED_LBA, blocks, 61);
+	fill(new, len, 62);
+
+	/* A FIRST followed by something other than its SECOND. */
+	before = sent_count(qpair);
+	rc = pnvme_ns_cmd_compare(g_ns, qpair, cur, FUSED_LBA, blocks, done_cb, &wc,
+				  PNVME_IO_FLAGS_FUSE_FIRST);
+	rc_other = pnvme_ns_cmd_read(g_ns, qpair, rbuf, FUSED_LBA, blocks, done_cb, &wr, 0);
+	CHECK(rc == 0 && rc_other < 0 && wr.completions == 0 && sent_count(qpair) == before,
+	      "a read between a fused FIRST and its SECOND is refused, nothing sent (rc %d, %d)",
+	      rc, rc_other);
+	/* The FIRST is still held and pairs with its SECOND. */
+	if (rc == 0) {
+		rc = pnvme_ns_cmd_write(g_ns, qpair, new, FUSED_LBA, blocks, done_cb, &ww,
+					PNVME_IO_FLAGS_FUSE_SECOND);
+		if (rc == 0) {
+			while ((wc.outstanding > 0 || ww.outstanding > 0) &&
+			       pnvme_qpair_process_completions(qpair, 0) >= 0) {
+			}
+		}
+		CHECK(rc == 0 && wc.errors == 0 && ww.errors == 0 && wc.outstanding == 0 &&
+			      ww.outstanding == 0 && read_blocks(qpair, rbuf, FUSED_LBA, blocks) &&
+			      memcmp(rbuf, new, len) == 0,
+		      "the held FIRST then completes with its SECOND (rc %d)", rc);
+	}
+
+	/* A SECOND with no FIRST before it. */
+	before = sent_count(qpair);
+	memset(&ww, 0, sizeof(ww));
+	rc = pnvme_ns_cmd_write(g_ns, qpair, new, FUSED_LBA, blocks, done_cb, &ww,
+				PNVME_IO_FLAGS_FUSE_SECOND);
+	CHECK(rc < 0 && ww.completions == 0 && sent_count(qpair) == before,
+	      "a fused SECOND with no FIRST is refused, nothing sent (rc %d)", rc);
+
+	/* A pair that would have to be split: one command cannot carry it. */
+	if (big != NULL && (uint64_t)FUSED_BIG_LBA + max_blocks + 1 <= g_nblocks) {
+		before = sent_count(qpair);
+		memset(&wc, 0, sizeof(wc));
+		rc = pnvme_ns_cmd_compare(g_ns, qpair, big, FUSED_BIG_LBA, max_blocks + 1, done_cb,
+					  &wc, PNVME_IO_FLAGS_FUSE_FIRST);
+		CHECK(rc == -EINVAL && wc.completions == 0 && sent_count(qpair) == before,
+		      "a fused compare larger than one command (%u blocks, %u per command) is "
+		      "refused, nothing sent (rc %d)",
+		      max_blocks + 1, max_blocks, rc);
+		CHECK(read_blocks(qpair, rbuf, FUSED_LBA, blocks),
+		      "the qpair takes plain commands after the refused pair (no FIRST held)");
+	}
+	pnvme_dma_free(cur);
+	pnvme_dma_free(new);
+	pnvme_dma_free(rbuf);
+	pnvme_dma_free(big);
+}
+
+/* A shared record: its counter, then words that depend on the counter and
+ * the record, so any mix of two versions (a torn write) shows. */
+static void
+record_fill(uint8_t *buf, uint32_t rec, uint64_t counter)
+{
+	size_t words = (size_t)FUSED_RECORD_BLOCKS * g_block / sizeof(uint64_t), i;
+	uint64_t w;
+
+	for (i = 0; i < words; i++) {
+		w = i == 0 ? counter
+			   : (counter + 1) * 0x9e3779b97f4a7c15ull ^ ((uint64_t)rec << 56) ^
+				     (i * 0xff51afd7ed558ccdull);
+		memcpy(buf + i * sizeof(w), &w, sizeof(w));
+	}
+}
+
+/* Parse a record read back: true, with its counter, when it is whole. */
+static bool
+record_parse(const uint8_t *buf, uint32_t rec, uint64_t *counter, uint8_t *scratch)
+{
+	memcpy(counter, buf, sizeof(*counter));
+	record_fill(scratch, rec, *counter);
+	return memcmp(buf, scratch, (size_t)FUSED_RECORD_BLOCKS * g_block) == 0;
+}
+
+struct fused_thread_arg {
+	int index;
+	uint64_t successes[FUSED_RECORDS];
+	int pairs;
+	int miscompares;
+	int torn;
+	int errors;
+};
+
+/* Increment the shared records' counters by compare(old) -> write(old + 1)
+ * until FUSED_PAIRS_PER_THREAD pairs succeeded; re-read after a miscompare. */
+static void *
+fused_thread_main(void *p)
+{
+	struct fused_thread_arg *arg = p;
+	size_t len = (size_t)FUSED_RECORD_BLOCKS * g_block;
+	struct pnvme_qpair *qpair = pnvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, 0);
+	uint8_t *old = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *new = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *rbuf = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *scratch = malloc(len);
+	uint64_t guess[FUSED_RECORDS] = {0}, lba;
+	struct pnvme_cpl c, w;
+	uint32_t rec;
+	int attempt, rc;
+
+	if (qpair == NULL || old == NULL || new == NULL || rbuf == NULL || scratch == NULL) {
+		arg->errors++;
+		goto out;
+	}
+	for (attempt = 0; attempt < FUSED_MAX_ATTEMPTS && arg->pairs < FUSED_PAIRS_PER_THREAD;
+	     attempt++) {
+		rec = (uint32_t)(arg->index + attempt) % FUSED_RECORDS;
+		lba = FUSED_SHARED_LBA + (uint64_t)rec * FUSED_RECORD_BLOCKS;
+		record_fill(old, rec, guess[rec]);
+		record_fill(new, rec, guess[rec] + 1);
+		rc = fused_pair(qpair, old, new, lba, FUSED_RECORD_BLOCKS, &c, &w);
+		if (rc != 0) {
+			printf("# thread %d: fused pair refused (rc %d)\n", arg->index, rc);
+			arg->errors++;
+			break;
+		}
+		if (!pnvme_cpl_is_error(&c) && !pnvme_cpl_is_error(&w)) {
+			arg->successes[rec]++;
+			arg->pairs++;
+			guess[rec]++;
+			continue;
+		}
+		if (!cpl_is(&c, PNVME_SCT_MEDIA_ERROR, PNVME_SC_COMPARE_FAILURE) ||
+		    !cpl_is(&w, PNVME_SCT_GENERIC, PNVME_SC_ABORTED_FAILED_FUSED)) {
+			printf("# thread %d: compare sct %u sc 0x%02x, write sct %u sc 0x%02x\n",
+			       arg->index, c.status.sct, c.status.sc, w.status.sct, w.status.sc);
+			arg->errors++;
+			break;
+		}
+		/* Another thread got there first: learn the record's counter. */
+		arg->miscompares++;
+		if (!read_blocks(qpair, rbuf, lba, FUSED_RECORD_BLOCKS)) {
+			arg->errors++;
+			break;
+		}
+		if (!record_parse(rbuf, rec, &guess[rec], scratch)) {
+			arg->torn++;
+		}
+	}
+out:
+	if (qpair != NULL) {
+		pnvme_ctrlr_free_io_qpair(qpair);
+	}
+	pnvme_dma_free(old);
+	pnvme_dma_free(new);
+	pnvme_dma_free(rbuf);
+	free(scratch);
+	return NULL;
+}
+
+/* Several qpairs race on the same records: the pairs never tear and every
+ * successful pair is one increment. */
+static void
+check_fused_threads(struct pnvme_qpair *qpair)
+{
+	size_t len = (size_t)FUSED_RECORD_BLOCKS * g_block;
+	uint8_t *buf = pnvme_dma_zmalloc(len, 4096, NULL);
+	uint8_t *scratch = malloc(len);
+	struct fused_thread_arg args[FUSED_THREADS];
+	pthread_t tids[FUSED_THREADS];
+	uint64_t want, got = 0;
+	int i, pairs = 0, miscompares = 0, torn = 0, errors = 0, bad_records = 0;
+	uint32_t rec;
+
+	for (rec = 0; rec < FUSED_RECORDS; rec++) {
+		struct waiter w = {.outstanding = 1};
+
+		record_fill(buf, rec, 0);
+		if (pnvme_ns_cmd_write(g_ns, qpair, buf,
+				       FUSED_SHARED_LBA + (uint64_t)rec * FUSED_RECORD_BLOCKS,
+				       FUSED_RECORD_BLOCKS, done_cb, &w, 0) != 0 ||
+		    wait_all(&w, qpair) != 0 || w.errors) {
+			errors++;
+		}
+	}
+	memset(args, 0, sizeof(args));
+	for (i = 0; i < FUSED_THREADS; i++) {
+		args[i].index = i;
+		pthread_create(&tids[i], NULL, fused_thread_main, &args[i]);
+	}
+	for (i = 0; i < FUSED_THREADS; i++) {
+		pthread_join(tids[i], NULL);
+		pairs += args[i].pairs;
+		miscompares += args[i].miscompares;
+		torn += args[i].torn;
+		errors += args[i].errors;
+	}
+	CHECK(errors == 0 && pairs == FUSED_THREADS * FUSED_PAIRS_PER_THREAD,
+	      "%d threads with their own qpairs: %d fused compare-and-write pairs succeeded on "
+	      "%u shared records (%d miscompares retried, %d errors)",
+	      FUSED_THREADS, pairs, FUSED_RECORDS, miscompares, errors);
+	CHECK(torn == 0, "no read between the pairs saw a torn record (%d torn)", torn);
+	for (rec = 0; rec < FUSED_RECORDS; rec++) {
+		want = 0;
+		for (i = 0; i < FUSED_THREADS; i++) {
+			want += args[i].successes[rec];
+		}
+		if (!read_blocks(qpair, buf,
+				 FUSED_SHARED_LBA + (uint64_t)rec * FUSED_RECORD_BLOCKS,
+				 FUSED_RECORD_BLOCKS) ||
+		    !record_parse(buf, rec, &got, scratch) || got != want) {
+			printf("# record %u: counter %llu, %llu pairs succeeded on it\n", rec,
+			       (unsigned long long)got, (unsigned long long)want);
+			bad_records++;
+		}
+	}
+	CHECK(bad_records == 0,
+	      "each shared record is whole and its counter equals the pairs that succeeded on "
+	      "it (%d records off)",
+	      bad_records);
+	pnvme_dma_free(buf);
+	free(scratch);
+}
+
+static void
+test_fused(struct pnvme_qpair *qpair)
+{
+	uint32_t max = pnvme_ctrlr_get_max_xfer_size(g_ctrlr);
+	uint32_t big_blocks = (max < 65536 ? max : 65536) / g_block;
+	struct waiter w = {0};
+	uint8_t *buf;
+	uint64_t before;
+	int rc;
+
+	if (!(pnvme_ctrlr_get_flags(g_ctrlr) & PNVME_CTRLR_FUSED_COMPARE_WRITE)) {
+		buf = pnvme_dma_zmalloc(g_block, 4096, NULL);
+		before = sent_count(qpair);
+		rc = pnvme_ns_cmd_compare(g_ns, qpair, buf, FUSED_LBA, 1, done_cb, &w,
+					  PNVME_IO_FLAGS_FUSE_FIRST);
+		CHECK(rc == -ENOTSUP && w.completions == 0 && sent_count(qpair) == before,
+		      "fused compare refused up front without FUSES, nothing sent (rc %d)", rc);
+		pnvme_dma_free(buf);
+		return;
+	}
+	check_matching_pair(qpair, FUSED_LBA, FUSED_RECORD_BLOCKS, "data in the capsule");
+	if (big_blocks > FUSED_RECORD_BLOCKS) {
+		check_matching_pair(qpair, FUSED_BIG_LBA, big_blocks, "data sent on request");
+	}
+	check_miscompare(qpair);
+	check_fused_refusals(qpair);
+	check_fused_threads(qpair);
 }
 
 static void
@@ -564,6 +960,7 @@ main(int argc, char **argv)
 	test_first_last(qpair);
 	test_vectored(qpair);
 	test_compare_zeroes_dsm_flush_copy(qpair);
+	test_fused(qpair);
 	test_bad_arguments(qpair);
 	test_pool_and_queue_full();
 	test_qpair_limit();

@@ -3,7 +3,8 @@
 # System tests: boot the QEMU rig once per mode (UIO with IOVA=PA, VFIO
 # with a vIOMMU and IOVA=VA) and run the guest-side checks against QEMU's
 # emulated NVMe controllers; then the NVMe/TCP checks against the kernel's
-# target (tcp_run.sh). Prints "system: N passed, N failed".
+# target (tcp_run.sh), and fused compare-and-write against the test target
+# on the host's loopback (fused_run.sh). Prints "system: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -33,6 +34,10 @@ done
 echo "== system: NVMe/TCP against the kernel's target"
 test/system/tcp_run.sh >"$log" 2>&1
 count "NVMe/TCP" $? "$log"
+
+echo "== system: fused compare-and-write against the test target"
+test/system/fused_run.sh >"$log" 2>&1
+count "fused compare-and-write" $? "$log"
 
 echo "system: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Fused compare-and-write, end to end: pnvme_io_test against the
+# fused-capable NVMe/TCP test target (test/target/) on the loopback
+# interface, with digests off and on, after the target's own raw-protocol
+# checks; then once more with the target offering no fused operations. No
+# guest is needed. Prints "fused: N passed, N failed".
+#
+# FUSED_TEST_BUILD=DIR takes the binaries from DIR instead of build/.
+set -u
+cd "$(dirname "$0")/../.."
+
+BIN=${FUSED_TEST_BUILD:-build}
+TARGET=$BIN/test/target/pnvme_test_target
+TARGET_CHECK=$BIN/test/target/pnvme_test_target_check
+IO_TEST=$BIN/test/system/pnvme_io_test
+NQN=nqn.2026-11.io.pnvme:fused
+JOB=$(mktemp -d)
+TARGET_PID=
+. test/system/tap_count.sh
+
+ok() {
+	echo "ok - $*"
+	passed=$((passed + 1))
+}
+not_ok() {
+	echo "not ok - $*"
+	failed=$((failed + 1))
+}
+
+cleanup() {
+	if [ -n "$TARGET_PID" ] && kill -0 "$TARGET_PID" 2>/dev/null; then
+		kill -TERM "$TARGET_PID" 2>/dev/null
+		wait "$TARGET_PID" 2>/dev/null
+	fi
+	rm -rf "$JOB"
+}
+trap cleanup EXIT
+
+# start_target [OPTION...]: start the target on a free port (it picks one
+# and writes it to the ready file once it listens); sets PORT. The run-time
+# limit bounds a hung test.
+start_target() {
+	local i
+	rm -f "$JOB/ready"
+	"$TARGET" --nqn "$NQN" --port 0 --size-mib 256 --ready-file "$JOB/ready" --timeout 900 \
+		"$@" >"$JOB/target.log" 2>&1 &
+	TARGET_PID=$!
+	for i in $(seq 100); do
+		if [ -s "$JOB/ready" ]; then
+			PORT=$(cat "$JOB/ready")
+			return 0
+		fi
+		kill -0 "$TARGET_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$JOB/target.log"
+	return 1
+}
+
+# Stop the target with SIGTERM; true when it ended cleanly.
+stop_target() {
+	local rc
+	kill -TERM "$TARGET_PID" 2>/dev/null
+	wait "$TARGET_PID"
+	rc=$?
+	TARGET_PID=
+	[ $rc -eq 0 ] && grep -q '^stopped$' "$JOB/target.log"
+}
+
+for f in "$TARGET" "$TARGET_CHECK" "$IO_TEST"; do
+	if [ ! -x "$f" ]; then
+		not_ok "$f is built"
+		echo "fused: $passed passed, $failed failed"
+		exit 1
+	fi
+done
+
+# pnvme needs hugepage memory even over TCP. PCI_ALLOWED=none: this test
+# uses no PCI device, so none is rebound.
+if ! HUGEMEM=256 PCI_ALLOWED=none scripts/setup.sh config >/dev/null; then
+	not_ok "hugepages reserved"
+	echo "fused: $passed passed, $failed failed"
+	exit 1
+fi
+
+echo "== fused: target up"
+if ! start_target; then
+	not_ok "the test target listens"
+	echo "fused: $passed passed, $failed failed"
+	exit 1
+fi
+ok "the test target listens on 127.0.0.1:$PORT"
+ADDR="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$PORT subnqn:$NQN"
+out=$JOB/out
+
+echo "== fused: the target's own protocol checks (what the library never sends)"
+timeout 120 "$TARGET_CHECK" --port "$PORT" --nqn "$NQN" >"$out" 2>&1
+count "the target's own checks" $? "$out"
+
+echo "== fused: I/O, digests off"
+timeout 600 "$IO_TEST" -r "$ADDR" >"$out" 2>&1
+count "I/O against the test target" $? "$out"
+if grep -q '^ok - .*fused compare-and-write pairs succeeded' "$out"; then
+	ok "the fused compare-and-write checks ran (the target offers FUSES)"
+else
+	not_ok "the fused compare-and-write checks ran (the target offers FUSES)"
+fi
+
+echo "== fused: I/O, header and data digests"
+timeout 600 "$IO_TEST" -r "$ADDR" --header-digest --data-digest >"$out" 2>&1
+count "I/O against the test target with digests" $? "$out"
+
+echo "== fused: target stops"
+if stop_target; then
+	ok "the test target stops cleanly on SIGTERM"
+else
+	cat "$JOB/target.log"
+	not_ok "the test target stops cleanly on SIGTERM"
+fi
+
+# The same checks against a controller without FUSES (as the other peers):
+# the library refuses fused commands up front.
+echo "== fused: I/O against the target without FUSES"
+if start_target --no-fused; then
+	timeout 600 "$IO_TEST" -r "trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$PORT subnqn:$NQN" \
+		>"$out" 2>&1
+	count "I/O against the test target without FUSES" $? "$out"
+	if grep -q '^ok - fused compare refused up front without FUSES' "$out"; then
+		ok "without FUSES the fused compare is refused up front"
+	else
+		not_ok "without FUSES the fused compare is refused up front"
+	fi
+	stop_target || not_ok "the test target (no FUSES) stops cleanly on SIGTERM"
+else
+	not_ok "the test target without FUSES listens"
+fi
+
+echo "fused: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
