@@ -105,8 +105,10 @@ struct pnvme_pci_addr {
 	uint8_t func;
 };
 
-/** Length of a formatted PCI address, with its terminator. */
-#define PNVME_PCI_ADDR_STRLEN 13
+/** Length of a formatted PCI address, with its terminator: room for a
+ * 32-bit domain (domains above FFFFh exist, e.g. behind volume management
+ * devices). */
+#define PNVME_PCI_ADDR_STRLEN 17
 
 /**
  * Parse "DDDD:BB:DD.F" or "BB:DD.F" (hexadecimal).

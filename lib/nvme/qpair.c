@@ -78,6 +78,11 @@ nvme_qpair_complete_request_status(struct pnvme_qpair *qpair, struct nvme_reques
 static int
 fused_check(struct pnvme_qpair *qpair, struct nvme_request *req)
 {
+	if (req->cmd.fuse > PNVME_FUSE_SECOND) {
+		PNVME_ERRLOG("qpair %u: fused operation value %u is reserved", qpair->id,
+			     req->cmd.fuse);
+		return -EINVAL;
+	}
 	if (req->cmd.fuse == PNVME_FUSE_FIRST) {
 		if (qpair->fused_first != NULL) {
 			PNVME_ERRLOG("qpair %u: a fused FIRST is already waiting for its SECOND",

@@ -200,6 +200,29 @@ test_split_larger_than_pool(void)
 	pnvme_dma_free(buf);
 }
 
+/* The fuse field's value 3 is reserved: refused, never taken as a SECOND. */
+static void
+test_reserved_fuse_value(void)
+{
+	struct pcie_fixture fx;
+	struct pnvme_cmd cmd;
+
+	test_log_capture_start();
+	pcie_fixture_setup(&fx, 16, 32, PNVME_CTRLR_FUSED_COMPARE_WRITE);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = PNVME_OPC_FLUSH;
+	cmd.nsid = 1;
+	cmd.fuse = 3;
+	CU_ASSERT_EQUAL(pnvme_ctrlr_cmd_io_raw(&fx.ctrlr.ctrlr, &fx.pq->qpair, &cmd, NULL, 0,
+					       done_cb, NULL),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("fused operation value 3 is reserved"));
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 0);
+	CU_ASSERT_EQUAL(fx.pq->qpair.num_free_reqs, 32);
+	pcie_fixture_teardown(&fx);
+	pnvme_log_set_handler(NULL);
+}
+
 static void
 test_pool_exhaustion_loses_nothing(void)
 {
@@ -624,6 +647,7 @@ main(void)
 		{"argument_errors", test_argument_errors},
 		{"pool_exhaustion_loses_nothing", test_pool_exhaustion_loses_nothing},
 		{"split_larger_than_pool", test_split_larger_than_pool},
+		{"reserved_fuse_value", test_reserved_fuse_value},
 		{"fused_refused_without_fuses", test_fused_refused_without_fuses},
 		{"fused_adjacent_one_doorbell", test_fused_adjacent_one_doorbell},
 		{"fused_rules", test_fused_rules},

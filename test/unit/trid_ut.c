@@ -160,6 +160,12 @@ test_pci_addr(void)
 	CU_ASSERT_EQUAL(addr.bus, 0xff);
 	CU_ASSERT_EQUAL(addr.dev, 0x1f);
 	CU_ASSERT_EQUAL(addr.func, 7);
+	/* A domain above FFFFh formats whole into the documented size. */
+	CU_ASSERT_EQUAL(pnvme_pci_addr_fmt(buf, sizeof(buf), &addr), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "10000:ff:1f.7");
+	CU_ASSERT_EQUAL(pnvme_pci_addr_parse(&addr, "ffffffff:ff:1f.7"), 0);
+	CU_ASSERT_EQUAL(pnvme_pci_addr_fmt(buf, sizeof(buf), &addr), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "ffffffff:ff:1f.7");
 	CU_ASSERT_EQUAL(pnvme_pci_addr_parse(&addr, "00:04.0"), 0);
 	CU_ASSERT_EQUAL(pnvme_pci_addr_fmt(buf, sizeof(buf), &addr), 0);
 	CU_ASSERT_STRING_EQUAL(buf, "0000:00:04.0");
