@@ -127,6 +127,7 @@ systemtest: lib apps systemtest-build
 check: all
 	test/unit/run.sh $(UT_BINS)
 	$(MAKE) unittest-san
+	$(MAKE) fuzz-check
 	test/system/run.sh
 
 run: lib apps
@@ -154,7 +155,8 @@ clean:
 distclean: clean
 	rm -f mk/config.mk
 
-# The fused-capable test target keeps its rules apart.
+# Fuzz harnesses and the fused-capable test target keep their rules apart.
+-include mk/fuzz.mk
 -include mk/test_target.mk
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

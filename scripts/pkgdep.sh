@@ -17,6 +17,8 @@ PACKAGES=(
 	qemu-system-x86 qemu-utils busybox-static cpio kmod
 	# tests and baselines
 	fio iproute2 python3 valgrind
+	# fuzz harnesses: clang with libFuzzer, llvm-symbolizer for crash stacks
+	clang libclang-rt-14-dev llvm-14
 )
 
 if [[ $(id -u) -ne 0 ]]; then
