@@ -19,15 +19,6 @@ JOB=$(mktemp -d)
 TARGET_PID=
 . test/system/tap_count.sh
 
-ok() {
-	echo "ok - $*"
-	passed=$((passed + 1))
-}
-not_ok() {
-	echo "not ok - $*"
-	failed=$((failed + 1))
-}
-
 cleanup() {
 	if [ -n "$TARGET_PID" ] && kill -0 "$TARGET_PID" 2>/dev/null; then
 		kill -TERM "$TARGET_PID" 2>/dev/null

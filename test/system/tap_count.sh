@@ -17,3 +17,13 @@ count() {
 		failed=$((failed + 1))
 	fi
 }
+
+# ok NAME / not_ok NAME: a script's own check, printed and counted.
+ok() {
+	echo "ok - $*"
+	passed=$((passed + 1))
+}
+not_ok() {
+	echo "not ok - $*"
+	failed=$((failed + 1))
+}

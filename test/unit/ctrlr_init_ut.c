@@ -11,17 +11,13 @@
 
 #define POLLS 10000
 
-/* Lines logged since the capture started. */
-static int
-log_lines(void)
+/* Bring-up fails with @p rc and exactly one line, which holds @p line. */
+static void
+expect_init_fails(struct fake_ctrlr *f, int rc, const char *line)
 {
-	const char *p = test_log_text();
-	int n = 0;
-
-	for (; *p != '\0'; p++) {
-		n += *p == '\n';
-	}
-	return n;
+	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), rc);
+	CU_ASSERT(test_log_contains(line));
+	CU_ASSERT_EQUAL(test_log_lines(), 1);
 }
 
 static void
@@ -84,7 +80,7 @@ test_never_ready_times_out(void)
 	CU_ASSERT_EQUAL(f->ctrlr.init.state, NVME_INIT_FAILED);
 	CU_ASSERT(pnvme_ctrlr_is_failed(&f->ctrlr));
 	CU_ASSERT(test_log_contains("timed out in state ENABLE waiting for CSTS.RDY=1 (1000 ms)"));
-	CU_ASSERT_EQUAL(log_lines(), 1); /* the failure is one line */
+	CU_ASSERT_EQUAL(test_log_lines(), 1); /* the failure is one line */
 	/* The poll keeps answering failed, without new log lines. */
 	CU_ASSERT_EQUAL(nvme_ctrlr_init_poll(&f->ctrlr), -EIO);
 	g_test_tick_step = 1;
@@ -308,9 +304,7 @@ test_active_list_out_of_order_fails(void)
 	test_log_capture_start();
 	fake_ctrlr_add_ns(f, 2, 1000, 9);
 	f->active_list_garbage = true;
-	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), -EINVAL);
-	CU_ASSERT(test_log_contains("active namespace list entry 1 (1) is out of order"));
-	CU_ASSERT_EQUAL(log_lines(), 1);
+	expect_init_fails(f, -EINVAL, "active namespace list entry 1 (1) is out of order");
 	pnvme_log_set_handler(NULL);
 	fake_ctrlr_destroy(f);
 }
@@ -453,10 +447,8 @@ test_identify_error_fails(void)
 
 	test_log_capture_start();
 	f->identify_sc[PNVME_IDENTIFY_CTRLR] = PNVME_SC_INVALID_FIELD;
-	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), -EIO);
-	CU_ASSERT(test_log_contains("fake0: Identify Controller failed in state IDENTIFY: "
-				    "INVALID FIELD (sct 0, sc 0x02)"));
-	CU_ASSERT_EQUAL(log_lines(), 1);
+	expect_init_fails(f, -EIO, "fake0: Identify Controller failed in state IDENTIFY: "
+				   "INVALID FIELD (sct 0, sc 0x02)");
 	CU_ASSERT(pnvme_ctrlr_is_failed(&f->ctrlr));
 	pnvme_log_set_handler(NULL);
 	fake_ctrlr_destroy(f);
@@ -469,19 +461,15 @@ test_set_num_queues_error_or_bad_answer_fails(void)
 
 	test_log_capture_start();
 	f->set_features_sc = PNVME_SC_INVALID_FIELD;
-	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), -EIO);
-	CU_ASSERT(test_log_contains("Set Features Number of Queues failed in state "
-				    "SET_NUM_QUEUES: INVALID FIELD"));
-	CU_ASSERT_EQUAL(log_lines(), 1);
+	expect_init_fails(f, -EIO, "Set Features Number of Queues failed in state "
+				   "SET_NUM_QUEUES: INVALID FIELD");
 	fake_ctrlr_destroy(f);
 
 	/* NCQA FFFFh would be 65536 queues. */
 	test_log_capture_start();
 	f = fake_ctrlr_create();
 	f->queues_granted = 0xffff0003u;
-	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), -EINVAL);
-	CU_ASSERT(test_log_contains("Number of Queues answer 0xffff0003: NSQA 3 / NCQA 65535"));
-	CU_ASSERT_EQUAL(log_lines(), 1);
+	expect_init_fails(f, -EINVAL, "Number of Queues answer 0xffff0003: NSQA 3 / NCQA 65535");
 	fake_ctrlr_destroy(f);
 
 	/* More granted than asked: the driver uses what it asked for. */
@@ -503,10 +491,8 @@ test_active_list_error_fails(void)
 	f->cdata.vid = 0x0001;
 	f->cdata.ssvid = 0x0000;
 	f->identify_sc[PNVME_IDENTIFY_ACTIVE_NS_LIST] = PNVME_SC_INVALID_FIELD;
-	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), -EIO);
-	CU_ASSERT(test_log_contains("Identify Active Namespace List failed in state ACTIVE_NS: "
-				    "INVALID FIELD"));
-	CU_ASSERT_EQUAL(log_lines(), 1);
+	expect_init_fails(f, -EIO, "Identify Active Namespace List failed in state ACTIVE_NS: "
+				   "INVALID FIELD");
 	pnvme_log_set_handler(NULL);
 	fake_ctrlr_destroy(f);
 }
@@ -519,10 +505,8 @@ test_nn_broadcast_fails(void)
 	test_log_capture_start();
 	f->vs = PNVME_VERSION(1, 0, 0); /* would scan 1..NN */
 	f->cdata.nn = 0xffffffffu;
-	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), -EINVAL);
-	CU_ASSERT(test_log_contains("Identify Controller NN 0xffffffff is the broadcast "
-				    "namespace ID"));
-	CU_ASSERT_EQUAL(log_lines(), 1);
+	expect_init_fails(f, -EINVAL, "Identify Controller NN 0xffffffff is the broadcast "
+				      "namespace ID");
 	pnvme_log_set_handler(NULL);
 	fake_ctrlr_destroy(f);
 }
@@ -573,9 +557,7 @@ test_identify_ctrlr_field_bounds(void)
 	f->ctrlr.ops = &fabrics_ops;
 	f->cdata.ioccsz = 0;
 	f->cdata.iorcsz = 1;
-	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), -EINVAL);
-	CU_ASSERT(test_log_contains("Identify Controller IOCCSZ 0 is outside 4-268435455"));
-	CU_ASSERT_EQUAL(log_lines(), 1);
+	expect_init_fails(f, -EINVAL, "Identify Controller IOCCSZ 0 is outside 4-268435455");
 	fake_ctrlr_destroy(f);
 	f = fake_ctrlr_create();
 	f->ctrlr.ops = &fabrics_ops;

@@ -251,19 +251,6 @@ test_ring_full_queues_in_order(void)
 	pcie_fixture_teardown(&fx);
 }
 
-/* Lines logged since the capture started. */
-static int
-log_lines(void)
-{
-	const char *p = test_log_text();
-	int n = 0;
-
-	for (; *p != '\0'; p++) {
-		n += *p == '\n';
-	}
-	return n;
-}
-
 /* The device posts a completion for @p cid, then the test spoils a field
  * of it; the fixture keeps the slot and phase. */
 enum cpl_fault { CPL_IDLE_CID, CPL_NO_SUCH_CID, CPL_SQHD, CPL_SQID };
@@ -312,7 +299,7 @@ check_bad_completion(enum cpl_fault fault, const char *expect)
 	}
 	CU_ASSERT_EQUAL(fx.pq->qpair.num_outstanding, 0);
 	CU_ASSERT(test_log_contains(expect));
-	CU_ASSERT_EQUAL(log_lines(), 1);
+	CU_ASSERT_EQUAL(test_log_lines(), 1);
 	CU_ASSERT_EQUAL(nvme_qpair_process_completions(&fx.pq->qpair, 0), -ENXIO);
 	CU_ASSERT_EQUAL(g_num_seen, 3);
 	pnvme_log_set_handler(NULL);
@@ -690,7 +677,7 @@ test_delete_sq_refused_keeps_memory(void)
 	}
 	CU_ASSERT(test_log_contains("0000:00:0a.0: controller failed: Delete I/O SQ 1 failed: "
 				    "INVALID QUEUE IDENTIFIER (sct 1, sc 0x01); its memory is kept"));
-	CU_ASSERT_EQUAL(log_lines(), 1);
+	CU_ASSERT_EQUAL(test_log_lines(), 1);
 	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_DELETE_IO_CQ], 0);
 	CU_ASSERT_NOT_EQUAL(pnvme_vtophys(sq, NULL), PNVME_VTOPHYS_ERROR);
 	CU_ASSERT_NOT_EQUAL(pnvme_vtophys(cq, NULL), PNVME_VTOPHYS_ERROR);

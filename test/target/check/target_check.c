@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "nvme/tcp_pdu.h"
+#include "../../system/check.h"
 
 #define BLOCK 512u
 #define HOSTNQN "nqn.2026-11.io.pnvme:target-check"
@@ -34,18 +35,6 @@ static int g_failures;
 static unsigned int g_port;
 static const char *g_nqn;
 
-#define CHECK(cond, ...)                            \
-	do {                                        \
-		if (cond) {                         \
-			printf("ok - ");            \
-		} else {                            \
-			printf("not ok - ");        \
-			g_failures++;               \
-		}                                   \
-		printf(__VA_ARGS__);                \
-		printf("\n");                       \
-		fflush(stdout);                     \
-	} while (0)
 
 /* A command whose data the target may ask for (R2T) or send (C2HData). */
 struct pending {

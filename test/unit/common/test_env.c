@@ -292,3 +292,15 @@ test_log_contains(const char *needle)
 {
 	return strstr(g_log, needle) != NULL;
 }
+
+int
+test_log_lines(void)
+{
+	const char *p = g_log;
+	int n = 0;
+
+	for (; *p != '\0'; p++) {
+		n += *p == '\n';
+	}
+	return n;
+}

@@ -33,5 +33,7 @@ void test_env_reset(void);
 void test_log_capture_start(void);
 const char *test_log_text(void);
 bool test_log_contains(const char *needle);
+/* Lines logged since the capture started. */
+int test_log_lines(void);
 
 #endif
