@@ -15,15 +15,6 @@ JOB=$(pwd)/.cache/tcp-test
 RIG_PID=
 . test/system/tap_count.sh
 
-ok() {
-	echo "ok - $*"
-	passed=$((passed + 1))
-}
-not_ok() {
-	echo "not ok - $*"
-	failed=$((failed + 1))
-}
-
 # Boot the guest with the target; wait until it listens.
 start_target() {
 	local i
