@@ -445,6 +445,12 @@ pcie_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme
 			     ctrlr->trid.traddr, qid, p->max_io_qid);
 		return NULL;
 	}
+	if (opts->io_queue_size > PCIE_MAX_QUEUE_ENTRIES) {
+		PNVME_ERRLOG("%s: queue size %u is above the %u entries a PCIe queue takes "
+			     "(its SQ must fit one 2 MiB page)",
+			     ctrlr->trid.traddr, opts->io_queue_size, PCIE_MAX_QUEUE_ENTRIES);
+		return NULL;
+	}
 	pq = calloc(1, sizeof(*pq));
 	if (pq == NULL) {
 		return NULL;

@@ -17,6 +17,9 @@
 /* Largest memory page size (CC.MPS) the transport programs: queue memory
  * aligned to it must stay inside one 2 MiB hugepage to be contiguous. */
 #define PCIE_MAX_PAGE_SIZE (2u << 20)
+/* Most entries a queue takes: its 64-byte SQ must fit one 2 MiB hugepage
+ * (CAP.MQES may allow up to 65536). */
+#define PCIE_MAX_QUEUE_ENTRIES (PCIE_MAX_PAGE_SIZE / 64u)
 
 /* Per-command state kept while the device owns the command. */
 struct pcie_tracker {

@@ -474,6 +474,12 @@ test_dstrd_limits_io_queues_to_bar(void)
 	CU_ASSERT_PTR_NULL(g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 512, &opts));
 	CU_ASSERT(test_log_contains("queue ID 512 has no doorbells inside BAR0"));
 	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_CREATE_IO_CQ], 0);
+	/* CAP.MQES FFFFh allows 65536 entries: more than a PCIe SQ holds in one
+	 * hugepage, refused with a line rather than wrapped to 16 bits. */
+	opts.io_queue_size = 65536;
+	CU_ASSERT_PTR_NULL(g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 1, &opts));
+	CU_ASSERT(test_log_contains("queue size 65536 is above the 32768 entries"));
+	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_CREATE_IO_CQ], 0);
 	pcie_test_device_destroy(&d);
 
 	/* 16 KiB BAR, 4 KiB stride: the admin queue only. */
