@@ -10,6 +10,8 @@
 
 #include "nvme/fabrics.h"
 
+/* Highest controller ID a subsystem may hand out (FFF0h-FFFFh reserved). */
+#define NVME_FABRIC_MAX_CNTLID 0xffefu
 /* Times the discovery log is read again when it changes under us. */
 #define DISCOVERY_RETRIES 10
 
@@ -100,6 +102,13 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 			     pnvme_status_string(&w.cpl.status), w.cpl.status.sct, w.cpl.status.sc,
 			     w.cpl.cdw0);
 		return -ECONNREFUSED;
+	}
+	/* The admin Connect hands out the controller ID every I/O Connect
+	 * names: FFF0h-FFFFh are reserved and never a controller's. */
+	if (qid == 0 && (w.cpl.cdw0 & 0xffff) > NVME_FABRIC_MAX_CNTLID) {
+		PNVME_ERRLOG("%s: Connect answered with controller ID 0x%04x, a reserved value",
+			     ctrlr->trid.traddr, w.cpl.cdw0 & 0xffff);
+		return -EPROTO;
 	}
 	if (cntlid_out != NULL) {
 		*cntlid_out = (uint16_t)(w.cpl.cdw0 & 0xffff);

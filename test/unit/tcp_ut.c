@@ -793,6 +793,39 @@ test_fused_pair_waits_for_two_ids(void)
 	free(buf);
 }
 
+/* The admin Connect's answer names the controller ID: a reserved one
+ * (FFF0h-FFFFh) is refused, an ordinary one taken. */
+static void
+test_connect_reserved_cntlid(void)
+{
+	struct fixture fx;
+	struct tcp_capsule_cmd cap;
+	struct tcp_capsule_resp r;
+	uint8_t data[1024];
+	uint16_t cntlid = 0;
+
+	test_log_capture_start();
+	fx_setup(&fx, false, false, 4096, 8192);
+	memset(&r, 0, sizeof(r));
+	r.ch.type = TCP_PDU_CAPSULE_RESP;
+	r.ch.hlen = 24;
+	r.ch.plen = 24;
+	r.cpl.cid = 0; /* the first command ID handed out */
+	r.cpl.cdw0 = 0xffff;
+	peer_write(&fx, &r, sizeof(r));
+	CU_ASSERT_EQUAL(nvme_fabric_connect(&fx.tq.qpair, 0, 7, 0, 0xffff, 1000, &cntlid), -EPROTO);
+	CU_ASSERT(test_log_contains("Connect answered with controller ID 0xffff, a reserved value"));
+	CU_ASSERT_EQUAL(cntlid, 0);
+	peer_read_capsule(&fx, &cap, data);
+	r.cpl.cid = 0; /* freed and handed out again */
+	r.cpl.cdw0 = 0x0012;
+	peer_write(&fx, &r, sizeof(r));
+	CU_ASSERT_EQUAL(nvme_fabric_connect(&fx.tq.qpair, 0, 7, 0, 0xffff, 1000, &cntlid), 0);
+	CU_ASSERT_EQUAL(cntlid, 0x12);
+	fx_teardown(&fx);
+	pnvme_log_set_handler(NULL);
+}
+
 /*
  * A controller that answers ICReq but never Connect: the Connect times out
  * and its request, whose callback argument lives in the Connect call's
@@ -980,6 +1013,7 @@ main(void)
 		{"write_success_without_data", test_write_success_without_data},
 		{"fused_pair_waits_for_two_ids", test_fused_pair_waits_for_two_ids},
 		{"connect_timeout", test_connect_timeout},
+		{"connect_reserved_cntlid", test_connect_reserved_cntlid},
 		{"queue_of_65536_entries", test_queue_of_65536_entries},
 		{"discovery_log", test_discovery_log},
 		{NULL, NULL},
