@@ -10,7 +10,7 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
-#include "nvme/nvme_internal.h"
+#include "nvme/fabrics.h"
 
 #define HEALTH_CHECK_MS 100
 #define SHUTDOWN_MIN_TIMEOUT_MS 10000
@@ -167,38 +167,6 @@ ctrlr_check_health(struct pnvme_ctrlr *ctrlr)
 	}
 }
 
-static void
-keep_alive_done(void *arg, const struct pnvme_cpl *cpl)
-{
-	struct pnvme_ctrlr *ctrlr = arg;
-	char why[96];
-
-	ctrlr->keep_alive_outstanding = false;
-	if (pnvme_cpl_is_error(cpl) && !ctrlr->failed) {
-		snprintf(why, sizeof(why), "Keep Alive failed: %s (sct %u sc 0x%02x)",
-			 pnvme_status_string(&cpl->status), cpl->status.sct, cpl->status.sc);
-		nvme_ctrlr_fail(ctrlr, why);
-	}
-}
-
-/* Fabrics: a Keep Alive every half KATO keeps the association. */
-static void
-ctrlr_keep_alive(struct pnvme_ctrlr *ctrlr, uint64_t now)
-{
-	struct pnvme_cmd cmd;
-
-	if (ctrlr->kato_ms == 0 || ctrlr->init.state != NVME_INIT_READY ||
-	    ctrlr->keep_alive_outstanding || now < ctrlr->next_keep_alive) {
-		return;
-	}
-	ctrlr->next_keep_alive = now + nvme_ms_to_ticks(ctrlr->kato_ms / 2);
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opc = PNVME_OPC_KEEP_ALIVE;
-	if (nvme_ctrlr_submit_admin(ctrlr, &cmd, NULL, 0, keep_alive_done, ctrlr) == 0) {
-		ctrlr->keep_alive_outstanding = true;
-	}
-}
-
 int32_t
 pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr)
 {
@@ -219,8 +187,8 @@ pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr)
 		ctrlr->next_health_check = now + nvme_ms_to_ticks(HEALTH_CHECK_MS);
 		ctrlr_check_health(ctrlr);
 	}
-	if (!ctrlr->failed) {
-		ctrlr_keep_alive(ctrlr, now);
+	if (!ctrlr->failed && ctrlr->ops->fabrics) {
+		nvme_fabric_keep_alive(ctrlr, now);
 	}
 	pthread_mutex_unlock(&ctrlr->lock);
 	return ctrlr->failed ? -ENXIO : n;

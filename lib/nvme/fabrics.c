@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * NVMe over Fabrics commands: Connect, Property Get/Set and the Discovery
- * Log Page, independent of the transport that carries them.
+ * NVMe over Fabrics association, shared by every fabrics transport: queue
+ * Connect (with its retries), registers as properties (Property Get/Set),
+ * Keep Alive and the discovery NQN default. A transport supplies only its
+ * queue operations: open and close a connection, submit, poll.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,8 +14,8 @@
 
 /* Highest controller ID a subsystem may hand out (FFF0h-FFFFh reserved). */
 #define NVME_FABRIC_MAX_CNTLID 0xffefu
-/* Times the discovery log is read again when it changes under us. */
-#define DISCOVERY_RETRIES 10
+/* Pause before connecting a queue again when the controller was busy. */
+#define CONNECT_RETRY_US 20000
 
 struct fabric_wait {
 	bool done;
@@ -165,181 +167,153 @@ nvme_fabric_prop_set(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint8_t size, u
 }
 
 /* ---------------------------------------------------------------- */
-/* Discovery                                                         */
+/* Registers as properties                                           */
 /* ---------------------------------------------------------------- */
 
 int
-nvme_discovery_log_read(nvme_discovery_read_fn read_fn, void *ctx, uint32_t chunk,
-			struct pnvme_discovery_log_entry **entries, uint32_t *num, uint64_t *genctr)
+nvme_fabric_get_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t *value)
 {
-	const uint32_t esz = sizeof(struct pnvme_discovery_log_entry);
-	struct pnvme_discovery_log_header hdr;
-	struct pnvme_discovery_log_entry *buf = NULL;
-	uint64_t gen, numrec, off, total;
-	uint32_t len, per = PNVME_MAX(chunk / esz, 1u) * esz;
-	int attempt, rc;
+	uint64_t v;
+	int rc = nvme_fabric_prop_get(ctrlr, offset, 4, &v);
 
-	for (attempt = 0; attempt < DISCOVERY_RETRIES; attempt++) {
-		rc = read_fn(ctx, 0, &hdr, sizeof(hdr));
-		if (rc != 0) {
-			goto fail;
-		}
-		gen = hdr.genctr;
-		numrec = hdr.numrec;
-		if (hdr.recfmt != 0) {
-			PNVME_ERRLOG("discovery log: record format %u is unknown", hdr.recfmt);
-			rc = -EPROTO;
-			goto fail;
-		}
-		if (numrec > NVME_DISCOVERY_MAX_ENTRIES) {
-			PNVME_ERRLOG("discovery log: %llu entries is more than the %u read",
-				     (unsigned long long)numrec, NVME_DISCOVERY_MAX_ENTRIES);
-			rc = -E2BIG;
-			goto fail;
-		}
-		free(buf);
-		buf = calloc(numrec ? numrec : 1, esz);
-		if (buf == NULL) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		total = numrec * esz;
-		for (off = 0; off < total; off += len) {
-			len = (uint32_t)PNVME_MIN(total - off, (uint64_t)per);
-			rc = read_fn(ctx, sizeof(hdr) + off, (uint8_t *)buf + off, len);
-			if (rc != 0) {
-				goto fail;
-			}
-		}
-		/* The log is consistent only if nobody changed it meanwhile. */
-		rc = read_fn(ctx, 0, &hdr, sizeof(hdr));
-		if (rc != 0) {
-			goto fail;
-		}
-		if (hdr.genctr == gen && hdr.numrec == numrec) {
-			*entries = buf;
-			*num = (uint32_t)numrec;
-			if (genctr != NULL) {
-				*genctr = gen;
-			}
-			return 0;
-		}
+	if (rc == 0) {
+		*value = (uint32_t)v;
 	}
-	PNVME_ERRLOG("discovery log: still changing after %d reads", DISCOVERY_RETRIES);
-	rc = -EAGAIN;
-fail:
-	free(buf);
 	return rc;
 }
 
-/* Copy a padded, maybe unterminated field; false when it does not fit,
- * holds nothing, or holds anything but printable ASCII (the field is an
- * ASCII string, and it ends up in log lines and on terminals). */
-static bool
-copy_field(char *dst, size_t dst_size, const char *src, size_t src_size)
+int
+nvme_fabric_get_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t *value)
 {
-	size_t n = strnlen(src, src_size), i;
-
-	while (n > 0 && src[n - 1] == ' ') {
-		n--; /* some targets pad with spaces */
-	}
-	if (n == 0 || n >= dst_size) {
-		return false;
-	}
-	for (i = 0; i < n; i++) {
-		if (src[i] < 0x20 || src[i] > 0x7e) {
-			return false;
-		}
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	return true;
+	return nvme_fabric_prop_get(ctrlr, offset, 8, value);
 }
 
 int
-nvme_discovery_entry_to_trid(const struct pnvme_discovery_log_entry *entry,
-			     struct pnvme_transport_id *trid)
+nvme_fabric_set_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t value)
 {
-	memset(trid, 0, sizeof(*trid));
-	switch (entry->trtype) {
-	case PNVME_DISC_TRTYPE_TCP:
-		trid->trtype = PNVME_TRANSPORT_TCP;
-		break;
-	case PNVME_DISC_TRTYPE_RDMA:
-		trid->trtype = PNVME_TRANSPORT_RDMA;
-		break;
-	default:
-		PNVME_ERRLOG("discovery log: transport type %u is not supported", entry->trtype);
-		return -ENOTSUP;
-	}
-	if (entry->adrfam != PNVME_ADRFAM_IPV4 && entry->adrfam != PNVME_ADRFAM_IPV6) {
-		PNVME_ERRLOG("discovery log: address family %u is not supported", entry->adrfam);
-		return -ENOTSUP;
-	}
-	trid->adrfam = (enum pnvme_adrfam)entry->adrfam;
-	if (!copy_field(trid->traddr, sizeof(trid->traddr), entry->traddr,
-			sizeof(entry->traddr)) ||
-	    !copy_field(trid->trsvcid, sizeof(trid->trsvcid), entry->trsvcid,
-			sizeof(entry->trsvcid)) ||
-	    !copy_field(trid->subnqn, sizeof(trid->subnqn), entry->subnqn,
-			sizeof(entry->subnqn))) {
-		PNVME_ERRLOG("discovery log: an entry has an empty, overlong or unprintable address, "
-			     "port or NQN");
-		return -EINVAL;
-	}
-	return 0;
+	return nvme_fabric_prop_set(ctrlr, offset, 4, value);
 }
 
-struct log_reader {
-	struct pnvme_ctrlr *ctrlr;
-	void *dma; /* bounce buffer: the admin path wants DMA-able memory */
-	uint32_t dma_size;
-};
-
-static int
-read_discovery_chunk(void *ctx, uint64_t offset, void *buf, uint32_t len)
+int
+nvme_fabric_set_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t value)
 {
-	struct log_reader *r = ctx;
-	uint32_t numd = len / 4 - 1;
-	struct pnvme_cpl cpl;
-	struct pnvme_cmd cmd;
+	return nvme_fabric_prop_set(ctrlr, offset, 8, value);
+}
+
+/* ---------------------------------------------------------------- */
+/* Queue connection                                                  */
+/* ---------------------------------------------------------------- */
+
+bool
+nvme_fabric_nqn_is_discovery(const char *nqn)
+{
+	return strcmp(nqn, PNVME_DISCOVERY_NQN) == 0;
+}
+
+void
+nvme_fabric_trid_default_subnqn(struct pnvme_transport_id *trid)
+{
+	if (trid->subnqn[0] == '\0') {
+		snprintf(trid->subnqn, sizeof(trid->subnqn), "%s", PNVME_DISCOVERY_NQN);
+	}
+}
+
+/* The admin queue: a new controller ID, and the association's Keep Alive
+ * Timeout (a discovery controller is short-lived: none). */
+static int
+connect_admin(struct pnvme_qpair *qpair, uint32_t entries, const struct nvme_fabric_queue_ops *qops)
+{
+	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
 	int rc;
 
-	if (len > r->dma_size || (len & 3) != 0) {
-		return -EINVAL;
-	}
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opc = PNVME_OPC_GET_LOG_PAGE;
-	cmd.cdw10 = PNVME_LOG_DISCOVERY | (numd & 0xffff) << 16;
-	cmd.cdw11 = numd >> 16;
-	cmd.cdw12 = (uint32_t)offset;
-	cmd.cdw13 = (uint32_t)(offset >> 32);
-	rc = nvme_ctrlr_admin_sync(r->ctrlr, &cmd, r->dma, len, &cpl);
+	rc = qops->open(qpair);
 	if (rc != 0) {
 		return rc;
 	}
-	if (pnvme_cpl_is_error(&cpl)) {
-		PNVME_ERRLOG("%s: reading the discovery log failed: %s", r->ctrlr->trid.traddr,
-			     pnvme_status_string(&cpl.status));
-		return -EIO;
+	ctrlr->kato_ms = ctrlr->is_discovery ? 0 : ctrlr->opts.keep_alive_timeout_ms;
+	rc = nvme_fabric_connect(qpair, 0, (uint16_t)(entries - 1), ctrlr->kato_ms, 0xffff,
+				 ctrlr->opts.admin_timeout_ms, &ctrlr->cntlid);
+	if (rc != 0) {
+		qops->close(qpair);
 	}
-	memcpy(buf, r->dma, len);
-	return 0;
+	return rc;
+}
+
+/* An I/O queue of the controller the admin queue connected to; busy or
+ * still tearing down an earlier queue with this ID: again, on a new
+ * connection, until the admin timeout. */
+static int
+connect_io(struct pnvme_qpair *qpair, uint16_t qid, uint32_t entries,
+	   const struct nvme_fabric_queue_ops *qops)
+{
+	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+	uint64_t deadline = pnvme_get_ticks() + nvme_ms_to_ticks(ctrlr->opts.admin_timeout_ms);
+	int rc;
+
+	do {
+		rc = qops->open(qpair);
+		if (rc != 0) {
+			return rc;
+		}
+		rc = nvme_fabric_connect(qpair, qid, (uint16_t)(entries - 1), 0, ctrlr->cntlid,
+					 ctrlr->opts.admin_timeout_ms, NULL);
+		if (rc != 0) {
+			qops->close(qpair);
+		}
+		if (rc == -EAGAIN) {
+			pnvme_delay_us(CONNECT_RETRY_US);
+		}
+	} while (rc == -EAGAIN && pnvme_get_ticks() < deadline);
+	if (rc == -EAGAIN) {
+		PNVME_ERRLOG("%s: queue %u: the controller stayed busy for %u ms", ctrlr->trid.traddr,
+			     qid, ctrlr->opts.admin_timeout_ms);
+	}
+	return rc;
 }
 
 int
-nvme_fabric_read_discovery_log(struct pnvme_ctrlr *ctrlr,
-			       struct pnvme_discovery_log_entry **entries, uint32_t *num,
-			       uint64_t *genctr)
+nvme_fabric_qpair_connect(struct pnvme_qpair *qpair, uint16_t qid, uint32_t entries,
+			  const struct nvme_fabric_queue_ops *qops)
 {
-	struct log_reader r = {.ctrlr = ctrlr, .dma_size = 16 * 1024};
-	int rc;
-
-	r.dma = pnvme_dma_zmalloc(r.dma_size, 4096, NULL);
-	if (r.dma == NULL) {
-		return -ENOMEM;
+	if (entries < 2 || entries > 65536) {
+		PNVME_ERRLOG("%s: queue %u: %u entries is outside 2-65536",
+			     qpair->ctrlr->trid.traddr, qid, entries);
+		return -EINVAL;
 	}
-	rc = nvme_discovery_log_read(read_discovery_chunk, &r, r.dma_size, entries, num, genctr);
-	pnvme_dma_free(r.dma);
-	return rc;
+	return qid == 0 ? connect_admin(qpair, entries, qops) : connect_io(qpair, qid, entries, qops);
+}
+
+/* ---------------------------------------------------------------- */
+/* Keep Alive                                                        */
+/* ---------------------------------------------------------------- */
+
+static void
+keep_alive_done(void *arg, const struct pnvme_cpl *cpl)
+{
+	struct pnvme_ctrlr *ctrlr = arg;
+	char why[96];
+
+	ctrlr->keep_alive_outstanding = false;
+	if (pnvme_cpl_is_error(cpl) && !ctrlr->failed) {
+		snprintf(why, sizeof(why), "Keep Alive failed: %s (sct %u sc 0x%02x)",
+			 pnvme_status_string(&cpl->status), cpl->status.sct, cpl->status.sc);
+		nvme_ctrlr_fail(ctrlr, why);
+	}
+}
+
+void
+nvme_fabric_keep_alive(struct pnvme_ctrlr *ctrlr, uint64_t now)
+{
+	struct pnvme_cmd cmd;
+
+	if (ctrlr->kato_ms == 0 || ctrlr->init.state != NVME_INIT_READY ||
+	    ctrlr->keep_alive_outstanding || now < ctrlr->next_keep_alive) {
+		return;
+	}
+	ctrlr->next_keep_alive = now + nvme_ms_to_ticks(ctrlr->kato_ms / 2);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = PNVME_OPC_KEEP_ALIVE;
+	if (nvme_ctrlr_submit_admin(ctrlr, &cmd, NULL, 0, keep_alive_done, ctrlr) == 0) {
+		ctrlr->keep_alive_outstanding = true;
+	}
 }

@@ -22,6 +22,45 @@
 int nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, uint32_t kato_ms,
 			uint16_t cntlid, uint32_t timeout_ms, uint16_t *cntlid_out);
 
+/* A fabrics transport's queue connection (the transport's part of a
+ * Connect): open it (0 or -errno, logged) and close it again. */
+struct nvme_fabric_queue_ops {
+	int (*open)(struct pnvme_qpair *qpair);
+	void (*close)(struct pnvme_qpair *qpair);
+};
+
+/*
+ * Open @p qpair's connection and Connect it as queue @p qid with @p entries
+ * entries. The admin queue (qid 0) asks for a controller ID and the Keep
+ * Alive Timeout (none on a discovery controller) and records both in the
+ * controller. An I/O queue names that controller ID and, while the
+ * controller is busy or still tearing down an earlier queue with this ID,
+ * is connected again on a new connection, for up to the admin timeout.
+ * 0 or -errno (logged); on failure the connection is closed.
+ */
+int nvme_fabric_qpair_connect(struct pnvme_qpair *qpair, uint16_t qid, uint32_t entries,
+			      const struct nvme_fabric_queue_ops *qops);
+
+/* true when @p nqn is the well-known discovery NQN. */
+bool nvme_fabric_nqn_is_discovery(const char *nqn);
+/* A transport ID without a subsystem NQN names the discovery service. */
+void nvme_fabric_trid_default_subnqn(struct pnvme_transport_id *trid);
+
+/* The transport ops' scan for every fabrics transport: the subsystem named
+ * by probe->trid, or every NVM subsystem on the same transport that the
+ * discovery service it names lists. */
+int nvme_fabric_scan(struct nvme_probe_ctx *probe);
+
+/* Keep Alive every KATO/2 (called from the admin poll at @p now). */
+void nvme_fabric_keep_alive(struct pnvme_ctrlr *ctrlr, uint64_t now);
+
+/* Registers as properties: the transport ops' register access for every
+ * fabrics transport (synchronous admin commands). */
+int nvme_fabric_get_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t *value);
+int nvme_fabric_get_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t *value);
+int nvme_fabric_set_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t value);
+int nvme_fabric_set_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t value);
+
 /* Property Get/Set of a controller register (4 or 8 bytes), synchronous. */
 int nvme_fabric_prop_get(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint8_t size,
 			 uint64_t *value);

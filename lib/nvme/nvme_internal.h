@@ -252,7 +252,9 @@ struct pnvme_ctrlr {
 	bool enabled; /* CC.EN written as 1 by us */
 	bool remove_reported;
 	uint64_t next_health_check;
-	/* Fabrics: Keep Alive Timeout agreed at Connect (0 = none). */
+	/* Fabrics: the controller ID the admin Connect was given, and the
+	 * Keep Alive Timeout agreed there (0 = none). */
+	uint16_t cntlid;
 	uint32_t kato_ms;
 	uint64_t next_keep_alive;
 	bool keep_alive_outstanding;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * NVMe/TCP host transport, controller side: the admin connection, registers
- * as fabrics properties, I/O queue connections, and scanning (a subsystem
- * directly, or every subsystem a discovery service lists).
+ * NVMe/TCP host transport, controller side: the controller and I/O queue
+ * objects and their connections. Connect, registers (properties), Keep
+ * Alive and scanning are the fabrics layer's (fabrics.c, discovery.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,16 +15,34 @@
 
 /* Largest transfer one command carries when data digests are off. */
 #define TCP_MAX_XFER_SIZE (8u * 1024 * 1024)
-/* Pause before connecting a queue again when the controller was busy. */
-#define CONNECT_RETRY_US 20000
 
 static void tcp_ctrlr_destruct(struct pnvme_ctrlr *ctrlr);
 
-static bool
-is_discovery_nqn(const char *nqn)
+/* The fabrics layer's view of a queue: one connection, with ICReq/ICResp. */
+static int
+tcp_queue_open(struct pnvme_qpair *qpair)
 {
-	return strcmp(nqn, PNVME_DISCOVERY_NQN) == 0;
+	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+
+	return tcp_qpair_open(tcp_qpair(qpair), &ctrlr->trid, ctrlr->opts.header_digest,
+			      ctrlr->opts.data_digest, ctrlr->opts.admin_timeout_ms);
 }
+
+static void
+tcp_queue_close(struct pnvme_qpair *qpair)
+{
+	struct tcp_qpair *tq = tcp_qpair(qpair);
+
+	if (tq->fd >= 0) {
+		close(tq->fd);
+		tq->fd = -1;
+	}
+}
+
+static const struct nvme_fabric_queue_ops g_tcp_queue_ops = {
+	.open = tcp_queue_open,
+	.close = tcp_queue_close,
+};
 
 static struct pnvme_ctrlr *
 tcp_ctrlr_construct(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_opts *opts,
@@ -40,11 +58,8 @@ tcp_ctrlr_construct(const struct pnvme_transport_id *trid, const struct pnvme_ct
 		return NULL;
 	}
 	nvme_ctrlr_construct(&c->ctrlr, &g_nvme_tcp_ops, trid, opts);
-	if (c->ctrlr.trid.subnqn[0] == '\0') {
-		snprintf(c->ctrlr.trid.subnqn, sizeof(c->ctrlr.trid.subnqn), "%s",
-			 PNVME_DISCOVERY_NQN);
-	}
-	c->ctrlr.is_discovery = is_discovery_nqn(c->ctrlr.trid.subnqn);
+	nvme_fabric_trid_default_subnqn(&c->ctrlr.trid);
+	c->ctrlr.is_discovery = nvme_fabric_nqn_is_discovery(c->ctrlr.trid.subnqn);
 	entries = c->ctrlr.opts.admin_queue_size;
 	rc = tcp_qpair_construct(&c->adminq, &c->ctrlr, 0, entries, entries);
 	if (rc != 0) {
@@ -53,15 +68,7 @@ tcp_ctrlr_construct(const struct pnvme_transport_id *trid, const struct pnvme_ct
 		return NULL;
 	}
 	c->ctrlr.adminq = &c->adminq.qpair;
-	rc = tcp_qpair_open(&c->adminq, &c->ctrlr.trid, c->ctrlr.opts.header_digest,
-			    c->ctrlr.opts.data_digest, c->ctrlr.opts.admin_timeout_ms);
-	if (rc == 0) {
-		/* A discovery controller is short-lived: no keep-alive. */
-		c->ctrlr.kato_ms = c->ctrlr.is_discovery ? 0 : c->ctrlr.opts.keep_alive_timeout_ms;
-		rc = nvme_fabric_connect(&c->adminq.qpair, 0, (uint16_t)(entries - 1),
-					 c->ctrlr.kato_ms, 0xffff, c->ctrlr.opts.admin_timeout_ms,
-					 &c->cntlid);
-	}
+	rc = nvme_fabric_qpair_connect(&c->adminq.qpair, 0, entries, &g_tcp_queue_ops);
 	if (rc != 0) {
 		tcp_ctrlr_destruct(&c->ctrlr);
 		return NULL;
@@ -86,36 +93,6 @@ tcp_ctrlr_destruct(struct pnvme_ctrlr *ctrlr)
 }
 
 static int
-tcp_get_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t *value)
-{
-	uint64_t v;
-	int rc = nvme_fabric_prop_get(ctrlr, offset, 4, &v);
-
-	if (rc == 0) {
-		*value = (uint32_t)v;
-	}
-	return rc;
-}
-
-static int
-tcp_get_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t *value)
-{
-	return nvme_fabric_prop_get(ctrlr, offset, 8, value);
-}
-
-static int
-tcp_set_reg_4(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t value)
-{
-	return nvme_fabric_prop_set(ctrlr, offset, 4, value);
-}
-
-static int
-tcp_set_reg_8(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t value)
-{
-	return nvme_fabric_prop_set(ctrlr, offset, 8, value);
-}
-
-static int
 tcp_ctrlr_enable(struct pnvme_ctrlr *ctrlr)
 {
 	/* The admin queue is the connection, set up at construction. */
@@ -137,10 +114,8 @@ tcp_ctrlr_get_max_xfer_size(struct pnvme_ctrlr *ctrlr)
 static struct pnvme_qpair *
 tcp_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_io_qpair_opts *opts)
 {
-	struct tcp_ctrlr *c = tcp_ctrlr(ctrlr);
 	uint32_t ioccsz = ctrlr->cdata.ioccsz;
 	struct tcp_qpair *tq;
-	uint64_t deadline;
 	int rc;
 
 	if (ctrlr->is_discovery) {
@@ -160,24 +135,7 @@ tcp_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_
 	/* In-capsule data room: IOCCSZ (16-byte units) less the command, and
 	 * only when the data starts right after it (ICDOFF 0). */
 	tq->max_icd = ioccsz > 4 && ctrlr->cdata.icdoff == 0 ? (ioccsz - 4) * 16 : 0;
-	deadline = pnvme_get_ticks() + nvme_ms_to_ticks(ctrlr->opts.admin_timeout_ms);
-	do {
-		rc = tcp_qpair_open(tq, &ctrlr->trid, ctrlr->opts.header_digest,
-				    ctrlr->opts.data_digest, ctrlr->opts.admin_timeout_ms);
-		if (rc == 0) {
-			rc = nvme_fabric_connect(&tq->qpair, qid, (uint16_t)(opts->io_queue_size - 1),
-						 0, c->cntlid, ctrlr->opts.admin_timeout_ms, NULL);
-		}
-		if (rc == -EAGAIN) {
-			close(tq->fd);
-			tq->fd = -1;
-			usleep(CONNECT_RETRY_US);
-		}
-	} while (rc == -EAGAIN && pnvme_get_ticks() < deadline);
-	if (rc == -EAGAIN) {
-		PNVME_ERRLOG("%s: queue %u: the controller stayed busy for %u ms", ctrlr->trid.traddr,
-			     qid, ctrlr->opts.admin_timeout_ms);
-	}
+	rc = nvme_fabric_qpair_connect(&tq->qpair, qid, opts->io_queue_size, &g_tcp_queue_ops);
 	if (rc != 0) {
 		if (!tq->qpair.failed) {
 			nvme_qpair_fail(&tq->qpair);
@@ -196,10 +154,7 @@ tcp_io_qpair_destroy(struct pnvme_qpair *qpair)
 
 	/* Closing the connection deletes the queue on the controller; what
 	 * was outstanding completes here, aborted, once. */
-	if (tq->fd >= 0) {
-		close(tq->fd);
-		tq->fd = -1;
-	}
+	tcp_queue_close(qpair);
 	if (!qpair->failed) {
 		nvme_qpair_fail(qpair);
 	}
@@ -207,62 +162,18 @@ tcp_io_qpair_destroy(struct pnvme_qpair *qpair)
 	free(tq);
 }
 
-/* Offer every NVM subsystem reachable over TCP that the discovery service
- * at probe->trid lists. */
-static int
-tcp_scan_discovery(struct nvme_probe_ctx *probe, const struct pnvme_transport_id *dtrid)
-{
-	struct pnvme_discovery_log_entry *entries = NULL;
-	struct pnvme_transport_id trid;
-	uint32_t num = 0, i;
-	int rc;
-
-	rc = nvme_discovery_fetch(dtrid, NULL, &entries, &num, NULL);
-	if (rc != 0) {
-		return rc;
-	}
-	for (i = 0; i < num; i++) {
-		if (entries[i].subtype != PNVME_DISC_SUBTYPE_NVM ||
-		    entries[i].trtype != PNVME_DISC_TRTYPE_TCP ||
-		    nvme_discovery_entry_to_trid(&entries[i], &trid) != 0 ||
-		    nvme_probe_is_attached(&trid)) {
-			continue;
-		}
-		nvme_probe_offer(probe, &trid, NULL);
-	}
-	free(entries);
-	return 0;
-}
-
-static int
-tcp_scan(struct nvme_probe_ctx *probe)
-{
-	struct pnvme_transport_id trid = probe->trid;
-
-	if (trid.subnqn[0] == '\0') {
-		snprintf(trid.subnqn, sizeof(trid.subnqn), "%s", PNVME_DISCOVERY_NQN);
-	}
-	if (is_discovery_nqn(trid.subnqn) && !probe->direct) {
-		return tcp_scan_discovery(probe, &trid);
-	}
-	if (nvme_probe_is_attached(&trid)) {
-		return 0;
-	}
-	return nvme_probe_offer(probe, &trid, NULL);
-}
-
 const struct nvme_transport_ops g_nvme_tcp_ops = {
 	.name = "TCP",
 	.type = PNVME_TRANSPORT_TCP,
 	.fabrics = true,
 	.any_memory = true,
-	.scan = tcp_scan,
+	.scan = nvme_fabric_scan,
 	.ctrlr_construct = tcp_ctrlr_construct,
 	.ctrlr_destruct = tcp_ctrlr_destruct,
-	.ctrlr_get_reg_4 = tcp_get_reg_4,
-	.ctrlr_get_reg_8 = tcp_get_reg_8,
-	.ctrlr_set_reg_4 = tcp_set_reg_4,
-	.ctrlr_set_reg_8 = tcp_set_reg_8,
+	.ctrlr_get_reg_4 = nvme_fabric_get_reg_4,
+	.ctrlr_get_reg_8 = nvme_fabric_get_reg_8,
+	.ctrlr_set_reg_4 = nvme_fabric_set_reg_4,
+	.ctrlr_set_reg_8 = nvme_fabric_set_reg_8,
 	.ctrlr_enable = tcp_ctrlr_enable,
 	.io_qpair_create = tcp_io_qpair_create,
 	.io_qpair_destroy = tcp_io_qpair_destroy,

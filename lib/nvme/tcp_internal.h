@@ -96,8 +96,6 @@ struct tcp_qpair {
 struct tcp_ctrlr {
 	struct pnvme_ctrlr ctrlr;
 	struct tcp_qpair adminq;
-	uint16_t cntlid;
-	bool is_discovery;
 };
 
 static inline struct tcp_qpair *
