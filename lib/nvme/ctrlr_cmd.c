@@ -3,6 +3,7 @@
  * Admin command construction and submission.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nvme/nvme_internal.h"
@@ -88,40 +89,19 @@ nvme_ctrlr_cmd_set_features(struct pnvme_ctrlr *ctrlr, uint8_t fid, uint32_t cdw
 	return nvme_ctrlr_submit_admin(ctrlr, &cmd, NULL, 0, cb_fn, cb_arg);
 }
 
-struct sync_wait {
-	bool done;
-	struct pnvme_cpl cpl;
-};
-
-static void
-sync_done(void *arg, const struct pnvme_cpl *cpl)
-{
-	struct sync_wait *w = arg;
-
-	w->cpl = *cpl;
-	w->done = true;
-}
-
 int
 nvme_ctrlr_admin_sync(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
 		      uint32_t len, struct pnvme_cpl *cpl)
 {
-	struct sync_wait w = {.done = false};
-	uint64_t deadline;
+	struct nvme_sync_cmd w = {.done = false};
+	char what[48];
 	int rc;
 
+	snprintf(what, sizeof(what), "admin opcode 0x%02x", cmd->opc);
 	pthread_mutex_lock(&ctrlr->lock);
-	rc = nvme_ctrlr_submit_admin(ctrlr, cmd, buf, len, sync_done, &w);
-	deadline = pnvme_get_ticks() + nvme_ms_to_ticks(ctrlr->opts.admin_timeout_ms);
-	while (rc == 0 && !w.done) {
-		if (pnvme_ctrlr_process_admin_completions(ctrlr) < 0 && !w.done) {
-			rc = -ENXIO;
-		} else if (!w.done && pnvme_get_ticks() > deadline) {
-			PNVME_ERRLOG("%s: admin opcode 0x%02x timed out after %u ms",
-				     ctrlr->trid.traddr, cmd->opc, ctrlr->opts.admin_timeout_ms);
-			nvme_ctrlr_fail(ctrlr, "admin command timed out");
-			rc = -ETIMEDOUT;
-		}
+	rc = nvme_ctrlr_submit_admin(ctrlr, cmd, buf, len, nvme_sync_cmd_done, &w);
+	if (rc == 0) {
+		rc = nvme_qpair_wait_sync(ctrlr->adminq, &w, ctrlr->opts.admin_timeout_ms, what);
 	}
 	pthread_mutex_unlock(&ctrlr->lock);
 	if (rc == 0) {

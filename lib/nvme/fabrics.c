@@ -17,29 +17,15 @@
 /* Pause before connecting a queue again when the controller was busy. */
 #define CONNECT_RETRY_US 20000
 
-struct fabric_wait {
-	bool done;
-	struct pnvme_cpl cpl;
-};
-
-static void
-fabric_wait_done(void *arg, const struct pnvme_cpl *cpl)
-{
-	struct fabric_wait *w = arg;
-
-	w->cpl = *cpl;
-	w->done = true;
-}
-
 int
 nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, uint32_t kato_ms,
 		    uint16_t cntlid, uint32_t timeout_ms, uint16_t *cntlid_out)
 {
 	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
 	struct pnvme_fabric_connect_data *data;
-	struct fabric_wait w = {.done = false};
+	struct nvme_sync_cmd w = {.done = false};
 	struct nvme_request *req;
-	uint64_t deadline;
+	char what[32];
 	int rc;
 
 	data = calloc(1, sizeof(*data));
@@ -47,7 +33,7 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 		PNVME_ERRLOG("%s: Connect of queue %u: out of memory", ctrlr->trid.traddr, qid);
 		return -ENOMEM;
 	}
-	req = nvme_qpair_alloc_request(qpair, fabric_wait_done, &w);
+	req = nvme_qpair_alloc_request(qpair, nvme_sync_cmd_done, &w);
 	if (req == NULL) {
 		PNVME_ERRLOG("%s: Connect of queue %u: no free request", ctrlr->trid.traddr, qid);
 		free(data);
@@ -70,20 +56,9 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 	req->payload_size = sizeof(*data);
 
 	rc = nvme_qpair_submit_request(qpair, req);
-	deadline = pnvme_get_ticks() + nvme_ms_to_ticks(timeout_ms);
-	while (rc == 0 && !w.done) {
-		if (nvme_qpair_process_completions(qpair, 0) < 0 && !w.done) {
-			rc = -ENXIO;
-		} else if (!w.done && pnvme_get_ticks() > deadline) {
-			PNVME_ERRLOG("%s: Connect of queue %u got no answer in %u ms",
-				     ctrlr->trid.traddr, qid, timeout_ms);
-			rc = -ETIMEDOUT;
-		}
-	}
-	if (!w.done) {
-		/* The request still points at @w and @data, which end with this
-		 * call: fail the queue now so it completes here, exactly once. */
-		nvme_qpair_fail(qpair);
+	if (rc == 0) {
+		snprintf(what, sizeof(what), "Connect of queue %u", qid);
+		rc = nvme_qpair_wait_sync(qpair, &w, timeout_ms, what);
 	}
 	free(data);
 	if (rc != 0) {

@@ -100,6 +100,22 @@ void nvme_qpair_complete_request(struct pnvme_qpair *qpair, struct nvme_request 
 /* Complete a request that never reached the device with @p sc, DNR set. */
 void nvme_qpair_complete_request_status(struct pnvme_qpair *qpair, struct nvme_request *req,
 					uint8_t sct, uint8_t sc);
+/* A command waited for synchronously (control path only): its callback
+ * argument, filled by nvme_sync_cmd_done. */
+struct nvme_sync_cmd {
+	bool done;
+	struct pnvme_cpl cpl;
+};
+void nvme_sync_cmd_done(void *arg, const struct pnvme_cpl *cpl);
+/*
+ * Poll @p qpair until @p sc is done: 0, -ENXIO (the queue failed), or
+ * -ETIMEDOUT after @p timeout_ms. On a timeout the queue is failed first
+ * (the controller, for the admin queue) with one line naming @p what, so
+ * the command has completed, exactly once, before this returns: its
+ * callback argument may live in the caller's frame.
+ */
+int nvme_qpair_wait_sync(struct pnvme_qpair *qpair, struct nvme_sync_cmd *sc, uint32_t timeout_ms,
+			 const char *what);
 /* Resubmit queued requests while the transport accepts them. */
 void nvme_qpair_resubmit_queued(struct pnvme_qpair *qpair);
 /* Mark failed and complete every outstanding and queued request once. */

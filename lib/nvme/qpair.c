@@ -4,6 +4,7 @@
  * queueing when the submission queue is full, completion and failure.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,4 +234,39 @@ nvme_qpair_fail(struct pnvme_qpair *qpair)
 		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
 						   PNVME_SC_ABORTED_SQ_DELETION);
 	}
+}
+
+void
+nvme_sync_cmd_done(void *arg, const struct pnvme_cpl *cpl)
+{
+	struct nvme_sync_cmd *sc = arg;
+
+	sc->cpl = *cpl;
+	sc->done = true;
+}
+
+int
+nvme_qpair_wait_sync(struct pnvme_qpair *qpair, struct nvme_sync_cmd *sc, uint32_t timeout_ms,
+		     const char *what)
+{
+	uint64_t deadline = pnvme_get_ticks() + nvme_ms_to_ticks(timeout_ms);
+	char why[128];
+
+	while (!sc->done) {
+		if (nvme_qpair_process_completions(qpair, 0) < 0 && !sc->done) {
+			return -ENXIO;
+		}
+		if (!sc->done && pnvme_get_ticks() > deadline) {
+			snprintf(why, sizeof(why), "%s got no answer in %u ms", what, timeout_ms);
+			if (qpair->id == 0) {
+				nvme_ctrlr_fail(qpair->ctrlr, why);
+			} else {
+				PNVME_ERRLOG("%s: qpair %u: %s", qpair->ctrlr->trid.traddr, qpair->id,
+					     why);
+			}
+			nvme_qpair_fail(qpair);
+			return -ETIMEDOUT;
+		}
+	}
+	return 0;
 }
