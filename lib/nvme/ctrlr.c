@@ -134,12 +134,32 @@ nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why)
 	}
 }
 
+int
+nvme_ctrlr_read_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts,
+		     bool cfs_is_fatal, char *why, size_t why_len)
+{
+	if (nvme_ctrlr_get_csts(ctrlr, csts) != 0) {
+		snprintf(why, why_len, "cannot read CSTS");
+		return -ENODEV;
+	}
+	if (csts->raw == UINT32_MAX) {
+		snprintf(why, why_len, "CSTS reads all ones (device gone)");
+		return -ENODEV;
+	}
+	if (cfs_is_fatal && csts->bits.cfs) {
+		snprintf(why, why_len, "controller fatal status (CSTS.CFS)");
+		return -EIO;
+	}
+	return 0;
+}
+
 /* Look at the device between admin polls: removal, fatal status, reset. */
 static void
 ctrlr_check_health(struct pnvme_ctrlr *ctrlr)
 {
-	union pnvme_csts_register csts;
+	union pnvme_csts_register csts = {.raw = 0};
 	char why[96];
+	int rc;
 
 	if (ctrlr->ops->ctrlr_is_present != NULL && !ctrlr->ops->ctrlr_is_present(ctrlr)) {
 		ctrlr->removed = true;
@@ -151,18 +171,14 @@ ctrlr_check_health(struct pnvme_ctrlr *ctrlr)
 		 * failure is what tells that this controller is gone. */
 		return;
 	}
-	if (nvme_ctrlr_get_csts(ctrlr, &csts) != 0) {
-		nvme_ctrlr_fail(ctrlr, "cannot read CSTS");
-		return;
-	}
-	if (csts.raw == UINT32_MAX) {
-		ctrlr->removed = true;
-		nvme_ctrlr_fail(ctrlr, "CSTS reads all ones (device gone)");
-	} else if (csts.bits.cfs) {
-		nvme_ctrlr_fail(ctrlr, "controller fatal status (CSTS.CFS)");
-	} else if (ctrlr->enabled && !csts.bits.rdy) {
+	rc = nvme_ctrlr_read_csts(ctrlr, &csts, true, why, sizeof(why));
+	if (rc == 0 && ctrlr->enabled && !csts.bits.rdy) {
 		snprintf(why, sizeof(why), "CSTS.RDY dropped (CSTS 0x%08x): reset or removed",
 			 csts.raw);
+		rc = -EIO;
+	}
+	if (rc != 0) {
+		ctrlr->removed = csts.raw == UINT32_MAX;
 		nvme_ctrlr_fail(ctrlr, why);
 	}
 }
@@ -201,8 +217,10 @@ wait_csts(struct pnvme_ctrlr *ctrlr, uint32_t mask, uint32_t value, uint32_t tim
 	uint64_t deadline = pnvme_get_ticks() + nvme_ms_to_ticks(timeout_ms);
 	union pnvme_csts_register csts;
 
+	char why[64];
+
 	for (;;) {
-		if (nvme_ctrlr_get_csts(ctrlr, &csts) != 0 || csts.raw == UINT32_MAX) {
+		if (nvme_ctrlr_read_csts(ctrlr, &csts, false, why, sizeof(why)) != 0) {
 			return -ENODEV;
 		}
 		if ((csts.raw & mask) == value) {

@@ -595,18 +595,11 @@ nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr)
 static int
 init_check_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts, bool cfs_is_fatal)
 {
-	int rc = nvme_ctrlr_get_csts(ctrlr, csts);
+	char why[64];
+	int rc = nvme_ctrlr_read_csts(ctrlr, csts, cfs_is_fatal, why, sizeof(why));
 
 	if (rc != 0) {
-		return init_error(ctrlr, rc, "cannot read CSTS in state %s",
-				  nvme_ctrlr_init_state_name(ctrlr->init.state));
-	}
-	if (csts->raw == UINT32_MAX) {
-		return init_error(ctrlr, -ENODEV, "CSTS reads all ones in state %s: device gone",
-				  nvme_ctrlr_init_state_name(ctrlr->init.state));
-	}
-	if (cfs_is_fatal && csts->bits.cfs) {
-		return init_error(ctrlr, -EIO, "controller fatal status (CSTS.CFS) in state %s",
+		return init_error(ctrlr, rc, "%s in state %s", why,
 				  nvme_ctrlr_init_state_name(ctrlr->init.state));
 	}
 	return 0;

@@ -303,6 +303,11 @@ int nvme_ctrlr_construct(struct pnvme_ctrlr *ctrlr, const struct nvme_transport_
 void nvme_ctrlr_destruct_common(struct pnvme_ctrlr *ctrlr);
 /* Shut down (CC.SHN) and free. */
 int nvme_ctrlr_shutdown_and_free(struct pnvme_ctrlr *ctrlr);
+/* Read CSTS once and judge it, the one check every caller shares: 0;
+ * -ENODEV when it cannot be read or reads all ones (device gone); -EIO on
+ * CSTS.CFS when @p cfs_is_fatal. @p why gets the reason. */
+int nvme_ctrlr_read_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts,
+			 bool cfs_is_fatal, char *why, size_t why_len);
 /* Fail the controller: every qpair's requests complete with an error. */
 void nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why);
 /* Copy the caller's options, honouring their opts_size. */
