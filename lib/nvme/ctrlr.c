@@ -91,8 +91,7 @@ nvme_ctrlr_construct(struct pnvme_ctrlr *ctrlr, const struct nvme_transport_ops 
 	ctrlr->ops = ops;
 	ctrlr->trid = *trid;
 	nvme_ctrlr_opts_copy(&ctrlr->opts, opts, opts != NULL ? opts->opts_size : 0);
-	ctrlr->failed = false;
-	ctrlr->removed = false;
+	ctrlr->state = NVME_CTRLR_CONNECTING;
 	ctrlr->enabled = false;
 	ctrlr->ns = NULL;
 	ctrlr->num_ns = 0;
@@ -119,14 +118,66 @@ nvme_ctrlr_destruct_common(struct pnvme_ctrlr *ctrlr)
 	pthread_mutex_destroy(&ctrlr->lock);
 }
 
+const char *
+nvme_ctrlr_state_name(enum nvme_ctrlr_state state)
+{
+	switch (state) {
+	case NVME_CTRLR_CONNECTING:
+		return "CONNECTING";
+	case NVME_CTRLR_LIVE:
+		return "LIVE";
+	case NVME_CTRLR_FAILED:
+		return "FAILED";
+	case NVME_CTRLR_REMOVED:
+		return "REMOVED";
+	}
+	return "unknown";
+}
+
+bool
+nvme_ctrlr_set_state(struct pnvme_ctrlr *ctrlr, enum nvme_ctrlr_state state)
+{
+	enum nvme_ctrlr_state from = ctrlr->state;
+	bool ok;
+
+	switch (state) {
+	case NVME_CTRLR_LIVE:
+		ok = from == NVME_CTRLR_CONNECTING;
+		break;
+	case NVME_CTRLR_FAILED:
+		ok = from == NVME_CTRLR_CONNECTING || from == NVME_CTRLR_LIVE;
+		break;
+	case NVME_CTRLR_REMOVED:
+		ok = true;
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	if (!ok) {
+		PNVME_ERRLOG("%s: controller state %s cannot become %s", ctrlr->trid.traddr,
+			     nvme_ctrlr_state_name(from), nvme_ctrlr_state_name(state));
+		return false;
+	}
+	ctrlr->state = state;
+	return true;
+}
+
+void
+nvme_ctrlr_set_removed(struct pnvme_ctrlr *ctrlr, const char *why)
+{
+	nvme_ctrlr_fail(ctrlr, why);
+	nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_REMOVED);
+}
+
 void
 nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why)
 {
-	if (ctrlr->failed) {
+	if (nvme_ctrlr_is_failed(ctrlr)) {
 		return;
 	}
 	PNVME_ERRLOG("%s: controller failed: %s", ctrlr->trid.traddr, why);
-	ctrlr->failed = true;
+	nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_FAILED);
 	if (ctrlr->adminq != NULL) {
 		pthread_mutex_lock(&ctrlr->lock);
 		nvme_qpair_fail(ctrlr->adminq);
@@ -162,8 +213,7 @@ ctrlr_check_health(struct pnvme_ctrlr *ctrlr)
 	int rc;
 
 	if (ctrlr->ops->ctrlr_is_present != NULL && !ctrlr->ops->ctrlr_is_present(ctrlr)) {
-		ctrlr->removed = true;
-		nvme_ctrlr_fail(ctrlr, "device removed");
+		nvme_ctrlr_set_removed(ctrlr, "device removed");
 		return;
 	}
 	if (ctrlr->ops->fabrics) {
@@ -177,8 +227,9 @@ ctrlr_check_health(struct pnvme_ctrlr *ctrlr)
 			 csts.raw);
 		rc = -EIO;
 	}
-	if (rc != 0) {
-		ctrlr->removed = csts.raw == UINT32_MAX;
+	if (rc != 0 && csts.raw == UINT32_MAX) {
+		nvme_ctrlr_set_removed(ctrlr, why);
+	} else if (rc != 0) {
 		nvme_ctrlr_fail(ctrlr, why);
 	}
 }
@@ -193,7 +244,7 @@ pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr)
 		PNVME_ERRLOG("process_admin_completions: NULL controller");
 		return -EINVAL;
 	}
-	if (ctrlr->failed) {
+	if (nvme_ctrlr_is_failed(ctrlr)) {
 		return -ENXIO;
 	}
 	pthread_mutex_lock(&ctrlr->lock);
@@ -203,11 +254,11 @@ pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr)
 		ctrlr->next_health_check = now + nvme_ms_to_ticks(HEALTH_CHECK_MS);
 		ctrlr_check_health(ctrlr);
 	}
-	if (!ctrlr->failed && ctrlr->ops->fabrics) {
+	if (!nvme_ctrlr_is_failed(ctrlr) && ctrlr->ops->fabrics) {
 		nvme_fabric_keep_alive(ctrlr, now);
 	}
 	pthread_mutex_unlock(&ctrlr->lock);
-	return ctrlr->failed ? -ENXIO : n;
+	return nvme_ctrlr_is_failed(ctrlr) ? -ENXIO : n;
 }
 
 /* Wait for CSTS to satisfy (csts & mask) == value, polling each ms. */
@@ -275,7 +326,7 @@ nvme_ctrlr_shutdown_and_free(struct pnvme_ctrlr *ctrlr)
 	int rc = 0;
 
 	nvme_ctrlr_free_io_qpairs(ctrlr);
-	if (!ctrlr->removed && ctrlr->enabled) {
+	if (ctrlr->state != NVME_CTRLR_REMOVED && ctrlr->enabled) {
 		rc = ctrlr_shutdown(ctrlr);
 		if (rc == -ENODEV) {
 			rc = 0; /* nothing left to shut down */
@@ -357,7 +408,7 @@ pnvme_ctrlr_get_num_ns(const struct pnvme_ctrlr *ctrlr)
 bool
 pnvme_ctrlr_is_failed(const struct pnvme_ctrlr *ctrlr)
 {
-	return ctrlr->failed;
+	return nvme_ctrlr_is_failed(ctrlr);
 }
 
 /* Index of the first namespace with ID >= nsid (the array is sorted). */

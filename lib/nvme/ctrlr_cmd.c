@@ -16,7 +16,7 @@ nvme_ctrlr_submit_admin(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, 
 
 	int rc;
 
-	if (ctrlr->failed) {
+	if (nvme_ctrlr_is_failed(ctrlr)) {
 		return -ENXIO;
 	}
 	pthread_mutex_lock(&ctrlr->lock);

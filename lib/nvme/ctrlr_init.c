@@ -567,13 +567,13 @@ init_fail(struct pnvme_ctrlr *ctrlr, int rc)
 {
 	/* One line per failure: a step that named the problem, or the
 	 * controller failure (logged), leaves nothing to add. */
-	if (ctrlr->init.state != NVME_INIT_FAILED && !ctrlr->failed) {
+	if (ctrlr->init.state != NVME_INIT_FAILED && !nvme_ctrlr_is_failed(ctrlr)) {
 		CTRLR_ERRLOG(ctrlr, "bring-up failed in state %s (%d)",
 			     nvme_ctrlr_init_state_name(ctrlr->init.state), rc);
 	}
 	ctrlr->init.state = NVME_INIT_FAILED;
 	ctrlr->init.wait = NVME_WAIT_NONE;
-	ctrlr->failed = true;
+	nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_FAILED);
 	/* The buffer stays until the controller is disabled: a command that
 	 * timed out may still write to it. */
 	return rc < 0 ? rc : -EIO;
@@ -680,7 +680,10 @@ nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr)
 				ctrlr->ops->ctrlr_ready(ctrlr);
 			}
 			nvme_ctrlr_init_cleanup(ctrlr);
-			return 1;
+			if (ctrlr->state == NVME_CTRLR_CONNECTING) {
+				nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_LIVE);
+			}
+			return nvme_ctrlr_is_failed(ctrlr) ? -EIO : 1;
 		}
 		if (init->state == NVME_INIT_FAILED) {
 			return -EIO;

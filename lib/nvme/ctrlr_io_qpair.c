@@ -69,7 +69,7 @@ pnvme_ctrlr_alloc_io_qpair(struct pnvme_ctrlr *ctrlr, const struct pnvme_io_qpai
 		PNVME_ERRLOG("alloc_io_qpair: NULL controller");
 		return NULL;
 	}
-	if (ctrlr->failed) {
+	if (nvme_ctrlr_is_failed(ctrlr)) {
 		PNVME_ERRLOG("%s: alloc_io_qpair: the controller has failed", ctrlr->trid.traddr);
 		return NULL;
 	}
@@ -139,7 +139,7 @@ pnvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 {
 	/* A failed controller is noticed by each qpair in its own thread:
 	 * no cross-thread teardown, no lock. */
-	if (pnvme_unlikely(qpair->ctrlr->failed) && !qpair->failed) {
+	if (nvme_ctrlr_is_failed(qpair->ctrlr) && !qpair->failed) {
 		nvme_qpair_fail(qpair);
 	}
 	return nvme_qpair_process_completions(qpair, max);

@@ -269,7 +269,7 @@ keep_alive_done(void *arg, const struct pnvme_cpl *cpl)
 	char why[96];
 
 	ctrlr->keep_alive_outstanding = false;
-	if (pnvme_cpl_is_error(cpl) && !ctrlr->failed) {
+	if (pnvme_cpl_is_error(cpl) && !nvme_ctrlr_is_failed(ctrlr)) {
 		snprintf(why, sizeof(why), "Keep Alive failed: %s (sct %u sc 0x%02x)",
 			 pnvme_status_string(&cpl->status), cpl->status.sct, cpl->status.sc);
 		nvme_ctrlr_fail(ctrlr, why);

@@ -40,7 +40,7 @@ check_common(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const char *what)
 			     qpair->id, ns->id);
 		return -EINVAL;
 	}
-	if (pnvme_unlikely(qpair->failed || ns->ctrlr->failed)) {
+	if (pnvme_unlikely(qpair->failed || nvme_ctrlr_is_failed(ns->ctrlr))) {
 		return -ENXIO;
 	}
 	return 0;
@@ -631,7 +631,7 @@ pnvme_ctrlr_cmd_io_raw(struct pnvme_ctrlr *ctrlr, struct pnvme_qpair *qpair,
 			     ctrlr->max_xfer_size);
 		return -EINVAL;
 	}
-	if (qpair->failed || ctrlr->failed) {
+	if (qpair->failed || nvme_ctrlr_is_failed(ctrlr)) {
 		return -ENXIO;
 	}
 	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);

@@ -243,6 +243,26 @@ struct nvme_ctrlr_init {
 	uint32_t active_cap;
 };
 
+/*
+ * Controller lifecycle: one state, changed only by nvme_ctrlr_set_state().
+ *
+ *   CONNECTING -> LIVE      bring-up reached READY
+ *   CONNECTING -> FAILED    bring-up failed
+ *   LIVE       -> FAILED    fatal status, lost connection, admin timeout,
+ *                           a completion the device had no business posting
+ *   any        -> REMOVED   the device left the system
+ *
+ * FAILED and REMOVED are final (a reset will lead out of FAILED): every
+ * request completes with an error and later submissions get -ENXIO.
+ * The failed states sort last, so one compare tells a poll to stop.
+ */
+enum nvme_ctrlr_state {
+	NVME_CTRLR_CONNECTING,
+	NVME_CTRLR_LIVE,
+	NVME_CTRLR_FAILED,
+	NVME_CTRLR_REMOVED,
+};
+
 /* Quirk flags (quirks.c). */
 #define NVME_QUIRK_MMIO_MAX_8B (1u << 0)          /* no device access wider than 8 bytes */
 #define NVME_QUIRK_DELAY_BEFORE_CHK_RDY (1u << 1) /* wait 2 ms after CC.EN before CSTS */
@@ -263,9 +283,11 @@ struct pnvme_ctrlr {
 	uint64_t flags;
 	uint64_t quirks;
 	/* Written by the admin path, read by every I/O thread's poll. */
-	volatile bool failed;
-	bool removed;
-	bool enabled; /* CC.EN written as 1 by us */
+	volatile enum nvme_ctrlr_state state;
+	/* CC.EN as last written by us: a register mirror (the shutdown and the
+	 * RDY health check need it), not a lifecycle state. */
+	bool enabled;
+	/* probe.c: the application's remove_cb has run for this controller. */
 	bool remove_reported;
 	uint64_t next_health_check;
 	/* Fabrics: the controller ID the admin Connect was given, and the
@@ -308,6 +330,20 @@ int nvme_ctrlr_shutdown_and_free(struct pnvme_ctrlr *ctrlr);
  * CSTS.CFS when @p cfs_is_fatal. @p why gets the reason. */
 int nvme_ctrlr_read_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts,
 			 bool cfs_is_fatal, char *why, size_t why_len);
+/* Move to @p state if the transition is one of those documented above;
+ * false (with a line) otherwise. */
+bool nvme_ctrlr_set_state(struct pnvme_ctrlr *ctrlr, enum nvme_ctrlr_state state);
+const char *nvme_ctrlr_state_name(enum nvme_ctrlr_state state);
+
+static inline bool
+nvme_ctrlr_is_failed(const struct pnvme_ctrlr *ctrlr)
+{
+	return pnvme_unlikely(ctrlr->state >= NVME_CTRLR_FAILED);
+}
+
+/* The device left the system: fail the controller (@p why, one line) and
+ * mark it REMOVED, so nothing touches the device again. */
+void nvme_ctrlr_set_removed(struct pnvme_ctrlr *ctrlr, const char *why);
 /* Fail the controller: every qpair's requests complete with an error. */
 void nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why);
 /* Copy the caller's options, honouring their opts_size. */

@@ -476,14 +476,14 @@ pcie_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme
 	if (pcie_admin_queue_cmd_ok(ctrlr, PNVME_OPC_CREATE_IO_SQ, sizes,
 				    ((uint32_t)qid << 16) | ((uint32_t)opts->qprio << 1) | 1u,
 				    pq->sq_iova, 0) != 0) {
-		if (!ctrlr->failed) {
+		if (!nvme_ctrlr_is_failed(ctrlr)) {
 			pcie_delete_queue(ctrlr, PNVME_OPC_DELETE_IO_CQ, qid);
 		}
 		goto fail;
 	}
 	return &pq->qpair;
 fail:
-	if (ctrlr->failed) {
+	if (nvme_ctrlr_is_failed(ctrlr)) {
 		/* A create that timed out or a CQ the device would not delete:
 		 * it may still act on this memory. Leaked on purpose. */
 		pcie_qpair_keep_dma_memory(pq);
@@ -500,7 +500,7 @@ pcie_io_qpair_destroy(struct pnvme_qpair *qpair)
 	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
 	bool device_may_own = false;
 
-	if (!ctrlr->failed && !qpair->failed) {
+	if (!nvme_ctrlr_is_failed(ctrlr) && !qpair->failed) {
 		if (pcie_delete_queue(ctrlr, PNVME_OPC_DELETE_IO_SQ, qpair->id)) {
 			/* The device has completed or aborted everything it held:
 			 * hand those completions over before anything else. */
@@ -514,7 +514,7 @@ pcie_io_qpair_destroy(struct pnvme_qpair *qpair)
 	/* Whatever is left (queued, or lost with a failed device) is aborted
 	 * now, once, before the memory goes away. */
 	nvme_qpair_fail(qpair);
-	if (!device_may_own && !ctrlr->failed &&
+	if (!device_may_own && !nvme_ctrlr_is_failed(ctrlr) &&
 	    !pcie_delete_queue(ctrlr, PNVME_OPC_DELETE_IO_CQ, qpair->id)) {
 		device_may_own = true;
 	}

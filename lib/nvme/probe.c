@@ -93,9 +93,8 @@ probe_check_removed(struct nvme_probe_ctx *probe)
 		    ctrlr->ops->ctrlr_is_present == NULL || ctrlr->ops->ctrlr_is_present(ctrlr)) {
 			continue;
 		}
-		ctrlr->removed = true;
 		ctrlr->remove_reported = true;
-		nvme_ctrlr_fail(ctrlr, "device removed");
+		nvme_ctrlr_set_removed(ctrlr, "device removed");
 		ctrlr->remove_cb(ctrlr->remove_ctx, ctrlr);
 	}
 }

@@ -55,6 +55,41 @@ test_ready_after_polls(void)
 	fake_ctrlr_destroy(f);
 }
 
+/* One controller state: CONNECTING until bring-up ends, then LIVE or
+ * FAILED; REMOVED from anywhere; nothing leads back out of FAILED. */
+static void
+test_controller_states(void)
+{
+	struct fake_ctrlr *f = fake_ctrlr_create();
+
+	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_CONNECTING);
+	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), 1);
+	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_LIVE);
+	CU_ASSERT_FALSE(pnvme_ctrlr_is_failed(&f->ctrlr));
+	test_log_capture_start();
+	nvme_ctrlr_fail(&f->ctrlr, "test failure");
+	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_FAILED);
+	CU_ASSERT(pnvme_ctrlr_is_failed(&f->ctrlr));
+	CU_ASSERT_FALSE(nvme_ctrlr_set_state(&f->ctrlr, NVME_CTRLR_LIVE));
+	CU_ASSERT(test_log_contains("controller state FAILED cannot become LIVE"));
+	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_FAILED);
+	nvme_ctrlr_set_removed(&f->ctrlr, "gone");
+	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_REMOVED);
+	CU_ASSERT(pnvme_ctrlr_is_failed(&f->ctrlr));
+	CU_ASSERT_FALSE(nvme_ctrlr_set_state(&f->ctrlr, NVME_CTRLR_FAILED));
+	pnvme_log_set_handler(NULL);
+	fake_ctrlr_destroy(f);
+
+	/* A bring-up that fails ends FAILED. */
+	f = fake_ctrlr_create();
+	test_log_capture_start();
+	f->cap.bits.css = 0;
+	CU_ASSERT(fake_ctrlr_run_init(f, POLLS) < 0);
+	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_FAILED);
+	pnvme_log_set_handler(NULL);
+	fake_ctrlr_destroy(f);
+}
+
 static void
 test_mdts_limits_transfer(void)
 {
@@ -645,6 +680,7 @@ main(void)
 {
 	static const struct ut_test tests[] = {
 		{"ready_after_polls", test_ready_after_polls},
+		{"controller_states", test_controller_states},
 		{"mdts_limits_transfer", test_mdts_limits_transfer},
 		{"never_ready_times_out", test_never_ready_times_out},
 		{"deadline_follows_cap_to", test_deadline_follows_cap_to},
