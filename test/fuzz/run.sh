@@ -9,6 +9,11 @@
 # leak, timeout or broken invariant fails the harness; its log is shown and
 # the reproducer is kept under build/fuzz/findings/NAME/. The last line is
 # "fuzz: N passed, N failed"; the exit status is 1 when any failed.
+#
+# Environment: FUZZ_RUNS=N also stops each harness after N executions
+# (whichever limit comes first); FUZZ_KEEP=DIR keeps each grown corpus in
+# DIR/NAME and the full log in DIR/NAME.log; FUZZ_FINDINGS=DIR puts the
+# reproducers under DIR/NAME instead.
 set -uo pipefail
 
 if (($# < 2)); then
@@ -39,17 +44,25 @@ for bin in "$@"; do
 	if [[ -d $root/test/fuzz/corpus/$name ]]; then
 		cp -r "$root/test/fuzz/corpus/$name/." "$corpus/"
 	fi
-	"$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
-		-print_final_stats=1 -artifact_prefix="$findings/" \
+	start=$(date +%s)
+	"$bin" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout=10 \
+		-rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 -artifact_prefix="$findings/" \
 		"$corpus" >"$log" 2>&1
 	rc=$?
+	elapsed=$(($(date +%s) - start))
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	if [[ -n ${FUZZ_KEEP:-} ]]; then
+		mkdir -p "$FUZZ_KEEP"
+		rm -rf "${FUZZ_KEEP:?}/$name"
+		cp -r "$corpus" "$FUZZ_KEEP/$name"
+		cp "$log" "$FUZZ_KEEP/$name.log"
+	fi
 	if ((rc == 0)); then
 		passed=$((passed + 1))
-		echo "fuzz_$name: ok (${execs:-?} runs in ${seconds}s)"
+		echo "fuzz_$name: ok (${execs:-?} runs in ${elapsed}s)"
 	else
 		failed=$((failed + 1))
-		echo "fuzz_$name: FAILED (exit $rc after ${execs:-?} runs); log follows"
+		echo "fuzz_$name: FAILED (exit $rc after ${execs:-?} runs in ${elapsed}s); log follows"
 		grep -v -E '^(#[0-9]+|INFO:|MS:|base unit:|0x|\\x|.*Uses:)' "$log" | tail -60
 		echo "fuzz_$name: reproducer(s) in $findings/"
 	fi
