@@ -19,8 +19,16 @@ Q := @
 ECHO := @echo
 endif
 
+# Transports built (./configure --without-tcp leaves NVMe/TCP out): their
+# sources, and the registry's list (lib/nvme/transport.c).
+CONFIG_TCP ?= y
+TRANSPORTS := pcie $(if $(filter y,$(CONFIG_TCP)),tcp)
+TRANSPORT_DEFS := -D'NVME_TRANSPORT_LIST=$(foreach t,$(TRANSPORTS),X($(t)))' \
+	-DPNVME_CONFIG_TCP=$(if $(filter y,$(CONFIG_TCP)),1,0)
+
 UTIL_SRCS := $(sort $(wildcard lib/util/*.c))
-NVME_SRCS := $(sort $(wildcard lib/nvme/*.c))
+NVME_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,lib/nvme/tcp%.c), \
+	$(sort $(wildcard lib/nvme/*.c)))
 ENV_SRCS := $(sort $(wildcard lib/env_dpdk/*.c))
 CORE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UTIL_SRCS) $(NVME_SRCS))
 ENV_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(ENV_SRCS))
@@ -43,11 +51,12 @@ BENCH_BINS := $(BUILD)/test/bench/pnvme_pcie_path_cost
 
 UT_COMMON_SRCS := $(sort $(wildcard test/unit/common/*.c))
 UT_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UT_COMMON_SRCS))
-UT_SRCS := $(sort $(wildcard test/unit/*_ut.c))
+UT_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,test/unit/tcp_ut.c), \
+	$(sort $(wildcard test/unit/*_ut.c)))
 UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
 
 .SECONDARY:
-.PHONY: all lib apps unittest-build systemtest-build bench-build unittest unittest-san systemtest check run install uninstall clean distclean
+.PHONY: all lib apps unittest-build systemtest-build bench-build unittest unittest-san unittest-without-tcp systemtest check run install uninstall clean distclean
 all: lib apps unittest-build systemtest-build bench-build test-target-build
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
@@ -55,6 +64,7 @@ apps: $(APPS)
 unittest-build: $(UT_BINS)
 
 $(OBJ)/lib/env_dpdk/%.o: CFLAGS += $(DPDK_CFLAGS)
+$(OBJ)/lib/nvme/transport.o $(OBJ)/test/unit/probe_ut.o: CFLAGS += $(TRANSPORT_DEFS)
 
 $(OBJ)/examples/%.o: CFLAGS += -Iexamples/common
 $(OBJ)/test/unit/%.o: CFLAGS += -Itest/unit/common
@@ -117,6 +127,10 @@ $(BUILD)/test/system/pnvme_%_test: $(OBJ)/test/system/%_test.o $(EXAMPLE_COMMON_
 unittest: $(UT_BINS)
 	test/unit/run.sh $(UT_BINS)
 
+# The library and unit tests built without the NVMe/TCP transport.
+unittest-without-tcp:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/without-tcp CONFIG_TCP=n lib unittest
+
 # The unit tests again under AddressSanitizer and UBSan, in their own tree.
 unittest-san:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san CONFIG_ASAN=y CONFIG_UBSAN=y unittest
@@ -127,6 +141,7 @@ systemtest: lib apps systemtest-build
 check: all
 	test/unit/run.sh $(UT_BINS)
 	$(MAKE) unittest-san
+	$(MAKE) unittest-without-tcp
 	$(MAKE) fuzz-check
 	test/system/run.sh
 

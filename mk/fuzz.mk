@@ -50,6 +50,7 @@ $(FUZZ_OBJ)/%.o: %.c mk/config.mk mk/fuzz.mk
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_COV) -MMD -MP -c $< -o $@
 
 $(FUZZ_OBJ)/test/unit/common/test_env.o: FUZZ_COV :=
+$(FUZZ_OBJ)/lib/nvme/transport.o: FUZZ_CFLAGS += $(TRANSPORT_DEFS)
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_OBJ)/test/fuzz/fuzz_%.o $(FUZZ_SUPPORT_OBJS) $(FUZZ_CORE_OBJS)
 	@mkdir -p $(dir $@)

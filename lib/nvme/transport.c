@@ -1,19 +1,29 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The transport registry: one operations table per transport type.
+ * The transport registry: one operations table per transport type, those
+ * the build was configured with first, then any registered at run time.
  */
 #include <errno.h>
 
 #include "nvme/nvme_internal.h"
 
-extern const struct nvme_transport_ops g_nvme_pcie_ops;
-extern const struct nvme_transport_ops g_nvme_tcp_ops;
+/* The transports this build has, as X(name) entries (each defines
+ * g_nvme_<name>_ops): set by the build from ./configure, so a transport
+ * left out is simply absent here. */
+#ifndef NVME_TRANSPORT_LIST
+#error "NVME_TRANSPORT_LIST must name the transports built (see the Makefile)"
+#endif
+
+#define X(name) extern const struct nvme_transport_ops g_nvme_##name##_ops;
+NVME_TRANSPORT_LIST
+#undef X
 
 #define MAX_TRANSPORTS 8
 
 static const struct nvme_transport_ops *g_transports[MAX_TRANSPORTS] = {
-	&g_nvme_pcie_ops,
-	&g_nvme_tcp_ops,
+#define X(name) &g_nvme_##name##_ops,
+	NVME_TRANSPORT_LIST
+#undef X
 };
 
 const struct nvme_transport_ops *

@@ -186,6 +186,25 @@ test_unknown_transport(void)
 	pnvme_log_set_handler(NULL);
 }
 
+/* The registry holds exactly the transports the build was configured with. */
+static void
+test_configured_transports(void)
+{
+	struct pnvme_transport_id trid;
+
+	CU_ASSERT_PTR_NOT_NULL(nvme_transport_get_ops(PNVME_TRANSPORT_PCIE));
+	CU_ASSERT_EQUAL(nvme_transport_get_ops(PNVME_TRANSPORT_TCP) != NULL, PNVME_CONFIG_TCP);
+	if (!PNVME_CONFIG_TCP) {
+		test_log_capture_start();
+		CU_ASSERT_EQUAL_FATAL(pnvme_transport_id_parse(&trid, "trtype:TCP adrfam:IPv4 "
+							   "traddr:127.0.0.1 trsvcid:4420"),
+				      0);
+		CU_ASSERT_EQUAL(pnvme_probe(&trid, NULL, NULL, NULL, NULL), -ENOTSUP);
+		CU_ASSERT(test_log_contains("transport TCP is not available in this build"));
+		pnvme_log_set_handler(NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -196,6 +215,7 @@ main(void)
 		{"connect_and_detach", test_connect_and_detach},
 		{"removal_reported_once", test_removal_reported_once},
 		{"unknown_transport", test_unknown_transport},
+		{"configured_transports", test_configured_transports},
 		{NULL, NULL},
 	};
 
