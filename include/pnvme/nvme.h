@@ -372,6 +372,34 @@ int pnvme_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *s
 			  size_t stats_size);
 
 /**
+ * Make commands fail on purpose, to test an application's error handling.
+ *
+ * The next @p err_count commands with opcode @p opc submitted on @p qpair
+ * (NULL: the controller's admin queue) are affected; then the injection
+ * ends by itself. With @p do_not_submit the command never reaches the
+ * device and completes with status (@p sct, @p sc) once @p timeout_us have
+ * passed, seen by the qpair's next poll after that (a stall, for timeout
+ * tests); otherwise it goes to the device as usual and its completion
+ * carries (@p sct, @p sc) instead of the device's status. Adding an
+ * injection for an opcode that has one replaces it. Costs nothing on the
+ * I/O path while no injection is set. Not thread-safe against the qpair's
+ * own thread: call it from the thread that polls @p qpair.
+ *
+ * @return 0; -EINVAL for a NULL controller, a qpair of another controller
+ * or @p err_count 0; -ENOMEM.
+ */
+int pnvme_qpair_add_cmd_error_injection(struct pnvme_ctrlr *ctrlr, struct pnvme_qpair *qpair,
+					uint8_t opc, bool do_not_submit, uint64_t timeout_us,
+					uint32_t err_count, uint8_t sct, uint8_t sc);
+
+/**
+ * End the injection for @p opc on @p qpair (NULL: the admin queue), if any.
+ * Commands already held (do_not_submit) still complete as injected.
+ */
+void pnvme_qpair_remove_cmd_error_injection(struct pnvme_ctrlr *ctrlr, struct pnvme_qpair *qpair,
+					    uint8_t opc);
+
+/**
  * Submit a raw I/O command on @p qpair. The library sets the command ID and
  * data pointer; @p buf must be DMA-able (or NULL with @p len 0).
  */

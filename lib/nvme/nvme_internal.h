@@ -37,8 +37,16 @@ struct nvme_request {
 	struct nvme_request *parent;
 	struct pnvme_cpl parent_cpl; /* first error among the children */
 	struct pnvme_qpair *qpair;
+	/* Error injection (err_inject.c): complete with this status instead
+	 * of the device's; a held request completes at @p held_until. */
+	bool status_injected;
+	uint8_t injected_sct;
+	uint8_t injected_sc;
+	uint64_t held_until;
 	STAILQ_ENTRY(nvme_request) link;
 };
+
+struct nvme_err_injection;
 
 /* Generic part of a queue pair; each transport embeds it first. */
 struct pnvme_qpair {
@@ -56,6 +64,10 @@ struct pnvme_qpair {
 	uint32_t num_reqs;
 	/* A fused FIRST waiting for its SECOND; nothing else may come between. */
 	struct nvme_request *fused_first;
+	/* Error injection: NULL unless the application set one (then the
+	 * submit path looks), and the requests held back from the device. */
+	struct nvme_err_injection *err_injections;
+	STAILQ_HEAD(, nvme_request) held_reqs;
 	TAILQ_ENTRY(pnvme_qpair) ctrlr_link; /* in the controller's I/O qpair list */
 };
 
@@ -82,6 +94,7 @@ nvme_qpair_alloc_request(struct pnvme_qpair *qpair, pnvme_cmd_cb cb_fn, void *cb
 	req->payload_offset = 0;
 	req->num_children = 0;
 	req->parent = NULL;
+	req->status_injected = false;
 	return req;
 }
 
@@ -116,6 +129,14 @@ void nvme_sync_cmd_done(void *arg, const struct pnvme_cpl *cpl);
  */
 int nvme_qpair_wait_sync(struct pnvme_qpair *qpair, struct nvme_sync_cmd *sc, uint32_t timeout_ms,
 			 const char *what);
+/* Error injection (err_inject.c), reached only when one is set. true when
+ * @p req was held back from the device (it completes later, as injected). */
+bool nvme_err_inject_submit(struct pnvme_qpair *qpair, struct nvme_request *req);
+/* Complete the held requests whose time has come (all of them, aborted,
+ * when @p fail). */
+void nvme_err_inject_complete_held(struct pnvme_qpair *qpair, bool fail);
+/* Drop every injection of @p qpair (it is being freed). */
+void nvme_err_inject_clear(struct pnvme_qpair *qpair);
 /* Resubmit queued requests while the transport accepts them. */
 void nvme_qpair_resubmit_queued(struct pnvme_qpair *qpair);
 /* Mark failed and complete every outstanding and queued request once. */

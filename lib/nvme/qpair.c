@@ -22,8 +22,10 @@ nvme_qpair_init(struct pnvme_qpair *qpair, struct pnvme_ctrlr *ctrlr, uint16_t i
 	qpair->failed = false;
 	qpair->num_outstanding = 0;
 	qpair->fused_first = NULL;
+	qpair->err_injections = NULL;
 	STAILQ_INIT(&qpair->free_reqs);
 	STAILQ_INIT(&qpair->queued_reqs);
+	STAILQ_INIT(&qpair->held_reqs);
 	qpair->reqs = calloc(num_reqs, sizeof(*qpair->reqs));
 	if (qpair->reqs == NULL) {
 		PNVME_ERRLOG("qpair %u: cannot allocate %u requests", id, num_reqs);
@@ -41,6 +43,7 @@ nvme_qpair_init(struct pnvme_qpair *qpair, struct pnvme_ctrlr *ctrlr, uint16_t i
 void
 nvme_qpair_fini(struct pnvme_qpair *qpair)
 {
+	nvme_err_inject_clear(qpair);
 	free(qpair->reqs);
 	qpair->reqs = NULL;
 	qpair->num_reqs = 0;
@@ -52,7 +55,16 @@ void
 nvme_qpair_complete_request(struct pnvme_qpair *qpair, struct nvme_request *req,
 			    const struct pnvme_cpl *cpl)
 {
+	struct pnvme_cpl injected;
+
 	qpair->num_outstanding--;
+	if (pnvme_unlikely(req->status_injected)) {
+		injected = *cpl;
+		injected.status.sct = req->injected_sct & 0x7;
+		injected.status.sc = req->injected_sc;
+		injected.status.dnr = 0;
+		cpl = &injected;
+	}
 	if (req->cb_fn != NULL) {
 		req->cb_fn(req->cb_arg, cpl);
 	}
@@ -110,6 +122,9 @@ submit_one(struct pnvme_qpair *qpair, struct nvme_request *req)
 {
 	int rc;
 
+	if (pnvme_unlikely(qpair->err_injections != NULL) && nvme_err_inject_submit(qpair, req)) {
+		return 0;
+	}
 	/* Keep submission order: nothing overtakes a queued request. */
 	if (!STAILQ_EMPTY(&qpair->queued_reqs)) {
 		STAILQ_INSERT_TAIL(&qpair->queued_reqs, req, link);
@@ -209,6 +224,9 @@ nvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 	if (pnvme_unlikely(!STAILQ_EMPTY(&qpair->queued_reqs))) {
 		nvme_qpair_resubmit_queued(qpair);
 	}
+	if (pnvme_unlikely(!STAILQ_EMPTY(&qpair->held_reqs)) && n >= 0) {
+		nvme_err_inject_complete_held(qpair, false);
+	}
 	return n;
 }
 
@@ -234,6 +252,7 @@ nvme_qpair_fail(struct pnvme_qpair *qpair)
 		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
 						   PNVME_SC_ABORTED_SQ_DELETION);
 	}
+	nvme_err_inject_complete_held(qpair, true);
 }
 
 void

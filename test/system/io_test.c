@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/uio.h>
 
 #include "check.h"
@@ -738,6 +739,64 @@ test_fused(struct pnvme_qpair *qpair)
 	check_fused_threads(qpair);
 }
 
+/* Software error injection against the real peer: a stalled command never
+ * reaches it and completes at its timeout with the chosen status; a sent
+ * one reaches it and completes with the chosen status instead of its own. */
+static void
+test_error_injection(struct pnvme_qpair *qpair)
+{
+	uint8_t *wbuf = pnvme_dma_zmalloc(4096, 4096, NULL);
+	uint8_t *rbuf = pnvme_dma_zmalloc(4096, 4096, NULL);
+	uint32_t blocks = 4096 / g_block;
+	struct waiter w = {0};
+	struct timespec t0, t1;
+	uint64_t before;
+	double waited;
+	int rc;
+
+	write_read(qpair, wbuf, rbuf, 23000, blocks, 71);
+	rc = pnvme_qpair_add_cmd_error_injection(g_ctrlr, qpair, PNVME_OPC_READ, true, 200000, 1,
+						 PNVME_SCT_GENERIC, PNVME_SC_INTERNAL_DEVICE_ERROR);
+	CHECK(rc == 0, "error injection set: the next read stalls 200 ms (rc %d)", rc);
+	before = sent_count(qpair);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	w.outstanding = 1;
+	rc = pnvme_ns_cmd_read(g_ns, qpair, rbuf, 23000, blocks, done_cb, &w, 0);
+	if (rc == 0) {
+		wait_all(&w, qpair);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK(rc == 0 && w.completions == 1 && w.last.status.sct == PNVME_SCT_GENERIC &&
+		      w.last.status.sc == PNVME_SC_INTERNAL_DEVICE_ERROR && waited >= 0.2 &&
+		      sent_count(qpair) == before,
+	      "the stalled read never reached the controller and completed once after %.3f s "
+	      "with the injected status (sct %u sc 0x%02x)",
+	      waited, w.last.status.sct, w.last.status.sc);
+
+	fill(wbuf, 4096, 72);
+	rc = pnvme_qpair_add_cmd_error_injection(g_ctrlr, qpair, PNVME_OPC_WRITE, false, 0, 1,
+						 PNVME_SCT_MEDIA_ERROR, PNVME_SC_COMPARE_FAILURE);
+	memset(&w, 0, sizeof(w));
+	w.outstanding = 1;
+	before = sent_count(qpair);
+	if (rc == 0) {
+		rc = pnvme_ns_cmd_write(g_ns, qpair, wbuf, 23000, blocks, done_cb, &w, 0);
+	}
+	if (rc == 0) {
+		wait_all(&w, qpair);
+	}
+	CHECK(rc == 0 && w.last.status.sct == PNVME_SCT_MEDIA_ERROR &&
+		      w.last.status.sc == PNVME_SC_COMPARE_FAILURE && sent_count(qpair) > before,
+	      "a write sent to the controller completes with the injected status (sct %u sc "
+	      "0x%02x)",
+	      w.last.status.sct, w.last.status.sc);
+	CHECK(read_blocks(qpair, rbuf, 23000, blocks) && memcmp(rbuf, wbuf, 4096) == 0,
+	      "the injections are used up: the next read succeeds and shows that write's data");
+	pnvme_dma_free(wbuf);
+	pnvme_dma_free(rbuf);
+}
+
 static void
 test_bad_arguments(struct pnvme_qpair *qpair)
 {
@@ -961,6 +1020,7 @@ main(int argc, char **argv)
 	test_vectored(qpair);
 	test_compare_zeroes_dsm_flush_copy(qpair);
 	test_fused(qpair);
+	test_error_injection(qpair);
 	test_bad_arguments(qpair);
 	test_pool_and_queue_full();
 	test_qpair_limit();
