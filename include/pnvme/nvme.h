@@ -252,6 +252,37 @@ typedef void (*pnvme_cmd_cb)(void *cb_arg, const struct pnvme_cpl *cpl);
 int pnvme_ctrlr_cmd_admin_raw(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
 			      uint32_t len, pnvme_cmd_cb cb_fn, void *cb_arg);
 
+/** Command ID a timeout callback gets for a command the device does not hold
+ * (held back by error injection). */
+#define PNVME_CID_NOT_SUBMITTED 0xffffu
+
+/**
+ * Called once for each command outstanding longer than its queue's timeout,
+ * from the poll of that queue (pnvme_qpair_process_completions(), or
+ * pnvme_ctrlr_process_admin_completions() for the admin queue).
+ *
+ * @param qpair the I/O queue pair, or NULL for the admin queue.
+ * @param cid the command's ID on that queue (PNVME_CID_NOT_SUBMITTED for a
+ *        command error injection holds back).
+ */
+typedef void (*pnvme_timeout_cb)(void *cb_arg, struct pnvme_ctrlr *ctrlr,
+				 struct pnvme_qpair *qpair, uint16_t cid);
+
+/**
+ * Watch for commands that take too long. Each command records when it was
+ * submitted; each poll of a queue looks at its oldest commands and stops at
+ * the first that is not late, so the cost is a compare per poll. Keep Alive
+ * and Asynchronous Event Requests are exempt (they are meant to wait). A
+ * timeout of 0 turns that kind off; with both 0 nothing is recorded at all.
+ * Register before I/O starts: queue pairs in use pick the new timeout up
+ * for commands submitted afterwards.
+ *
+ * @return 0, or -EINVAL for a NULL controller or a timeout without a callback.
+ */
+int pnvme_ctrlr_register_timeout_callback(struct pnvme_ctrlr *ctrlr, uint64_t io_timeout_us,
+					  uint64_t admin_timeout_us, pnvme_timeout_cb cb_fn,
+					  void *cb_arg);
+
 /**
  * Poll the admin queue: complete finished admin commands and watch the
  * controller's health.

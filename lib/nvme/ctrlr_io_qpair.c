@@ -109,6 +109,7 @@ pnvme_ctrlr_alloc_io_qpair(struct pnvme_ctrlr *ctrlr, const struct pnvme_io_qpai
 		pthread_mutex_unlock(&ctrlr->lock);
 		return NULL;
 	}
+	qpair->timeout_ticks = ctrlr->io_timeout_ticks;
 	TAILQ_INSERT_TAIL(&ctrlr->io_qpairs, qpair, ctrlr_link);
 	pthread_mutex_unlock(&ctrlr->lock);
 	return qpair;

@@ -124,6 +124,7 @@ nvme_err_inject_submit(struct pnvme_qpair *qpair, struct nvme_request *req)
 	req->injected_sc = inj->sc;
 	held = inj->do_not_submit;
 	if (held) {
+		req->cmd.cid = PNVME_CID_NOT_SUBMITTED; /* what a timeout reports */
 		req->held_until = pnvme_get_ticks() + inj->timeout_ticks;
 		STAILQ_INSERT_TAIL(&qpair->held_reqs, req, link);
 	}

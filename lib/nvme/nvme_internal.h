@@ -43,6 +43,12 @@ struct nvme_request {
 	uint8_t injected_sct;
 	uint8_t injected_sc;
 	uint64_t held_until;
+	/* Timeouts (timeout.c), only while the qpair has one: when it was
+	 * submitted, its place among the qpair's commands, reported yet. */
+	bool timeout_tracked;
+	bool timeout_reported;
+	uint64_t submit_tick;
+	TAILQ_ENTRY(nvme_request) timeout_link;
 	STAILQ_ENTRY(nvme_request) link;
 };
 
@@ -68,6 +74,10 @@ struct pnvme_qpair {
 	 * submit path looks), and the requests held back from the device. */
 	struct nvme_err_injection *err_injections;
 	STAILQ_HEAD(, nvme_request) held_reqs;
+	/* Timeouts: ticks a command may take (0: none recorded), and the
+	 * commands recorded, oldest first. */
+	uint64_t timeout_ticks;
+	TAILQ_HEAD(, nvme_request) timed_reqs;
 	TAILQ_ENTRY(pnvme_qpair) ctrlr_link; /* in the controller's I/O qpair list */
 };
 
@@ -95,6 +105,7 @@ nvme_qpair_alloc_request(struct pnvme_qpair *qpair, pnvme_cmd_cb cb_fn, void *cb
 	req->num_children = 0;
 	req->parent = NULL;
 	req->status_injected = false;
+	req->timeout_tracked = false;
 	return req;
 }
 
@@ -137,6 +148,11 @@ bool nvme_err_inject_submit(struct pnvme_qpair *qpair, struct nvme_request *req)
 void nvme_err_inject_complete_held(struct pnvme_qpair *qpair, bool fail);
 /* Drop every injection of @p qpair (it is being freed). */
 void nvme_err_inject_clear(struct pnvme_qpair *qpair);
+/* Timeouts (timeout.c), reached only while the qpair has one. */
+void nvme_timeout_track(struct pnvme_qpair *qpair, struct nvme_request *req);
+void nvme_timeout_untrack(struct pnvme_qpair *qpair, struct nvme_request *req);
+/* Report each recorded command older than the qpair's timeout, once. */
+void nvme_timeout_check(struct pnvme_qpair *qpair);
 /* Resubmit queued requests while the transport accepts them. */
 void nvme_qpair_resubmit_queued(struct pnvme_qpair *qpair);
 /* Mark failed and complete every outstanding and queued request once. */
@@ -311,6 +327,10 @@ struct pnvme_ctrlr {
 	/* probe.c: the application's remove_cb has run for this controller. */
 	bool remove_reported;
 	uint64_t next_health_check;
+	/* Timeouts (pnvme_ctrlr_register_timeout_callback). */
+	uint64_t io_timeout_ticks;
+	pnvme_timeout_cb timeout_cb;
+	void *timeout_cb_arg;
 	/* Fabrics: the controller ID the admin Connect was given, and the
 	 * Keep Alive Timeout agreed there (0 = none). */
 	uint16_t cntlid;

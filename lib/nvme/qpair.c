@@ -23,9 +23,11 @@ nvme_qpair_init(struct pnvme_qpair *qpair, struct pnvme_ctrlr *ctrlr, uint16_t i
 	qpair->num_outstanding = 0;
 	qpair->fused_first = NULL;
 	qpair->err_injections = NULL;
+	qpair->timeout_ticks = 0;
 	STAILQ_INIT(&qpair->free_reqs);
 	STAILQ_INIT(&qpair->queued_reqs);
 	STAILQ_INIT(&qpair->held_reqs);
+	TAILQ_INIT(&qpair->timed_reqs);
 	qpair->reqs = calloc(num_reqs, sizeof(*qpair->reqs));
 	if (qpair->reqs == NULL) {
 		PNVME_ERRLOG("qpair %u: cannot allocate %u requests", id, num_reqs);
@@ -58,6 +60,9 @@ nvme_qpair_complete_request(struct pnvme_qpair *qpair, struct nvme_request *req,
 	struct pnvme_cpl injected;
 
 	qpair->num_outstanding--;
+	if (pnvme_unlikely(req->timeout_tracked)) {
+		nvme_timeout_untrack(qpair, req);
+	}
 	if (pnvme_unlikely(req->status_injected)) {
 		injected = *cpl;
 		injected.status.sct = req->injected_sct & 0x7;
@@ -122,6 +127,9 @@ submit_one(struct pnvme_qpair *qpair, struct nvme_request *req)
 {
 	int rc;
 
+	if (pnvme_unlikely(qpair->timeout_ticks != 0)) {
+		nvme_timeout_track(qpair, req);
+	}
 	if (pnvme_unlikely(qpair->err_injections != NULL) && nvme_err_inject_submit(qpair, req)) {
 		return 0;
 	}
@@ -137,6 +145,9 @@ submit_one(struct pnvme_qpair *qpair, struct nvme_request *req)
 	if (rc == -EAGAIN) {
 		STAILQ_INSERT_TAIL(&qpair->queued_reqs, req, link);
 		return 0;
+	}
+	if (req->timeout_tracked) {
+		nvme_timeout_untrack(qpair, req); /* refused: the caller frees it */
 	}
 	return rc;
 }
@@ -226,6 +237,9 @@ nvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 	}
 	if (pnvme_unlikely(!STAILQ_EMPTY(&qpair->held_reqs)) && n >= 0) {
 		nvme_err_inject_complete_held(qpair, false);
+	}
+	if (pnvme_unlikely(!TAILQ_EMPTY(&qpair->timed_reqs)) && n >= 0) {
+		nvme_timeout_check(qpair);
 	}
 	return n;
 }

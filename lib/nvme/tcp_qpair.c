@@ -391,9 +391,9 @@ tcp_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 	tr->h2c_next = 0;
 	tr->r2t_end = 0;
 
+	req->cmd.cid = tr->cid; /* what a timeout reports */
 	cap = &tr->hdr.capsule;
 	cap->cmd = req->cmd;
-	cap->cmd.cid = tr->cid;
 	cap->cmd.psdt = PNVME_PSDT_SGL_MPTR_CONTIG;
 	sgl = &cap->cmd.dptr.sgl1;
 	memset(sgl, 0, sizeof(*sgl));

@@ -739,6 +739,15 @@ test_fused(struct pnvme_qpair *qpair)
 	check_fused_threads(qpair);
 }
 
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 /* Software error injection against the real peer: a stalled command never
  * reaches it and completes at its timeout with the chosen status; a sent
  * one reaches it and completes with the chosen status instead of its own. */
@@ -749,7 +758,7 @@ test_error_injection(struct pnvme_qpair *qpair)
 	uint8_t *rbuf = pnvme_dma_zmalloc(4096, 4096, NULL);
 	uint32_t blocks = 4096 / g_block;
 	struct waiter w = {0};
-	struct timespec t0, t1;
+	double t0;
 	uint64_t before;
 	double waited;
 	int rc;
@@ -759,14 +768,13 @@ test_error_injection(struct pnvme_qpair *qpair)
 						 PNVME_SCT_GENERIC, PNVME_SC_INTERNAL_DEVICE_ERROR);
 	CHECK(rc == 0, "error injection set: the next read stalls 200 ms (rc %d)", rc);
 	before = sent_count(qpair);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = now_s();
 	w.outstanding = 1;
 	rc = pnvme_ns_cmd_read(g_ns, qpair, rbuf, 23000, blocks, done_cb, &w, 0);
 	if (rc == 0) {
 		wait_all(&w, qpair);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	waited = now_s() - t0;
 	CHECK(rc == 0 && w.completions == 1 && w.last.status.sct == PNVME_SCT_GENERIC &&
 		      w.last.status.sc == PNVME_SC_INTERNAL_DEVICE_ERROR && waited >= 0.2 &&
 		      sent_count(qpair) == before,
@@ -794,6 +802,55 @@ test_error_injection(struct pnvme_qpair *qpair)
 	CHECK(read_blocks(qpair, rbuf, 23000, blocks) && memcmp(rbuf, wbuf, 4096) == 0,
 	      "the injections are used up: the next read succeeds and shows that write's data");
 	pnvme_dma_free(wbuf);
+	pnvme_dma_free(rbuf);
+}
+
+/* Timeouts against the real peer: a command stalled by injection is
+ * reported late within its budget, once, and still completes. */
+static int g_timeouts_not_submitted;
+static double g_first_timeout_at;
+
+static void
+timeout_cb(void *arg, struct pnvme_ctrlr *ctrlr, struct pnvme_qpair *qpair, uint16_t cid)
+{
+	(void)arg;
+	(void)ctrlr;
+	(void)qpair;
+	if (cid == PNVME_CID_NOT_SUBMITTED && g_timeouts_not_submitted++ == 0) {
+		g_first_timeout_at = now_s();
+	}
+}
+
+static void
+test_timeout(struct pnvme_qpair *qpair)
+{
+	uint8_t *rbuf = pnvme_dma_zmalloc(4096, 4096, NULL);
+	struct waiter w = {.outstanding = 1};
+	double t0, done_at, late;
+	int rc;
+
+	rc = pnvme_ctrlr_register_timeout_callback(g_ctrlr, 300000, 0, timeout_cb, NULL);
+	if (rc == 0) {
+		rc = pnvme_qpair_add_cmd_error_injection(g_ctrlr, qpair, PNVME_OPC_READ, true,
+							 1000000, 1, PNVME_SCT_GENERIC,
+							 PNVME_SC_ABORTED_BY_REQUEST);
+	}
+	t0 = now_s();
+	if (rc == 0) {
+		rc = pnvme_ns_cmd_read(g_ns, qpair, rbuf, 23000, 1, done_cb, &w, 0);
+	}
+	if (rc == 0) {
+		wait_all(&w, qpair);
+	}
+	done_at = now_s();
+	late = g_first_timeout_at - t0;
+	CHECK(rc == 0 && g_timeouts_not_submitted == 1 && late >= 0.3 && late < 1.0,
+	      "a stalled read is reported late once, after %.3f s (timeout 0.3 s, stall 1 s)", late);
+	CHECK(w.completions == 1 && w.last.status.sc == PNVME_SC_ABORTED_BY_REQUEST &&
+		      done_at - t0 >= 1.0,
+	      "and still completes once, when its stall ends (%.3f s)", done_at - t0);
+	CHECK(pnvme_ctrlr_register_timeout_callback(g_ctrlr, 0, 0, NULL, NULL) == 0,
+	      "timeouts turned off again");
 	pnvme_dma_free(rbuf);
 }
 
@@ -1021,6 +1078,7 @@ main(int argc, char **argv)
 	test_compare_zeroes_dsm_flush_copy(qpair);
 	test_fused(qpair);
 	test_error_injection(qpair);
+	test_timeout(qpair);
 	test_bad_arguments(qpair);
 	test_pool_and_queue_full();
 	test_qpair_limit();
