@@ -284,6 +284,22 @@ int pnvme_ctrlr_register_timeout_callback(struct pnvme_ctrlr *ctrlr, uint64_t io
 					  void *cb_arg);
 
 /**
+ * Ask the controller to abort command @p cid of @p qpair (NULL: the admin
+ * queue), typically from a timeout callback. At most ACL+1 Aborts are with
+ * the controller at once (Identify Controller ACL); more wait, in order,
+ * for one of those to complete. The Abort's completion comes to @p cb_fn:
+ * dword 0 bit 0 clear means the command was aborted (it then completes
+ * with ABORTED - BY REQUEST), set means it was not (it completes as it
+ * will). The aborted command itself still completes exactly once.
+ *
+ * @return 0; -EINVAL for a NULL controller, a qpair of another controller
+ * or a command the device does not hold (PNVME_CID_NOT_SUBMITTED); -ENOMEM;
+ * -ENXIO when the controller has failed.
+ */
+int pnvme_ctrlr_cmd_abort(struct pnvme_ctrlr *ctrlr, struct pnvme_qpair *qpair, uint16_t cid,
+			  pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/**
  * Poll the admin queue: complete finished admin commands and watch the
  * controller's health.
  *

@@ -97,6 +97,8 @@ nvme_ctrlr_construct(struct pnvme_ctrlr *ctrlr, const struct nvme_transport_ops 
 	ctrlr->num_ns = 0;
 	ctrlr->free_qids = NULL;
 	TAILQ_INIT(&ctrlr->io_qpairs);
+	STAILQ_INIT(&ctrlr->queued_aborts);
+	ctrlr->aborts_outstanding = 0;
 	return pthread_mutex_init(&ctrlr->lock, &g_recursive_attr) == 0 ? 0 : -ENOMEM;
 }
 
@@ -178,11 +180,12 @@ nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why)
 	}
 	PNVME_ERRLOG("%s: controller failed: %s", ctrlr->trid.traddr, why);
 	nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_FAILED);
+	pthread_mutex_lock(&ctrlr->lock);
 	if (ctrlr->adminq != NULL) {
-		pthread_mutex_lock(&ctrlr->lock);
 		nvme_qpair_fail(ctrlr->adminq);
-		pthread_mutex_unlock(&ctrlr->lock);
 	}
+	nvme_abort_fail_queued(ctrlr);
+	pthread_mutex_unlock(&ctrlr->lock);
 }
 
 int
@@ -336,6 +339,7 @@ nvme_ctrlr_shutdown_and_free(struct pnvme_ctrlr *ctrlr)
 	if (ctrlr->adminq != NULL && !ctrlr->adminq->failed) {
 		nvme_qpair_fail(ctrlr->adminq);
 	}
+	nvme_abort_fail_queued(ctrlr);
 	ctrlr->ops->ctrlr_destruct(ctrlr);
 	return rc;
 }

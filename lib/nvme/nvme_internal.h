@@ -53,6 +53,7 @@ struct nvme_request {
 };
 
 struct nvme_err_injection;
+struct nvme_abort;
 
 /* Generic part of a queue pair; each transport embeds it first. */
 struct pnvme_qpair {
@@ -327,6 +328,10 @@ struct pnvme_ctrlr {
 	/* probe.c: the application's remove_cb has run for this controller. */
 	bool remove_reported;
 	uint64_t next_health_check;
+	/* Abort (abort.c): how many are with the controller, and those
+	 * waiting for the ACL+1 limit. */
+	uint32_t aborts_outstanding;
+	STAILQ_HEAD(, nvme_abort) queued_aborts;
 	/* Timeouts (pnvme_ctrlr_register_timeout_callback). */
 	uint64_t io_timeout_ticks;
 	pnvme_timeout_cb timeout_cb;
@@ -385,6 +390,9 @@ nvme_ctrlr_is_failed(const struct pnvme_ctrlr *ctrlr)
 /* The device left the system: fail the controller (@p why, one line) and
  * mark it REMOVED, so nothing touches the device again. */
 void nvme_ctrlr_set_removed(struct pnvme_ctrlr *ctrlr, const char *why);
+/* Complete every Abort still waiting for the limit with an error (the
+ * controller failed or is going away). */
+void nvme_abort_fail_queued(struct pnvme_ctrlr *ctrlr);
 /* Fail the controller: every qpair's requests complete with an error. */
 void nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why);
 /* Copy the caller's options, honouring their opts_size. */

@@ -854,6 +854,87 @@ test_timeout(struct pnvme_qpair *qpair)
 	pnvme_dma_free(rbuf);
 }
 
+/* Abort against the real peer: a command still in flight (reported late
+ * by a 1 us timeout) is named by an Abort the controller accepts; the
+ * command still completes exactly once, aborted or not. */
+struct abort_test {
+	struct pnvme_qpair *qpair;
+	bool sent;
+	int answered;
+	struct pnvme_cpl cpl;
+	int reads_done;
+	int reads_failed; /* with anything but ABORTED - BY REQUEST */
+};
+
+static void
+abort_answered(void *arg, const struct pnvme_cpl *cpl)
+{
+	struct abort_test *a = arg;
+
+	a->answered++;
+	a->cpl = *cpl;
+}
+
+static void
+abort_test_read_done(void *arg, const struct pnvme_cpl *cpl)
+{
+	struct abort_test *a = arg;
+
+	a->reads_done++;
+	if (pnvme_cpl_is_error(cpl) && !(cpl->status.sct == PNVME_SCT_GENERIC &&
+					 cpl->status.sc == PNVME_SC_ABORTED_BY_REQUEST)) {
+		a->reads_failed++;
+	}
+}
+
+static void
+abort_late_command(void *arg, struct pnvme_ctrlr *ctrlr, struct pnvme_qpair *qpair, uint16_t cid)
+{
+	struct abort_test *a = arg;
+
+	if (!a->sent && qpair == a->qpair && cid != PNVME_CID_NOT_SUBMITTED &&
+	    pnvme_ctrlr_cmd_abort(ctrlr, qpair, cid, abort_answered, a) == 0) {
+		a->sent = true;
+	}
+}
+
+static void
+test_abort(struct pnvme_qpair *qpair)
+{
+	/* Large reads stay in flight across polls even on a fast peer. */
+	uint32_t len = pnvme_ctrlr_get_max_xfer_size(g_ctrlr);
+	uint8_t *rbuf = pnvme_dma_zmalloc(4u << 20, 4096, NULL);
+	struct abort_test a = {.qpair = qpair};
+	int round, i, submitted = 0;
+	double deadline = now_s() + 30;
+
+	len = len > (1u << 20) ? 1u << 20 : len;
+	pnvme_ctrlr_register_timeout_callback(g_ctrlr, 1, 0, abort_late_command, &a);
+	for (round = 0; round < 20 && !a.sent; round++) {
+		for (i = 0; i < 4; i++) {
+			submitted += pnvme_ns_cmd_read(g_ns, qpair, rbuf + (size_t)i * len,
+						       24000 + (uint64_t)i * (len / g_block),
+						       len / g_block, abort_test_read_done, &a,
+						       0) == 0;
+		}
+		while (a.reads_done < submitted && now_s() < deadline &&
+		       pnvme_qpair_process_completions(qpair, 0) >= 0) {
+		}
+	}
+	while (a.sent && a.answered == 0 && now_s() < deadline) {
+		pnvme_ctrlr_process_admin_completions(g_ctrlr);
+	}
+	pnvme_ctrlr_register_timeout_callback(g_ctrlr, 0, 0, NULL, NULL);
+	CHECK(a.sent && a.answered == 1 && !pnvme_cpl_is_error(&a.cpl),
+	      "an Abort naming a command in flight is accepted (status 0x%x, %s)",
+	      (unsigned)(a.cpl.status.sct << 8 | a.cpl.status.sc),
+	      (a.cpl.cdw0 & 1) ? "not aborted" : "aborted");
+	CHECK(submitted > 0 && a.reads_done == submitted && a.reads_failed == 0,
+	      "every read completed exactly once, aborted or not (%d of %d, %d failed otherwise)",
+	      a.reads_done, submitted, a.reads_failed);
+	pnvme_dma_free(rbuf);
+}
+
 static void
 test_bad_arguments(struct pnvme_qpair *qpair)
 {
@@ -1079,6 +1160,7 @@ main(int argc, char **argv)
 	test_fused(qpair);
 	test_error_injection(qpair);
 	test_timeout(qpair);
+	test_abort(qpair);
 	test_bad_arguments(qpair);
 	test_pool_and_queue_full();
 	test_qpair_limit();

@@ -117,6 +117,7 @@ device_admin_poll(struct pnvme_qpair *qpair, uint32_t max)
 		cpl->sqhd = d->sq_head;
 		cpl->status.sct = d->admin_sct[cmd->opc];
 		cpl->status.sc = d->admin_sc[cmd->opc];
+		cpl->cdw0 = d->admin_cdw0[cmd->opc];
 		d->admin_count[cmd->opc]++;
 		pnvme_wmb();
 		cpl->status.p = d->phase;

@@ -38,6 +38,7 @@ struct pcie_test_device {
 	/* Answer for each admin opcode (sct, sc; 0/0: success) and a count. */
 	uint8_t admin_sct[256];
 	uint8_t admin_sc[256];
+	uint32_t admin_cdw0[256];
 	int admin_count[256];
 	uint16_t sq_head;
 	uint16_t cq_tail;
