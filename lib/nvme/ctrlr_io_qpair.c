@@ -110,6 +110,7 @@ pnvme_ctrlr_alloc_io_qpair(struct pnvme_ctrlr *ctrlr, const struct pnvme_io_qpai
 		return NULL;
 	}
 	qpair->timeout_ticks = ctrlr->io_timeout_ticks;
+	nvme_qpair_update_submit_hooks(qpair);
 	TAILQ_INSERT_TAIL(&ctrlr->io_qpairs, qpair, ctrlr_link);
 	pthread_mutex_unlock(&ctrlr->lock);
 	return qpair;

@@ -73,6 +73,7 @@ pnvme_qpair_add_cmd_error_injection(struct pnvme_ctrlr *ctrlr, struct pnvme_qpai
 		}
 		inj->opc = opc;
 		*p = inj;
+		nvme_qpair_update_submit_hooks(q);
 	}
 	inj->do_not_submit = do_not_submit;
 	/* In two parts, so a timeout of years does not overflow. */
@@ -85,12 +86,13 @@ pnvme_qpair_add_cmd_error_injection(struct pnvme_ctrlr *ctrlr, struct pnvme_qpai
 }
 
 static void
-remove_at(struct nvme_err_injection **p)
+remove_at(struct pnvme_qpair *qpair, struct nvme_err_injection **p)
 {
 	struct nvme_err_injection *inj = *p;
 
 	*p = inj->next;
 	free(inj);
+	nvme_qpair_update_submit_hooks(qpair);
 }
 
 void
@@ -105,7 +107,7 @@ pnvme_qpair_remove_cmd_error_injection(struct pnvme_ctrlr *ctrlr, struct pnvme_q
 	}
 	p = find(q, opc);
 	if (*p != NULL) {
-		remove_at(p);
+		remove_at(q, p);
 	}
 }
 
@@ -119,7 +121,7 @@ nvme_err_inject_submit(struct pnvme_qpair *qpair, struct nvme_request *req)
 	if (inj == NULL) {
 		return false;
 	}
-	req->status_injected = true;
+	req->completion_hooks |= NVME_REQ_STATUS_INJECTED;
 	req->injected_sct = inj->sct;
 	req->injected_sc = inj->sc;
 	held = inj->do_not_submit;
@@ -129,7 +131,7 @@ nvme_err_inject_submit(struct pnvme_qpair *qpair, struct nvme_request *req)
 		STAILQ_INSERT_TAIL(&qpair->held_reqs, req, link);
 	}
 	if (--inj->left == 0) {
-		remove_at(p);
+		remove_at(qpair, p);
 	}
 	return held;
 }
@@ -159,7 +161,7 @@ nvme_err_inject_complete_held(struct pnvme_qpair *qpair, bool fail)
 	while ((req = first_due(qpair, fail, now)) != NULL) {
 		STAILQ_REMOVE(&qpair->held_reqs, req, nvme_request, link);
 		if (fail) {
-			req->status_injected = false;
+			req->completion_hooks &= (uint8_t)~NVME_REQ_STATUS_INJECTED;
 			nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
 							   PNVME_SC_ABORTED_SQ_DELETION);
 		} else {
@@ -173,6 +175,6 @@ void
 nvme_err_inject_clear(struct pnvme_qpair *qpair)
 {
 	while (qpair->err_injections != NULL) {
-		remove_at(&qpair->err_injections);
+		remove_at(qpair, &qpair->err_injections);
 	}
 }

@@ -250,14 +250,45 @@ submit_split(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct ns_io 
 	return 0;
 }
 
+/* A transfer of several commands: count them, check, submit. */
+static int
+submit_io_split(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct ns_io *io,
+		pnvme_cmd_cb cb_fn, void *cb_arg, const char *what)
+{
+	uint32_t nchildren = 0, left, n;
+	uint64_t lba;
+
+	for (lba = io->lba, left = io->lba_count; left > 0; nchildren++) {
+		n = child_blocks(ns, io, lba, left);
+		lba += n;
+		left -= n;
+	}
+	if (io->io_flags & FUSE_FLAGS_MASK) {
+		PNVME_ERRLOG("%s: a fused command may not be split (%u blocks exceed %u per "
+			     "command)",
+			     what, io->lba_count, io->max_blocks);
+		return -EINVAL;
+	}
+	if (nchildren > UINT16_MAX || nchildren + 1 > qpair->num_reqs) {
+		/* Not a passing shortage: -ENOMEM would invite a retry that can
+		 * never succeed. */
+		PNVME_ERRLOG("%s: %u blocks need %u commands (%u per command), more than the "
+			     "qpair's %u requests",
+			     what, io->lba_count, nchildren + 1, io->max_blocks, qpair->num_reqs);
+		return -EINVAL;
+	}
+	if (qpair->num_free_reqs < nchildren + 1) {
+		return -ENOMEM;
+	}
+	return submit_split(ns, qpair, io, nchildren, cb_fn, cb_arg);
+}
+
 static int
 submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvme_cmd_cb cb_fn,
 	  void *cb_arg, const char *what)
 {
 	uint32_t block = ns->extended_lba_size;
-	uint32_t nchildren = 0, left, n;
 	struct nvme_request *req;
-	uint64_t lba;
 	int rc;
 
 	rc = check_common(ns, qpair, what);
@@ -275,36 +306,9 @@ submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvm
 		return -EINVAL;
 	}
 
-	/* Count the commands the transfer needs (one, nearly always). */
-	if (pnvme_likely(child_blocks(ns, io, io->lba, io->lba_count) == io->lba_count)) {
-		nchildren = 1;
-	} else {
-		for (lba = io->lba, left = io->lba_count; left > 0; nchildren++) {
-			n = child_blocks(ns, io, lba, left);
-			lba += n;
-			left -= n;
-		}
-	}
-	if (pnvme_unlikely(nchildren > 1 && (io->io_flags & FUSE_FLAGS_MASK))) {
-		PNVME_ERRLOG("%s: a fused command may not be split (%u blocks exceed %u per "
-			     "command)",
-			     what, io->lba_count, io->max_blocks);
-		return -EINVAL;
-	}
-	if (pnvme_unlikely(nchildren > 1 &&
-			   (nchildren > UINT16_MAX || nchildren + 1 > qpair->num_reqs))) {
-		/* Not a passing shortage: -ENOMEM would invite a retry that can
-		 * never succeed. */
-		PNVME_ERRLOG("%s: %u blocks need %u commands (%u per command), more than the "
-			     "qpair's %u requests",
-			     what, io->lba_count, nchildren + 1, io->max_blocks, qpair->num_reqs);
-		return -EINVAL;
-	}
-	if (pnvme_unlikely(qpair->num_free_reqs < nchildren + (nchildren > 1))) {
-		return -ENOMEM;
-	}
-	if (nchildren > 1) {
-		return submit_split(ns, qpair, io, nchildren, cb_fn, cb_arg);
+	/* One command, nearly always: nothing more to check. */
+	if (pnvme_unlikely(child_blocks(ns, io, io->lba, io->lba_count) != io->lba_count)) {
+		return submit_io_split(ns, qpair, io, cb_fn, cb_arg, what);
 	}
 	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);
 	if (req == NULL) {

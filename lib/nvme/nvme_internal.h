@@ -37,20 +37,25 @@ struct nvme_request {
 	struct nvme_request *parent;
 	struct pnvme_cpl parent_cpl; /* first error among the children */
 	struct pnvme_qpair *qpair;
+	/* Work a completion must do besides the callback (NVME_REQ_*): one
+	 * test on the hot path, zero nearly always. */
+	uint8_t completion_hooks;
 	/* Error injection (err_inject.c): complete with this status instead
 	 * of the device's; a held request completes at @p held_until. */
-	bool status_injected;
 	uint8_t injected_sct;
 	uint8_t injected_sc;
 	uint64_t held_until;
 	/* Timeouts (timeout.c), only while the qpair has one: when it was
 	 * submitted, its place among the qpair's commands, reported yet. */
-	bool timeout_tracked;
 	bool timeout_reported;
 	uint64_t submit_tick;
 	TAILQ_ENTRY(nvme_request) timeout_link;
 	STAILQ_ENTRY(nvme_request) link;
 };
+
+/* nvme_request.completion_hooks */
+#define NVME_REQ_TIMEOUT_TRACKED (1u << 0) /* on the qpair's timed_reqs */
+#define NVME_REQ_STATUS_INJECTED (1u << 1) /* complete with injected_sct/sc */
 
 struct nvme_err_injection;
 struct nvme_abort;
@@ -71,8 +76,11 @@ struct pnvme_qpair {
 	uint32_t num_reqs;
 	/* A fused FIRST waiting for its SECOND; nothing else may come between. */
 	struct nvme_request *fused_first;
-	/* Error injection: NULL unless the application set one (then the
-	 * submit path looks), and the requests held back from the device. */
+	/* Error injection or a timeout set: the submit path has work beyond
+	 * the transport (one test on the hot path). */
+	bool submit_hooks;
+	/* Error injection: NULL unless the application set one, and the
+	 * requests held back from the device. */
 	struct nvme_err_injection *err_injections;
 	STAILQ_HEAD(, nvme_request) held_reqs;
 	/* Timeouts: ticks a command may take (0: none recorded), and the
@@ -105,8 +113,7 @@ nvme_qpair_alloc_request(struct pnvme_qpair *qpair, pnvme_cmd_cb cb_fn, void *cb
 	req->payload_offset = 0;
 	req->num_children = 0;
 	req->parent = NULL;
-	req->status_injected = false;
-	req->timeout_tracked = false;
+	req->completion_hooks = 0;
 	return req;
 }
 
@@ -149,6 +156,13 @@ bool nvme_err_inject_submit(struct pnvme_qpair *qpair, struct nvme_request *req)
 void nvme_err_inject_complete_held(struct pnvme_qpair *qpair, bool fail);
 /* Drop every injection of @p qpair (it is being freed). */
 void nvme_err_inject_clear(struct pnvme_qpair *qpair);
+/* Recompute qpair->submit_hooks after an injection or timeout changed. */
+static inline void
+nvme_qpair_update_submit_hooks(struct pnvme_qpair *qpair)
+{
+	qpair->submit_hooks = qpair->err_injections != NULL || qpair->timeout_ticks != 0;
+}
+
 /* Timeouts (timeout.c), reached only while the qpair has one. */
 void nvme_timeout_track(struct pnvme_qpair *qpair, struct nvme_request *req);
 void nvme_timeout_untrack(struct pnvme_qpair *qpair, struct nvme_request *req);

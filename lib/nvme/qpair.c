@@ -24,6 +24,7 @@ nvme_qpair_init(struct pnvme_qpair *qpair, struct pnvme_ctrlr *ctrlr, uint16_t i
 	qpair->fused_first = NULL;
 	qpair->err_injections = NULL;
 	qpair->timeout_ticks = 0;
+	qpair->submit_hooks = false;
 	STAILQ_INIT(&qpair->free_reqs);
 	STAILQ_INIT(&qpair->queued_reqs);
 	STAILQ_INIT(&qpair->held_reqs);
@@ -60,15 +61,17 @@ nvme_qpair_complete_request(struct pnvme_qpair *qpair, struct nvme_request *req,
 	struct pnvme_cpl injected;
 
 	qpair->num_outstanding--;
-	if (pnvme_unlikely(req->timeout_tracked)) {
-		nvme_timeout_untrack(qpair, req);
-	}
-	if (pnvme_unlikely(req->status_injected)) {
-		injected = *cpl;
-		injected.status.sct = req->injected_sct & 0x7;
-		injected.status.sc = req->injected_sc;
-		injected.status.dnr = 0;
-		cpl = &injected;
+	if (pnvme_unlikely(req->completion_hooks != 0)) {
+		if (req->completion_hooks & NVME_REQ_TIMEOUT_TRACKED) {
+			nvme_timeout_untrack(qpair, req);
+		}
+		if (req->completion_hooks & NVME_REQ_STATUS_INJECTED) {
+			injected = *cpl;
+			injected.status.sct = req->injected_sct & 0x7;
+			injected.status.sc = req->injected_sc;
+			injected.status.dnr = 0;
+			cpl = &injected;
+		}
 	}
 	if (req->cb_fn != NULL) {
 		req->cb_fn(req->cb_arg, cpl);
@@ -127,11 +130,13 @@ submit_one(struct pnvme_qpair *qpair, struct nvme_request *req)
 {
 	int rc;
 
-	if (pnvme_unlikely(qpair->timeout_ticks != 0)) {
-		nvme_timeout_track(qpair, req);
-	}
-	if (pnvme_unlikely(qpair->err_injections != NULL) && nvme_err_inject_submit(qpair, req)) {
-		return 0;
+	if (pnvme_unlikely(qpair->submit_hooks)) {
+		if (qpair->timeout_ticks != 0) {
+			nvme_timeout_track(qpair, req);
+		}
+		if (qpair->err_injections != NULL && nvme_err_inject_submit(qpair, req)) {
+			return 0;
+		}
 	}
 	/* Keep submission order: nothing overtakes a queued request. */
 	if (!STAILQ_EMPTY(&qpair->queued_reqs)) {
@@ -146,7 +151,7 @@ submit_one(struct pnvme_qpair *qpair, struct nvme_request *req)
 		STAILQ_INSERT_TAIL(&qpair->queued_reqs, req, link);
 		return 0;
 	}
-	if (req->timeout_tracked) {
+	if (req->completion_hooks & NVME_REQ_TIMEOUT_TRACKED) {
 		nvme_timeout_untrack(qpair, req); /* refused: the caller frees it */
 	}
 	return rc;

@@ -38,9 +38,11 @@ pnvme_ctrlr_register_timeout_callback(struct pnvme_ctrlr *ctrlr, uint64_t io_tim
 	ctrlr->io_timeout_ticks = us_to_ticks(io_timeout_us);
 	if (ctrlr->adminq != NULL) {
 		ctrlr->adminq->timeout_ticks = us_to_ticks(admin_timeout_us);
+		nvme_qpair_update_submit_hooks(ctrlr->adminq);
 	}
 	TAILQ_FOREACH(qpair, &ctrlr->io_qpairs, ctrlr_link) {
 		qpair->timeout_ticks = ctrlr->io_timeout_ticks;
+		nvme_qpair_update_submit_hooks(qpair);
 	}
 	pthread_mutex_unlock(&ctrlr->lock);
 	return 0;
@@ -56,7 +58,7 @@ nvme_timeout_track(struct pnvme_qpair *qpair, struct nvme_request *req)
 	}
 	req->submit_tick = pnvme_get_ticks();
 	req->timeout_reported = false;
-	req->timeout_tracked = true;
+	req->completion_hooks |= NVME_REQ_TIMEOUT_TRACKED;
 	TAILQ_INSERT_TAIL(&qpair->timed_reqs, req, timeout_link);
 }
 
@@ -64,7 +66,7 @@ void
 nvme_timeout_untrack(struct pnvme_qpair *qpair, struct nvme_request *req)
 {
 	TAILQ_REMOVE(&qpair->timed_reqs, req, timeout_link);
-	req->timeout_tracked = false;
+	req->completion_hooks &= (uint8_t)~NVME_REQ_TIMEOUT_TRACKED;
 }
 
 /* The oldest late command not yet reported, or NULL. */

@@ -164,9 +164,9 @@ test_admin_exemptions(void)
 	nvme_timeout_track(&admin, &ka);
 	nvme_timeout_track(&admin, &aer);
 	nvme_timeout_track(&admin, &identify);
-	CU_ASSERT_FALSE(ka.timeout_tracked);
-	CU_ASSERT_FALSE(aer.timeout_tracked);
-	CU_ASSERT_TRUE(identify.timeout_tracked);
+	CU_ASSERT_FALSE(ka.completion_hooks & NVME_REQ_TIMEOUT_TRACKED);
+	CU_ASSERT_FALSE(aer.completion_hooks & NVME_REQ_TIMEOUT_TRACKED);
+	CU_ASSERT_TRUE(identify.completion_hooks & NVME_REQ_TIMEOUT_TRACKED);
 	CU_ASSERT_PTR_EQUAL(TAILQ_FIRST(&admin.timed_reqs), &identify);
 	nvme_timeout_untrack(&admin, &identify);
 	CU_ASSERT_TRUE(TAILQ_EMPTY(&admin.timed_reqs));
