@@ -5,9 +5,7 @@
  * Alive and scanning are the fabrics layer's (fabrics.c, discovery.c).
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "nvme/fabrics.h"
