@@ -24,7 +24,9 @@ FUZZ_CFLAGS := $(filter-out -O0 -O2 -g3 -DNDEBUG,$(COMMON_CFLAGS)) -Wno-format-n
 	-O1 -g $(FUZZ_SAN) -Itest/unit/common -Itest/fuzz/common
 # Coverage instrumentation (what guides the fuzzer): everything but the
 # test environment, whose linear allocation-table scans (translation of
-# every buffer) cost more than the code under test and only add noise.
+# every buffer) cost more than the code under test, and the input reader;
+# both only add noise. The invariant checks opt out per function
+# (FUZZ_NO_COVERAGE in fuzz_check.h).
 FUZZ_COV := -fsanitize=fuzzer-no-link
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer
 # Per harness: ctrlr_init fails calloc() above 1 MiB (see __wrap_calloc there).
@@ -49,7 +51,7 @@ $(FUZZ_OBJ)/%.o: %.c mk/config.mk mk/fuzz.mk
 	$(ECHO) "  FUZZCC  $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_COV) -MMD -MP -c $< -o $@
 
-$(FUZZ_OBJ)/test/unit/common/test_env.o: FUZZ_COV :=
+$(FUZZ_OBJ)/test/unit/common/test_env.o $(FUZZ_OBJ)/test/fuzz/common/fuzz_input.o: FUZZ_COV :=
 $(FUZZ_OBJ)/lib/nvme/transport.o: FUZZ_CFLAGS += $(TRANSPORT_DEFS)
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_OBJ)/test/fuzz/fuzz_%.o $(FUZZ_SUPPORT_OBJS) $(FUZZ_CORE_OBJS)

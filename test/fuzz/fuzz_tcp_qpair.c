@@ -76,7 +76,7 @@ static uint8_t g_pattern[MAX_DATA_LEN];
 /* Invariants                                                        */
 /* ---------------------------------------------------------------- */
 
-static void
+FUZZ_NO_COVERAGE static void
 check_invariants(struct harness *h)
 {
 	struct tcp_qpair *tq = &h->tq;

@@ -16,6 +16,10 @@ void fuzz_fail(const char *file, int line, const char *fmt, ...)
 		}                                                  \
 	} while (0)
 
+/* For invariant checks: no coverage instrumentation (their branches go one
+ * way until the run ends, and they run after every step). */
+#define FUZZ_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+
 /* Silence the library's log (one line per rejected PDU would dominate the
  * run time) unless FUZZ_VERBOSE is set in the environment. */
 void fuzz_log_init(void);

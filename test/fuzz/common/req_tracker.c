@@ -133,7 +133,7 @@ req_tracker_cb(void *cb_arg, const struct pnvme_cpl *cpl)
 	}
 }
 
-void
+FUZZ_NO_COVERAGE void
 req_tracker_check(const struct req_tracker *t)
 {
 	const struct pnvme_qpair *q = t->qpair;
