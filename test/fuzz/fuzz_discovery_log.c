@@ -18,7 +18,6 @@
 #include "fuzz_input.h"
 #include "nvme/fabrics.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_VERSIONS 4
@@ -94,15 +93,6 @@ check_trid(const struct pnvme_transport_id *trid)
 		FUZZ_CHECK(pnvme_transport_id_compare(trid, &again) == 0,
 			   "'%s' parses back as another transport ID", str);
 	}
-}
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_log_init();
-	return 0;
 }
 
 int

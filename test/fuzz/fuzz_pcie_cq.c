@@ -23,7 +23,6 @@
 #include "req_tracker.h"
 #include "test_env.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_STEPS 256
@@ -317,15 +316,6 @@ teardown(struct harness *h)
 	} else {
 		pcie_fixture_teardown(&h->fx);
 	}
-}
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_log_init();
-	return 0;
 }
 
 int

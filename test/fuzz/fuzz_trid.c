@@ -12,7 +12,6 @@
 #include "fuzz_check.h"
 #include "util/util.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
@@ -69,15 +68,6 @@ pci_round_trip(const char *str)
 	FUZZ_CHECK(pnvme_pci_addr_parse(&again, fmt) == 0 &&
 			   pnvme_pci_addr_compare(&addr, &again) == 0,
 		   "'%s' formats as '%s', which parses differently", str, fmt);
-}
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_log_init();
-	return 0;
 }
 
 int

@@ -40,3 +40,14 @@ fuzz_log_init(void)
 	pnvme_log_set_level(PNVME_LOG_ERROR);
 	pnvme_log_set_handler(discard_log);
 }
+
+/* The harnesses that need nothing more at start-up use this one; a harness
+ * that does defines its own (and calls fuzz_log_init()). */
+__attribute__((weak)) int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_log_init();
+	return 0;
+}

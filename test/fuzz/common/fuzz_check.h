@@ -23,5 +23,7 @@ void fuzz_fail(const char *file, int line, const char *fmt, ...)
 /* Silence the library's log (one line per rejected PDU would dominate the
  * run time) unless FUZZ_VERBOSE is set in the environment. */
 void fuzz_log_init(void);
+/* libFuzzer's start-up hook; the default (weak) one calls fuzz_log_init(). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #endif
