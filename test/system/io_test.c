@@ -748,6 +748,10 @@ now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* The library's clock (the environment's ticks) and this program's
+ * (CLOCK_MONOTONIC) may disagree by a few percent in an emulated guest:
+ * the time checks below allow 10%. */
+
 /* Software error injection against the real peer: a stalled command never
  * reaches it and completes at its timeout with the chosen status; a sent
  * one reaches it and completes with the chosen status instead of its own. */
@@ -776,7 +780,7 @@ test_error_injection(struct pnvme_qpair *qpair)
 	}
 	waited = now_s() - t0;
 	CHECK(rc == 0 && w.completions == 1 && w.last.status.sct == PNVME_SCT_GENERIC &&
-		      w.last.status.sc == PNVME_SC_INTERNAL_DEVICE_ERROR && waited >= 0.2 &&
+		      w.last.status.sc == PNVME_SC_INTERNAL_DEVICE_ERROR && waited >= 0.18 &&
 		      sent_count(qpair) == before,
 	      "the stalled read never reached the controller and completed once after %.3f s "
 	      "with the injected status (sct %u sc 0x%02x)",
@@ -844,10 +848,10 @@ test_timeout(struct pnvme_qpair *qpair)
 	}
 	done_at = now_s();
 	late = g_first_timeout_at - t0;
-	CHECK(rc == 0 && g_timeouts_not_submitted == 1 && late >= 0.3 && late < 1.0,
+	CHECK(rc == 0 && g_timeouts_not_submitted == 1 && late >= 0.27 && late < 1.0,
 	      "a stalled read is reported late once, after %.3f s (timeout 0.3 s, stall 1 s)", late);
 	CHECK(w.completions == 1 && w.last.status.sc == PNVME_SC_ABORTED_BY_REQUEST &&
-		      done_at - t0 >= 1.0,
+		      done_at - t0 >= 0.9,
 	      "and still completes once, when its stall ends (%.3f s)", done_at - t0);
 	CHECK(pnvme_ctrlr_register_timeout_callback(g_ctrlr, 0, 0, NULL, NULL) == 0,
 	      "timeouts turned off again");
