@@ -238,6 +238,61 @@ struct pnvme_ns *pnvme_ctrlr_get_ns(struct pnvme_ctrlr *ctrlr, uint32_t nsid);
 /** @return true when the controller has failed (fatal status, removal, timeout). */
 bool pnvme_ctrlr_is_failed(const struct pnvme_ctrlr *ctrlr);
 
+/**
+ * Reset the controller in place and wait until it is back. Every handle
+ * stays valid: the controller, its namespaces and its I/O qpairs.
+ *
+ * Every command outstanding when the device stops completes exactly once,
+ * with an abort status (ABORTED - SQ DELETION), in the thread that polls
+ * its queue. Then the bring-up runs again: on PCIe CC.EN=0, then the
+ * admin queue, Identify and the namespaces; on fabrics a new association
+ * (admin connection and Connect). Namespaces are identified again: one
+ * that changed size or format is updated in place, one that is gone is
+ * marked so its commands fail with -ENXIO (pnvme_ns_is_active()).
+ *
+ * I/O qpairs come back in their own threads, with no lock on the I/O path:
+ * a PCIe qpair's queue is created again by its next
+ * pnvme_qpair_process_completions(); a fabrics qpair needs
+ * pnvme_ctrlr_reconnect_io_qpair() (its poll returns -ENXIO until then).
+ * Meanwhile submissions on a qpair get -ENXIO.
+ *
+ * Also the way out of a failed controller (pnvme_ctrlr_is_failed()).
+ *
+ * @return 0; -EBUSY while another reset or the bring-up is in progress;
+ * -ENXIO when the controller did not come back (it is failed, and one line
+ * names the bring-up state that failed) or was removed; -EINVAL for NULL.
+ */
+int pnvme_ctrlr_reset(struct pnvme_ctrlr *ctrlr);
+
+/**
+ * The non-blocking form of pnvme_ctrlr_reset(), first half: stop the
+ * controller (its state becomes resetting) and start bringing it back.
+ * Drive it with pnvme_ctrlr_reconnect_poll_async(), or with
+ * pnvme_ctrlr_process_admin_completions(), which does the same.
+ *
+ * @return 0, or as pnvme_ctrlr_reset().
+ */
+int pnvme_ctrlr_disconnect(struct pnvme_ctrlr *ctrlr);
+
+/**
+ * Advance a reset begun by pnvme_ctrlr_disconnect().
+ *
+ * @return -EAGAIN while it is in progress, 0 once the controller is back
+ * (or no reset was in progress), -ENXIO when it did not come back.
+ */
+int pnvme_ctrlr_reconnect_poll_async(struct pnvme_ctrlr *ctrlr);
+
+/**
+ * Connect an I/O qpair again after a reset, or after its own connection
+ * failed, in the thread that owns it. Its handle, request pool and error
+ * injections stay. Does nothing for a qpair that is connected.
+ *
+ * @return 0; -EAGAIN while the controller is still resetting (try again
+ * later); -ENXIO when the controller failed or the connection could not be
+ * made (logged); -EINVAL for NULL or the admin qpair.
+ */
+int pnvme_ctrlr_reconnect_io_qpair(struct pnvme_qpair *qpair);
+
 /** Completion callback. @p cpl is valid only during the call. */
 typedef void (*pnvme_cmd_cb)(void *cb_arg, const struct pnvme_cpl *cpl);
 
@@ -496,6 +551,12 @@ uint8_t pnvme_ns_get_csi(const struct pnvme_ns *ns);
 
 /** @return the controller that owns @p ns. */
 struct pnvme_ctrlr *pnvme_ns_get_ctrlr(const struct pnvme_ns *ns);
+
+/**
+ * @return false once a reset found the namespace gone: its commands fail
+ * with -ENXIO. The object stays valid until the controller is detached.
+ */
+bool pnvme_ns_is_active(const struct pnvme_ns *ns);
 
 /* ------------------------------------------------------------------ */
 /* Namespace commands                                                  */

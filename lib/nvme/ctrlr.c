@@ -95,19 +95,13 @@ nvme_ctrlr_construct(struct pnvme_ctrlr *ctrlr, const struct nvme_transport_ops 
 	ctrlr->enabled = false;
 	ctrlr->ns = NULL;
 	ctrlr->num_ns = 0;
+	ctrlr->gone_ns = NULL;
+	ctrlr->num_gone_ns = 0;
 	ctrlr->free_qids = NULL;
 	TAILQ_INIT(&ctrlr->io_qpairs);
 	STAILQ_INIT(&ctrlr->queued_aborts);
 	ctrlr->aborts_outstanding = 0;
 	return pthread_mutex_init(&ctrlr->lock, &g_recursive_attr) == 0 ? 0 : -ENOMEM;
-}
-
-void
-nvme_ctrlr_free_namespaces(struct pnvme_ctrlr *ctrlr)
-{
-	free(ctrlr->ns);
-	ctrlr->ns = NULL;
-	ctrlr->num_ns = 0;
 }
 
 void
@@ -128,6 +122,8 @@ nvme_ctrlr_state_name(enum nvme_ctrlr_state state)
 		return "CONNECTING";
 	case NVME_CTRLR_LIVE:
 		return "LIVE";
+	case NVME_CTRLR_RESETTING:
+		return "RESETTING";
 	case NVME_CTRLR_FAILED:
 		return "FAILED";
 	case NVME_CTRLR_REMOVED:
@@ -144,10 +140,14 @@ nvme_ctrlr_set_state(struct pnvme_ctrlr *ctrlr, enum nvme_ctrlr_state state)
 
 	switch (state) {
 	case NVME_CTRLR_LIVE:
-		ok = from == NVME_CTRLR_CONNECTING;
+		ok = from == NVME_CTRLR_CONNECTING || from == NVME_CTRLR_RESETTING;
+		break;
+	case NVME_CTRLR_RESETTING:
+		ok = from == NVME_CTRLR_LIVE || from == NVME_CTRLR_FAILED;
 		break;
 	case NVME_CTRLR_FAILED:
-		ok = from == NVME_CTRLR_CONNECTING || from == NVME_CTRLR_LIVE;
+		ok = from == NVME_CTRLR_CONNECTING || from == NVME_CTRLR_LIVE ||
+		     from == NVME_CTRLR_RESETTING;
 		break;
 	case NVME_CTRLR_REMOVED:
 		ok = true;
@@ -180,6 +180,7 @@ nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why)
 	}
 	PNVME_ERRLOG("%s: controller failed: %s", ctrlr->trid.traddr, why);
 	nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_FAILED);
+	nvme_ctrlr_bump_epoch(ctrlr);
 	pthread_mutex_lock(&ctrlr->lock);
 	if (ctrlr->adminq != NULL) {
 		nvme_qpair_fail(ctrlr->adminq);
@@ -249,6 +250,10 @@ pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr)
 	}
 	if (nvme_ctrlr_is_failed(ctrlr)) {
 		return -ENXIO;
+	}
+	if (ctrlr->state == NVME_CTRLR_RESETTING) {
+		/* The reset's steps, from whichever thread started it. */
+		return pnvme_ctrlr_reconnect_poll_async(ctrlr) == -ENXIO ? -ENXIO : 0;
 	}
 	pthread_mutex_lock(&ctrlr->lock);
 	n = nvme_qpair_process_completions(ctrlr->adminq, 0);
@@ -413,48 +418,4 @@ bool
 pnvme_ctrlr_is_failed(const struct pnvme_ctrlr *ctrlr)
 {
 	return nvme_ctrlr_is_failed(ctrlr);
-}
-
-/* Index of the first namespace with ID >= nsid (the array is sorted). */
-static uint32_t
-ns_lower_bound(const struct pnvme_ctrlr *ctrlr, uint32_t nsid)
-{
-	uint32_t lo = 0, hi = ctrlr->num_ns;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (ctrlr->ns[mid].id < nsid) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return lo;
-}
-
-uint32_t
-pnvme_ctrlr_get_first_active_ns(const struct pnvme_ctrlr *ctrlr)
-{
-	return ctrlr->num_ns > 0 ? ctrlr->ns[0].id : 0;
-}
-
-uint32_t
-pnvme_ctrlr_get_next_active_ns(const struct pnvme_ctrlr *ctrlr, uint32_t prev_nsid)
-{
-	uint32_t i;
-
-	if (prev_nsid == UINT32_MAX) {
-		return 0;
-	}
-	i = ns_lower_bound(ctrlr, prev_nsid + 1);
-	return i < ctrlr->num_ns ? ctrlr->ns[i].id : 0;
-}
-
-struct pnvme_ns *
-pnvme_ctrlr_get_ns(struct pnvme_ctrlr *ctrlr, uint32_t nsid)
-{
-	uint32_t i = ns_lower_bound(ctrlr, nsid);
-
-	return (i < ctrlr->num_ns && ctrlr->ns[i].id == nsid) ? &ctrlr->ns[i] : NULL;
 }

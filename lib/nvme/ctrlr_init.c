@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvme/nvme_internal.h"
+#include "nvme/fabrics.h"
 
 #define CTRLR_ERRLOG(ctrlr, fmt, ...) \
 	PNVME_ERRLOG("%s: " fmt, (ctrlr)->trid.traddr, ##__VA_ARGS__)
@@ -111,6 +111,32 @@ init_wait_admin(struct pnvme_ctrlr *ctrlr, int submit_rc)
 /* ------------------------------------------------------------------ */
 /* Steps                                                               */
 /* ------------------------------------------------------------------ */
+
+/* Fabrics: the admin queue's connection and its Connect, the first step
+ * (registers are properties reached through it). */
+static int
+connect_admin_start(struct pnvme_ctrlr *ctrlr)
+{
+	if (ctrlr->ops->fabric_qops == NULL) {
+		init_goto(ctrlr, NVME_INIT_READ_CAP);
+		return 0;
+	}
+	return init_wait_admin(ctrlr, nvme_fabric_admin_connect_start(ctrlr, ctrlr->init.buf,
+								       init_admin_done, ctrlr));
+}
+
+static int
+connect_admin_done(struct pnvme_ctrlr *ctrlr)
+{
+	int rc = nvme_fabric_admin_connect_done(ctrlr, &ctrlr->init.admin_cpl);
+
+	if (rc != 0) {
+		ctrlr->init.state = NVME_INIT_FAILED; /* the refusal was logged */
+		return rc;
+	}
+	init_goto(ctrlr, NVME_INIT_READ_CAP);
+	return 0;
+}
 
 static int
 read_cap_start(struct pnvme_ctrlr *ctrlr)
@@ -214,6 +240,11 @@ enable_start(struct pnvme_ctrlr *ctrlr)
 	union pnvme_cc_register cc;
 	int rc;
 
+	/* The controller is disabled (RDY 0 seen): a reset may now complete
+	 * what the device held, before the admin queue is set up again. */
+	if (ctrlr->state == NVME_CTRLR_RESETTING) {
+		nvme_ctrlr_reset_quiesced(ctrlr);
+	}
 	rc = ctrlr->ops->ctrlr_enable(ctrlr);
 	if (rc != 0) {
 		return init_error(ctrlr, rc, "cannot set up the admin queue (%d)", rc);
@@ -450,13 +481,8 @@ identify_ns_start(struct pnvme_ctrlr *ctrlr)
 {
 	struct nvme_ctrlr_init *init = &ctrlr->init;
 
-	if (ctrlr->ns == NULL && init->num_active > 0) {
-		ctrlr->ns = calloc(init->num_active, sizeof(*ctrlr->ns));
-		if (ctrlr->ns == NULL) {
-			return -ENOMEM;
-		}
-	}
 	if (init->ns_index == init->num_active) {
+		nvme_ctrlr_ns_table_commit(ctrlr);
 		init->ns_index = 0;
 		init_goto(ctrlr, NVME_INIT_NS_ID_DESCS);
 		return 0;
@@ -471,7 +497,6 @@ identify_ns_done(struct pnvme_ctrlr *ctrlr)
 {
 	struct nvme_ctrlr_init *init = &ctrlr->init;
 	uint32_t nsid = init->active_ids[init->ns_index++];
-	struct pnvme_ns *ns = &ctrlr->ns[ctrlr->num_ns];
 
 	init_goto(ctrlr, NVME_INIT_IDENTIFY_NS);
 	if (pnvme_cpl_is_error(&init->admin_cpl)) {
@@ -480,18 +505,7 @@ identify_ns_done(struct pnvme_ctrlr *ctrlr)
 			      pnvme_status_string(&init->admin_cpl.status));
 		return 0;
 	}
-	memset(ns, 0, sizeof(*ns));
-	memcpy(&ns->data, init->buf, sizeof(ns->data));
-	ns->ctrlr = ctrlr;
-	ns->id = nsid;
-	if (ns->data.nsze == 0) {
-		return 0; /* allocated but not attached: inactive */
-	}
-	if (nvme_ns_apply_identify(ns) != 0) {
-		return 0; /* logged; the namespace is unusable */
-	}
-	ctrlr->num_ns++;
-	return 0;
+	return nvme_ctrlr_ns_found(ctrlr, nsid, init->buf);
 }
 
 static int
@@ -506,7 +520,7 @@ ns_id_descs_start(struct pnvme_ctrlr *ctrlr)
 	memset(init->buf, 0, PNVME_IDENTIFY_DATA_SIZE);
 	return init_wait_admin(ctrlr, nvme_ctrlr_cmd_identify(ctrlr,
 							     PNVME_IDENTIFY_NS_ID_DESCRIPTOR_LIST,
-							     ctrlr->ns[init->ns_index].id, 0,
+							     ctrlr->ns[init->ns_index]->id, 0,
 							     init->buf, init_admin_done, ctrlr));
 }
 
@@ -514,7 +528,7 @@ static int
 ns_id_descs_done(struct pnvme_ctrlr *ctrlr)
 {
 	struct nvme_ctrlr_init *init = &ctrlr->init;
-	struct pnvme_ns *ns = &ctrlr->ns[init->ns_index++];
+	struct pnvme_ns *ns = ctrlr->ns[init->ns_index++];
 
 	init_goto(ctrlr, NVME_INIT_NS_ID_DESCS);
 	/* The list is optional for a controller; its absence is not an error.
@@ -528,6 +542,7 @@ ns_id_descs_done(struct pnvme_ctrlr *ctrlr)
 }
 
 static const struct init_step g_steps[] = {
+	[NVME_INIT_CONNECT_ADMIN] = {"CONNECT_ADMIN", connect_admin_start, connect_admin_done},
 	[NVME_INIT_READ_CAP] = {"READ_CAP", read_cap_start, NULL},
 	[NVME_INIT_CHECK_EN] = {"CHECK_EN", check_en_start, check_en_done},
 	[NVME_INIT_DISABLE] = {"DISABLE", disable_start, disable_done},
@@ -573,7 +588,13 @@ init_fail(struct pnvme_ctrlr *ctrlr, int rc)
 	}
 	ctrlr->init.state = NVME_INIT_FAILED;
 	ctrlr->init.wait = NVME_WAIT_NONE;
-	nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_FAILED);
+	nvme_ctrlr_ns_table_discard(ctrlr);
+	if (ctrlr->state == NVME_CTRLR_RESETTING) {
+		/* Every qpair has to hear of it; the line above named the state. */
+		nvme_ctrlr_fail(ctrlr, "the reset did not bring the controller back");
+	} else {
+		nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_FAILED);
+	}
 	/* The buffer stays until the controller is disabled: a command that
 	 * timed out may still write to it. */
 	return rc < 0 ? rc : -EIO;
@@ -582,9 +603,15 @@ init_fail(struct pnvme_ctrlr *ctrlr, int rc)
 void
 nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr)
 {
+	/* A reset after a failed bring-up finds the buffer kept (a command
+	 * that timed out might still have written to it): reuse it. */
+	void *buf = ctrlr->init.buf;
+
+	nvme_ctrlr_ns_table_discard(ctrlr);
+	free(ctrlr->init.active_ids);
 	memset(&ctrlr->init, 0, sizeof(ctrlr->init));
-	ctrlr->init.state = NVME_INIT_READ_CAP;
-	ctrlr->init.buf = pnvme_dma_zmalloc(PNVME_IDENTIFY_DATA_SIZE, 4096, NULL);
+	ctrlr->init.state = NVME_INIT_CONNECT_ADMIN;
+	ctrlr->init.buf = buf != NULL ? buf : pnvme_dma_zmalloc(PNVME_IDENTIFY_DATA_SIZE, 4096, NULL);
 	if (ctrlr->init.buf == NULL) {
 		init_fail(ctrlr, init_error(ctrlr, -ENOMEM, "cannot allocate a 4 KiB DMA buffer "
 					    "for bring-up"));
@@ -680,8 +707,10 @@ nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr)
 				ctrlr->ops->ctrlr_ready(ctrlr);
 			}
 			nvme_ctrlr_init_cleanup(ctrlr);
-			if (ctrlr->state == NVME_CTRLR_CONNECTING) {
+			if (ctrlr->state == NVME_CTRLR_CONNECTING ||
+			    ctrlr->state == NVME_CTRLR_RESETTING) {
 				nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_LIVE);
+				nvme_ctrlr_bump_epoch(ctrlr); /* I/O qpairs may reconnect */
 			}
 			return nvme_ctrlr_is_failed(ctrlr) ? -EIO : 1;
 		}

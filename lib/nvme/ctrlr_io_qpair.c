@@ -69,8 +69,9 @@ pnvme_ctrlr_alloc_io_qpair(struct pnvme_ctrlr *ctrlr, const struct pnvme_io_qpai
 		PNVME_ERRLOG("alloc_io_qpair: NULL controller");
 		return NULL;
 	}
-	if (nvme_ctrlr_is_failed(ctrlr)) {
-		PNVME_ERRLOG("%s: alloc_io_qpair: the controller has failed", ctrlr->trid.traddr);
+	if (ctrlr->state != NVME_CTRLR_LIVE) {
+		PNVME_ERRLOG("%s: alloc_io_qpair: the controller is %s", ctrlr->trid.traddr,
+			     nvme_ctrlr_state_name(ctrlr->state));
 		return NULL;
 	}
 	pnvme_ctrlr_get_default_io_qpair_opts(ctrlr, &opts, sizeof(opts));
@@ -103,7 +104,17 @@ pnvme_ctrlr_alloc_io_qpair(struct pnvme_ctrlr *ctrlr, const struct pnvme_io_qpai
 			     ctrlr->trid.traddr, ctrlr->num_io_queues);
 		return NULL;
 	}
-	qpair = ctrlr->ops->io_qpair_create(ctrlr, (uint16_t)qid, &opts);
+	qpair = ctrlr->ops->io_qpair_alloc(ctrlr, (uint16_t)qid, &opts);
+	if (qpair != NULL) {
+		qpair->queue_size = opts.io_queue_size;
+		qpair->epoch = ctrlr->epoch;
+		qpair->generation = ctrlr->generation;
+		if (ctrlr->state != NVME_CTRLR_LIVE || ctrlr->ops->qpair_connect(qpair) != 0) {
+			nvme_qpair_disconnect(qpair);
+			ctrlr->ops->io_qpair_free(qpair);
+			qpair = NULL;
+		}
+	}
 	if (qpair == NULL) {
 		ctrlr->free_qids[qid] = 1;
 		pthread_mutex_unlock(&ctrlr->lock);
@@ -130,7 +141,8 @@ pnvme_ctrlr_free_io_qpair(struct pnvme_qpair *qpair)
 	qid = qpair->id;
 	pthread_mutex_lock(&ctrlr->lock);
 	TAILQ_REMOVE(&ctrlr->io_qpairs, qpair, ctrlr_link);
-	ctrlr->ops->io_qpair_destroy(qpair);
+	nvme_qpair_disconnect(qpair);
+	ctrlr->ops->io_qpair_free(qpair);
 	ctrlr->free_qids[qid] = 1;
 	pthread_mutex_unlock(&ctrlr->lock);
 	return 0;
@@ -139,12 +151,86 @@ pnvme_ctrlr_free_io_qpair(struct pnvme_qpair *qpair)
 int32_t
 pnvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 {
-	/* A failed controller is noticed by each qpair in its own thread:
-	 * no cross-thread teardown, no lock. */
-	if (nvme_ctrlr_is_failed(qpair->ctrlr) && !qpair->failed) {
-		nvme_qpair_fail(qpair);
+	/* A failure or reset is noticed by each qpair in its own thread: no
+	 * cross-thread teardown, no lock. */
+	if (pnvme_unlikely(qpair->epoch != qpair->ctrlr->epoch)) {
+		nvme_qpair_follow_ctrlr(qpair);
 	}
 	return nvme_qpair_process_completions(qpair, max);
+}
+
+void
+nvme_qpair_disconnect(struct pnvme_qpair *qpair)
+{
+	qpair->ops->qpair_disconnect(qpair);
+	nvme_qpair_fail(qpair);
+}
+
+void
+nvme_qpair_follow_ctrlr(struct pnvme_qpair *qpair)
+{
+	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+	uint32_t epoch = __atomic_load_n(&ctrlr->epoch, __ATOMIC_ACQUIRE);
+	enum nvme_ctrlr_state state = ctrlr->state;
+
+	if (!qpair->failed && (state >= NVME_CTRLR_FAILED || qpair->generation != ctrlr->generation)) {
+		/* Failed, or its queue went with an earlier association: what
+		 * it held completes now, aborted, once. */
+		nvme_qpair_disconnect(qpair);
+	}
+	qpair->epoch = epoch;
+	/* PCIe queues are re-created in place once the controller is back;
+	 * a fabrics qpair waits for pnvme_ctrlr_reconnect_io_qpair (a new
+	 * connection is the application's call to make). */
+	if (qpair->failed && state == NVME_CTRLR_LIVE && qpair->ops->fabric_qops == NULL &&
+	    qpair->generation != ctrlr->generation) {
+		nvme_qpair_reconnect(qpair);
+	}
+}
+
+int
+nvme_qpair_reconnect(struct pnvme_qpair *qpair)
+{
+	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+	int rc;
+
+	pthread_mutex_lock(&ctrlr->lock);
+	if (ctrlr->state != NVME_CTRLR_LIVE) {
+		rc = ctrlr->state == NVME_CTRLR_RESETTING ? -EAGAIN : -ENXIO;
+		pthread_mutex_unlock(&ctrlr->lock);
+		return rc;
+	}
+	if (!qpair->failed) {
+		nvme_qpair_disconnect(qpair);
+	}
+	/* Its requests, injections and handle stay; only the connection is new. */
+	qpair->generation = ctrlr->generation;
+	qpair->failed = false;
+	rc = qpair->ops->qpair_connect(qpair);
+	if (rc != 0) {
+		qpair->failed = true;
+		PNVME_ERRLOG("%s: qpair %u could not be connected again (%d)", ctrlr->trid.traddr,
+			     qpair->id, rc);
+		rc = -ENXIO;
+	}
+	pthread_mutex_unlock(&ctrlr->lock);
+	return rc;
+}
+
+int
+pnvme_ctrlr_reconnect_io_qpair(struct pnvme_qpair *qpair)
+{
+	if (qpair == NULL || qpair->id == 0) {
+		PNVME_ERRLOG("reconnect_io_qpair: %s", qpair == NULL ? "NULL qpair" : "the admin "
+			     "qpair");
+		return -EINVAL;
+	}
+	qpair->epoch = __atomic_load_n(&qpair->ctrlr->epoch, __ATOMIC_ACQUIRE);
+	if (!qpair->failed && qpair->generation == qpair->ctrlr->generation &&
+	    qpair->ctrlr->state == NVME_CTRLR_LIVE) {
+		return 0; /* connected already */
+	}
+	return nvme_qpair_reconnect(qpair);
 }
 
 /* Destroy every I/O qpair still allocated (detach). */

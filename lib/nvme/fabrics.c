@@ -17,28 +17,22 @@
 /* Pause before connecting a queue again when the controller was busy. */
 #define CONNECT_RETRY_US 20000
 
-int
-nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, uint32_t kato_ms,
-		    uint16_t cntlid, uint32_t timeout_ms, uint16_t *cntlid_out)
+/* Submit a Connect of queue @p qid on @p qpair; @p data (1 KiB, kept by
+ * the caller until completion) carries the host and subsystem. */
+static int
+fabric_connect_submit(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, uint32_t kato_ms,
+		      uint16_t cntlid, struct pnvme_fabric_connect_data *data, pnvme_cmd_cb cb_fn,
+		      void *cb_arg)
 {
 	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
-	struct pnvme_fabric_connect_data *data;
-	struct nvme_sync_cmd w = {.done = false};
 	struct nvme_request *req;
-	char what[32];
-	int rc;
 
-	data = calloc(1, sizeof(*data));
-	if (data == NULL) {
-		PNVME_ERRLOG("%s: Connect of queue %u: out of memory", ctrlr->trid.traddr, qid);
-		return -ENOMEM;
-	}
-	req = nvme_qpair_alloc_request(qpair, nvme_sync_cmd_done, &w);
+	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);
 	if (req == NULL) {
 		PNVME_ERRLOG("%s: Connect of queue %u: no free request", ctrlr->trid.traddr, qid);
-		free(data);
 		return -ENOMEM;
 	}
+	memset(data, 0, sizeof(*data));
 	memcpy(data->hostid, ctrlr->opts.extended_host_id, sizeof(data->hostid));
 	data->cntlid = cntlid;
 	snprintf(data->subnqn, sizeof(data->subnqn), "%s", ctrlr->trid.subnqn);
@@ -54,21 +48,22 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 	req->cmd.cdw12 = kato_ms;
 	req->payload = data;
 	req->payload_size = sizeof(*data);
+	return nvme_qpair_submit_request(qpair, req);
+}
 
-	rc = nvme_qpair_submit_request(qpair, req);
-	if (rc == 0) {
-		snprintf(what, sizeof(what), "Connect of queue %u", qid);
-		rc = nvme_qpair_wait_sync(qpair, &w, timeout_ms, what);
-	}
-	free(data);
-	if (rc != 0) {
-		return rc;
-	}
-	if (pnvme_cpl_is_error(&w.cpl)) {
-		if ((w.cpl.status.sct == PNVME_SCT_COMMAND_SPECIFIC &&
-		     w.cpl.status.sc == PNVME_SC_CONNECT_CONTROLLER_BUSY) ||
-		    (qid != 0 && w.cpl.status.sct == PNVME_SCT_GENERIC &&
-		     w.cpl.status.sc == PNVME_SC_COMMAND_SEQUENCE_ERROR)) {
+/* Judge a Connect's completion: 0 (with *cntlid_out for the admin queue),
+ * -EAGAIN (busy: not logged, the caller retries) or -errno (logged). */
+static int
+fabric_connect_check(struct pnvme_qpair *qpair, uint16_t qid, const struct pnvme_cpl *cpl,
+		     uint16_t *cntlid_out)
+{
+	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+
+	if (pnvme_cpl_is_error(cpl)) {
+		if ((cpl->status.sct == PNVME_SCT_COMMAND_SPECIFIC &&
+		     cpl->status.sc == PNVME_SC_CONNECT_CONTROLLER_BUSY) ||
+		    (qid != 0 && cpl->status.sct == PNVME_SCT_GENERIC &&
+		     cpl->status.sc == PNVME_SC_COMMAND_SEQUENCE_ERROR)) {
 			/* Busy, or an ID whose previous queue is still being
 			 * torn down: worth another try (the caller's). */
 			return -EAGAIN;
@@ -76,21 +71,46 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 		PNVME_ERRLOG("%s: %s refused the Connect of queue %u: %s (sct %u sc 0x%02x, "
 			     "dword 0 0x%08x)",
 			     ctrlr->trid.traddr, ctrlr->trid.subnqn, qid,
-			     pnvme_status_string(&w.cpl.status), w.cpl.status.sct, w.cpl.status.sc,
-			     w.cpl.cdw0);
+			     pnvme_status_string(&cpl->status), cpl->status.sct, cpl->status.sc,
+			     cpl->cdw0);
 		return -ECONNREFUSED;
 	}
 	/* The admin Connect hands out the controller ID every I/O Connect
 	 * names: FFF0h-FFFFh are reserved and never a controller's. */
-	if (qid == 0 && (w.cpl.cdw0 & 0xffff) > NVME_FABRIC_MAX_CNTLID) {
+	if (qid == 0 && (cpl->cdw0 & 0xffff) > NVME_FABRIC_MAX_CNTLID) {
 		PNVME_ERRLOG("%s: Connect answered with controller ID 0x%04x, a reserved value",
-			     ctrlr->trid.traddr, w.cpl.cdw0 & 0xffff);
+			     ctrlr->trid.traddr, cpl->cdw0 & 0xffff);
 		return -EPROTO;
 	}
 	if (cntlid_out != NULL) {
-		*cntlid_out = (uint16_t)(w.cpl.cdw0 & 0xffff);
+		*cntlid_out = (uint16_t)(cpl->cdw0 & 0xffff);
 	}
 	return 0;
+}
+
+int
+nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, uint32_t kato_ms,
+		    uint16_t cntlid, uint32_t timeout_ms, uint16_t *cntlid_out)
+{
+	struct pnvme_fabric_connect_data *data;
+	struct nvme_sync_cmd w = {.done = false};
+	char what[32];
+	int rc;
+
+	data = calloc(1, sizeof(*data));
+	if (data == NULL) {
+		PNVME_ERRLOG("%s: Connect of queue %u: out of memory", qpair->ctrlr->trid.traddr,
+			     qid);
+		return -ENOMEM;
+	}
+	rc = fabric_connect_submit(qpair, qid, sqsize, kato_ms, cntlid, data, nvme_sync_cmd_done,
+				   &w);
+	if (rc == 0) {
+		snprintf(what, sizeof(what), "Connect of queue %u", qid);
+		rc = nvme_qpair_wait_sync(qpair, &w, timeout_ms, what);
+	}
+	free(data);
+	return rc != 0 ? rc : fabric_connect_check(qpair, qid, &w.cpl, cntlid_out);
 }
 
 /* Property Get or Set of @p size bytes at @p offset; *cpl gets the answer. */
@@ -193,23 +213,38 @@ nvme_fabric_trid_default_subnqn(struct pnvme_transport_id *trid)
 	}
 }
 
-/* The admin queue: a new controller ID, and the association's Keep Alive
- * Timeout (a discovery controller is short-lived: none). */
-static int
-connect_admin(struct pnvme_qpair *qpair, uint32_t entries, const struct nvme_fabric_queue_ops *qops)
+int
+nvme_fabric_admin_connect_start(struct pnvme_ctrlr *ctrlr, void *buf, pnvme_cmd_cb cb_fn,
+				void *cb_arg)
 {
-	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+	struct pnvme_qpair *adminq = ctrlr->adminq;
 	int rc;
 
-	rc = qops->open(qpair);
+	rc = ctrlr->ops->fabric_qops->open(adminq);
 	if (rc != 0) {
 		return rc;
 	}
+	adminq->failed = false;
+	adminq->generation = ctrlr->generation;
+	/* A discovery controller is short-lived: no Keep Alive. */
 	ctrlr->kato_ms = ctrlr->is_discovery ? 0 : ctrlr->opts.keep_alive_timeout_ms;
-	rc = nvme_fabric_connect(qpair, 0, (uint16_t)(entries - 1), ctrlr->kato_ms, 0xffff,
-				 ctrlr->opts.admin_timeout_ms, &ctrlr->cntlid);
+	rc = fabric_connect_submit(adminq, 0, (uint16_t)(adminq->queue_size - 1), ctrlr->kato_ms,
+				   0xffff, buf, cb_fn, cb_arg);
 	if (rc != 0) {
-		qops->close(qpair);
+		ctrlr->ops->fabric_qops->close(adminq);
+	}
+	return rc;
+}
+
+int
+nvme_fabric_admin_connect_done(struct pnvme_ctrlr *ctrlr, const struct pnvme_cpl *cpl)
+{
+	int rc = fabric_connect_check(ctrlr->adminq, 0, cpl, &ctrlr->cntlid);
+
+	if (rc == -EAGAIN) {
+		PNVME_ERRLOG("%s: %s is busy: the admin Connect was refused", ctrlr->trid.traddr,
+			     ctrlr->trid.subnqn);
+		rc = -EBUSY;
 	}
 	return rc;
 }
@@ -247,15 +282,21 @@ connect_io(struct pnvme_qpair *qpair, uint16_t qid, uint32_t entries,
 }
 
 int
-nvme_fabric_qpair_connect(struct pnvme_qpair *qpair, uint16_t qid, uint32_t entries,
-			  const struct nvme_fabric_queue_ops *qops)
+nvme_fabric_qpair_connect(struct pnvme_qpair *qpair)
 {
-	if (entries < 2 || entries > 65536) {
+	if (qpair->queue_size < 2 || qpair->queue_size > 65536) {
 		PNVME_ERRLOG("%s: queue %u: %u entries is outside 2-65536",
-			     qpair->ctrlr->trid.traddr, qid, entries);
+			     qpair->ctrlr->trid.traddr, qpair->id, qpair->queue_size);
 		return -EINVAL;
 	}
-	return qid == 0 ? connect_admin(qpair, entries, qops) : connect_io(qpair, qid, entries, qops);
+	return connect_io(qpair, qpair->id, qpair->queue_size, qpair->ops->fabric_qops);
+}
+
+void
+nvme_fabric_qpair_disconnect(struct pnvme_qpair *qpair)
+{
+	/* Closing the connection deletes the queue on the controller. */
+	qpair->ops->fabric_qops->close(qpair);
 }
 
 /* ---------------------------------------------------------------- */
@@ -269,7 +310,8 @@ keep_alive_done(void *arg, const struct pnvme_cpl *cpl)
 	char why[96];
 
 	ctrlr->keep_alive_outstanding = false;
-	if (pnvme_cpl_is_error(cpl) && !nvme_ctrlr_is_failed(ctrlr)) {
+	/* Aborted by a reset (or a failure already reported): not news. */
+	if (pnvme_cpl_is_error(cpl) && ctrlr->state == NVME_CTRLR_LIVE) {
 		snprintf(why, sizeof(why), "Keep Alive failed: %s (sct %u sc 0x%02x)",
 			 pnvme_status_string(&cpl->status), cpl->status.sct, cpl->status.sc);
 		nvme_ctrlr_fail(ctrlr, why);

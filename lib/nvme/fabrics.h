@@ -30,16 +30,26 @@ struct nvme_fabric_queue_ops {
 };
 
 /*
- * Open @p qpair's connection and Connect it as queue @p qid with @p entries
- * entries. The admin queue (qid 0) asks for a controller ID and the Keep
- * Alive Timeout (none on a discovery controller) and records both in the
- * controller. An I/O queue names that controller ID and, while the
- * controller is busy or still tearing down an earlier queue with this ID,
- * is connected again on a new connection, for up to the admin timeout.
- * 0 or -errno (logged); on failure the connection is closed.
+ * Connect I/O qpair @p qpair (its ID and queue size) on a new connection
+ * of its transport, to the controller the admin queue connected to. While
+ * the controller is busy or still tearing down an earlier queue with this
+ * ID, again, for up to the admin timeout. 0 or -errno (logged); on failure
+ * the connection is closed. The transport ops' qpair_connect for fabrics.
  */
-int nvme_fabric_qpair_connect(struct pnvme_qpair *qpair, uint16_t qid, uint32_t entries,
-			      const struct nvme_fabric_queue_ops *qops);
+int nvme_fabric_qpair_connect(struct pnvme_qpair *qpair);
+/* Close its connection (the target deletes the queue): qpair_disconnect. */
+void nvme_fabric_qpair_disconnect(struct pnvme_qpair *qpair);
+
+/*
+ * Bring-up's first step on fabrics: open the admin queue's connection and
+ * submit its Connect (a new controller ID, and the association's Keep
+ * Alive Timeout), with @p buf (1 KiB or more, kept until completion) for
+ * its data. 0 or -errno (logged).
+ */
+int nvme_fabric_admin_connect_start(struct pnvme_ctrlr *ctrlr, void *buf, pnvme_cmd_cb cb_fn,
+				    void *cb_arg);
+/* Its completion: records the controller ID; 0 or -errno (logged). */
+int nvme_fabric_admin_connect_done(struct pnvme_ctrlr *ctrlr, const struct pnvme_cpl *cpl);
 
 /* true when @p nqn is the well-known discovery NQN. */
 bool nvme_fabric_nqn_is_discovery(const char *nqn);

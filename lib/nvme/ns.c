@@ -217,3 +217,9 @@ pnvme_ns_get_ctrlr(const struct pnvme_ns *ns)
 {
 	return ns->ctrlr;
 }
+
+bool
+pnvme_ns_is_active(const struct pnvme_ns *ns)
+{
+	return !ns->removed;
+}

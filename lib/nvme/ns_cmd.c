@@ -40,7 +40,10 @@ check_common(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const char *what)
 			     qpair->id, ns->id);
 		return -EINVAL;
 	}
-	if (pnvme_unlikely(qpair->failed || nvme_ctrlr_is_failed(ns->ctrlr))) {
+	if (pnvme_unlikely(qpair->epoch != ns->ctrlr->epoch)) {
+		nvme_qpair_follow_ctrlr(qpair);
+	}
+	if (pnvme_unlikely(qpair->failed || ns->removed)) {
 		return -ENXIO;
 	}
 	return 0;
@@ -635,7 +638,10 @@ pnvme_ctrlr_cmd_io_raw(struct pnvme_ctrlr *ctrlr, struct pnvme_qpair *qpair,
 			     ctrlr->max_xfer_size);
 		return -EINVAL;
 	}
-	if (qpair->failed || nvme_ctrlr_is_failed(ctrlr)) {
+	if (qpair->epoch != ctrlr->epoch) {
+		nvme_qpair_follow_ctrlr(qpair);
+	}
+	if (qpair->failed) {
 		return -ENXIO;
 	}
 	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);

@@ -59,13 +59,22 @@ struct nvme_request {
 
 struct nvme_err_injection;
 struct nvme_abort;
+struct nvme_fabric_queue_ops;
 
 /* Generic part of a queue pair; each transport embeds it first. */
 struct pnvme_qpair {
 	const struct nvme_transport_ops *ops; /* cached: no lookup per I/O */
 	struct pnvme_ctrlr *ctrlr;
 	uint16_t id;
+	/* Not connected: submissions get -ENXIO. A reset clears it again
+	 * (nvme_qpair_follow_ctrlr, pnvme_ctrlr_reconnect_io_qpair). */
 	bool failed;
+	/* The controller's epoch this qpair has acted on, and the association
+	 * (reset generation) its connection belongs to. */
+	uint32_t epoch;
+	uint32_t generation;
+	/* Entries of its queue (the transport's ring or connection). */
+	uint32_t queue_size;
 	/* Requests submitted but not yet completed, for leak-free teardown. */
 	uint32_t num_outstanding;
 	STAILQ_HEAD(, nvme_request) free_reqs;
@@ -172,6 +181,17 @@ void nvme_timeout_check(struct pnvme_qpair *qpair);
 void nvme_qpair_resubmit_queued(struct pnvme_qpair *qpair);
 /* Mark failed and complete every outstanding and queued request once. */
 void nvme_qpair_fail(struct pnvme_qpair *qpair);
+/* The controller's epoch moved (failure, reset): act on it in the qpair's
+ * own thread. Disconnect a connection of an earlier association (its
+ * requests complete once, aborted) and, on PCIe, connect it again once the
+ * controller is live. Never on the I/O path unless the epoch changed. */
+void nvme_qpair_follow_ctrlr(struct pnvme_qpair *qpair);
+/* Connect @p qpair again in the current association (ctrlr lock taken):
+ * 0, -EAGAIN while the controller resets, or -ENXIO (logged). */
+int nvme_qpair_reconnect(struct pnvme_qpair *qpair);
+/* Disconnect: the transport tears down the device side (what the device
+ * gives back completes), then everything left completes aborted. */
+void nvme_qpair_disconnect(struct pnvme_qpair *qpair);
 int32_t nvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
 
 /* ------------------------------------------------------------------ */
@@ -199,11 +219,23 @@ struct nvme_transport_ops {
 	int (*ctrlr_set_reg_4)(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t value);
 	int (*ctrlr_set_reg_8)(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint64_t value);
 
-	/* Create I/O queue @p qid on the device (admin lock held). */
-	struct pnvme_qpair *(*io_qpair_create)(struct pnvme_ctrlr *ctrlr, uint16_t qid,
-					       const struct pnvme_io_qpair_opts *opts);
-	/* Delete it on the device (unless failed) and free it; nothing outstanding. */
-	void (*io_qpair_destroy)(struct pnvme_qpair *qpair);
+	/* An I/O qpair's lifetime is split so a reset can disconnect and
+	 * connect it again while its memory, requests and handle stay:
+	 * allocate queue @p qid (memory only, not connected) ... */
+	struct pnvme_qpair *(*io_qpair_alloc)(struct pnvme_ctrlr *ctrlr, uint16_t qid,
+					      const struct pnvme_io_qpair_opts *opts);
+	/* ... connect it in the current association (admin lock held): 0 or
+	 * -errno (logged) ... */
+	int (*qpair_connect)(struct pnvme_qpair *qpair);
+	/* ... tear down the device side: delete the queue while the device
+	 * still has it, close a connection; requests the device gives back
+	 * complete, the core aborts the rest ... */
+	void (*qpair_disconnect)(struct pnvme_qpair *qpair);
+	/* ... and free it (disconnected, nothing outstanding). */
+	void (*io_qpair_free)(struct pnvme_qpair *qpair);
+	/* Fabrics: open and close a queue's connection (admin Connect runs as
+	 * a bring-up step over it). NULL for PCIe. */
+	const struct nvme_fabric_queue_ops *fabric_qops;
 	/* Optional step at the end of bring-up (shadow doorbells); 0 or errno. */
 	int (*ctrlr_ready)(struct pnvme_ctrlr *ctrlr);
 	/* Reset the admin queue and point the controller at it (before CC.EN=1). */
@@ -238,6 +270,9 @@ struct pnvme_ns {
 	uint32_t extended_lba_size;
 	uint32_t md_size;
 	uint32_t optimal_io_boundary;
+	/* Gone after a reset (no longer active): commands get -ENXIO. The
+	 * object stays until detach, so the application's pointer does. */
+	bool removed;
 	uint8_t csi;
 	bool has_uuid;
 	bool has_nguid;
@@ -258,6 +293,7 @@ int nvme_ns_apply_id_descs(struct pnvme_ns *ns, const uint8_t *buf, size_t len);
 /* ------------------------------------------------------------------ */
 
 enum nvme_init_state {
+	NVME_INIT_CONNECT_ADMIN,
 	NVME_INIT_READ_CAP,
 	NVME_INIT_CHECK_EN,
 	NVME_INIT_DISABLE,
@@ -293,24 +329,33 @@ struct nvme_ctrlr_init {
 	uint32_t *active_ids;
 	uint32_t num_active;
 	uint32_t active_cap;
+	/* The namespace table being built (it replaces ctrlr->ns at the end,
+	 * keeping the objects of namespaces still active). */
+	struct pnvme_ns **new_ns;
+	uint32_t num_new_ns;
 };
 
 /*
  * Controller lifecycle: one state, changed only by nvme_ctrlr_set_state().
  *
- *   CONNECTING -> LIVE      bring-up reached READY
- *   CONNECTING -> FAILED    bring-up failed
- *   LIVE       -> FAILED    fatal status, lost connection, admin timeout,
- *                           a completion the device had no business posting
- *   any        -> REMOVED   the device left the system
+ *   CONNECTING -> LIVE       bring-up reached READY
+ *   CONNECTING -> FAILED     bring-up failed
+ *   LIVE       -> FAILED     fatal status, lost connection, admin timeout,
+ *                            a completion the device had no business posting
+ *   LIVE       -> RESETTING  pnvme_ctrlr_disconnect / reset, timeout action
+ *   FAILED     -> RESETTING  the same: a reset is the way out of FAILED
+ *   RESETTING  -> LIVE       the bring-up table ran again to READY
+ *   RESETTING  -> FAILED     it did not (one line names the state)
+ *   any        -> REMOVED    the device left the system
  *
- * FAILED and REMOVED are final (a reset will lead out of FAILED): every
- * request completes with an error and later submissions get -ENXIO.
- * The failed states sort last, so one compare tells a poll to stop.
+ * In FAILED and REMOVED every request completes with an error and later
+ * submissions get -ENXIO; REMOVED is final. The failed states sort last,
+ * so one compare tells a poll to stop.
  */
 enum nvme_ctrlr_state {
 	NVME_CTRLR_CONNECTING,
 	NVME_CTRLR_LIVE,
+	NVME_CTRLR_RESETTING,
 	NVME_CTRLR_FAILED,
 	NVME_CTRLR_REMOVED,
 };
@@ -336,6 +381,17 @@ struct pnvme_ctrlr {
 	uint64_t quirks;
 	/* Written by the admin path, read by every I/O thread's poll. */
 	volatile enum nvme_ctrlr_state state;
+	/* Bumped (after the state is written) whenever the I/O qpairs must
+	 * act: the controller failed, a reset stopped the device, a reset
+	 * finished. A qpair compares it with its own copy, one load on the
+	 * I/O path, and catches up in its own thread: no lock there. */
+	volatile uint32_t epoch;
+	/* The association: bumped once a reset has stopped the device (or
+	 * closed the admin connection). A qpair connected in an earlier one
+	 * has lost its queue on the device. */
+	volatile uint32_t generation;
+	/* This reset has stopped the device and aborted the admin queue. */
+	bool reset_quiesced;
 	/* CC.EN as last written by us: a register mirror (the shutdown and the
 	 * RDY health check need it), not a lifecycle state. */
 	bool enabled;
@@ -366,9 +422,13 @@ struct pnvme_ctrlr {
 	uint32_t next_qid;  /* where the search for a free ID starts (0-based) */
 	TAILQ_HEAD(, pnvme_qpair) io_qpairs;
 
-	/* Active namespaces, sorted by ID. */
-	struct pnvme_ns *ns;
+	/* Active namespaces, sorted by ID (each allocated on its own, so a
+	 * reset can update the table without moving them), and those a reset
+	 * found gone, kept until detach. */
+	struct pnvme_ns **ns;
 	uint32_t num_ns;
+	struct pnvme_ns **gone_ns;
+	uint32_t num_gone_ns;
 
 	struct pnvme_ctrlr_data cdata;
 
@@ -393,6 +453,16 @@ int nvme_ctrlr_read_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *c
 /* Move to @p state if the transition is one of those documented above;
  * false (with a line) otherwise. */
 bool nvme_ctrlr_set_state(struct pnvme_ctrlr *ctrlr, enum nvme_ctrlr_state state);
+/* Tell every I/O qpair to look at the controller again (see epoch). */
+static inline void
+nvme_ctrlr_bump_epoch(struct pnvme_ctrlr *ctrlr)
+{
+	__atomic_add_fetch(&ctrlr->epoch, 1, __ATOMIC_RELEASE);
+}
+/* Reset (ctrlr_reset.c): the device is stopped (CC.EN=0 and CSTS.RDY=0, or
+ * the admin connection closed): abort the admin queue's requests, start a
+ * new association and tell the I/O qpairs. Once per reset. */
+void nvme_ctrlr_reset_quiesced(struct pnvme_ctrlr *ctrlr);
 const char *nvme_ctrlr_state_name(enum nvme_ctrlr_state state);
 
 static inline bool
@@ -437,6 +507,16 @@ void nvme_ctrlr_free_io_qpairs(struct pnvme_ctrlr *ctrlr);
 
 /* Namespace table built at the end of bring-up (ctrlr.c). */
 void nvme_ctrlr_free_namespaces(struct pnvme_ctrlr *ctrlr);
+/* Bring-up identified namespace @p nsid (@p data): add it to the table being
+ * built, reusing the object of the same namespace from before a reset.
+ * 0, or -ENOMEM. An unusable one (logged) is left out. */
+int nvme_ctrlr_ns_found(struct pnvme_ctrlr *ctrlr, uint32_t nsid,
+			const struct pnvme_ns_data *data);
+/* Replace the table with the one built; namespaces no longer active are
+ * marked removed (one line each) and kept until detach. */
+void nvme_ctrlr_ns_table_commit(struct pnvme_ctrlr *ctrlr);
+/* Drop a table bring-up did not finish (it failed). */
+void nvme_ctrlr_ns_table_discard(struct pnvme_ctrlr *ctrlr);
 
 /* Register access through the transport. */
 static inline int

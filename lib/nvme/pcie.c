@@ -286,6 +286,7 @@ pcie_ctrlr_construct(const struct pnvme_transport_id *trid, const struct pnvme_c
 		pcie_ctrlr_destruct(&p->ctrlr);
 		return NULL;
 	}
+	p->adminq.qpair.queue_size = entries;
 	p->ctrlr.adminq = &p->adminq.qpair;
 	return &p->ctrlr;
 }
@@ -411,7 +412,8 @@ pcie_io_qpair_attach_shadow(struct pcie_ctrlr *p, struct pcie_qpair *pq)
 {
 	uint32_t stride = p->doorbell_stride / 4, qid = pq->qpair.id;
 
-	if (p->shadow_doorbells == NULL) {
+	pq->shadow_sq_tdbl = pq->shadow_cq_hdbl = pq->sq_eventidx = pq->cq_eventidx = NULL;
+	if (p->shadow_doorbells == NULL || !(p->ctrlr.flags & PNVME_CTRLR_SHADOW_DOORBELL)) {
 		return 0;
 	}
 	/* The buffers were sized for the queues granted; never index past them. */
@@ -432,11 +434,10 @@ pcie_io_qpair_attach_shadow(struct pcie_ctrlr *p, struct pcie_qpair *pq)
 }
 
 static struct pnvme_qpair *
-pcie_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_io_qpair_opts *opts)
+pcie_io_qpair_alloc(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_io_qpair_opts *opts)
 {
 	struct pcie_ctrlr *p = pcie_ctrlr(ctrlr);
 	struct pcie_qpair *pq;
-	uint32_t sizes;
 
 	/* Its doorbells must lie inside BAR0 (the queue count asked for was
 	 * limited to that at construction). */
@@ -461,12 +462,29 @@ pcie_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme
 		return NULL;
 	}
 	pq->delay_doorbell = opts->delay_cmd_submit;
-	pq->use_sgl = (ctrlr->flags & PNVME_CTRLR_SGL_SUPPORTED) != 0;
-	if (pcie_io_qpair_attach_shadow(p, pq) != 0) {
-		goto fail;
-	}
+	pq->qprio = (uint8_t)opts->qprio;
+	return &pq->qpair;
+}
 
-	sizes = ((opts->io_queue_size - 1u) << 16) | qid;
+/* Create the CQ and SQ on the device over the qpair's (emptied) rings. */
+static int
+pcie_qpair_connect(struct pnvme_qpair *qpair)
+{
+	struct pcie_qpair *pq = pcie_qpair(qpair);
+	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+	uint16_t qid = qpair->id;
+	uint32_t sizes = ((uint32_t)(pq->num_entries - 1u) << 16) | qid;
+
+	if (pq->device_may_own) {
+		PNVME_ERRLOG("%s: qpair %u: the device may still own its memory", ctrlr->trid.traddr,
+			     qid);
+		return -EBUSY;
+	}
+	pcie_qpair_reset(pq);
+	pq->use_sgl = (ctrlr->flags & PNVME_CTRLR_SGL_SUPPORTED) != 0;
+	if (pcie_io_qpair_attach_shadow(pcie_ctrlr(ctrlr), pq) != 0) {
+		return -EINVAL;
+	}
 	/* CQ: physically contiguous, interrupts off (polled; vector 0). */
 	if (pcie_admin_queue_cmd_ok(ctrlr, PNVME_OPC_CREATE_IO_CQ, sizes, 1u, pq->cq_iova, 0) !=
 	    0) {
@@ -474,53 +492,65 @@ pcie_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme
 	}
 	/* SQ: physically contiguous, priority, bound to the CQ of the same ID. */
 	if (pcie_admin_queue_cmd_ok(ctrlr, PNVME_OPC_CREATE_IO_SQ, sizes,
-				    ((uint32_t)qid << 16) | ((uint32_t)opts->qprio << 1) | 1u,
+				    ((uint32_t)qid << 16) | ((uint32_t)pq->qprio << 1) | 1u,
 				    pq->sq_iova, 0) != 0) {
 		if (!nvme_ctrlr_is_failed(ctrlr)) {
 			pcie_delete_queue(ctrlr, PNVME_OPC_DELETE_IO_CQ, qid);
 		}
 		goto fail;
 	}
-	return &pq->qpair;
+	pq->on_device = true;
+	return 0;
 fail:
-	if (nvme_ctrlr_is_failed(ctrlr)) {
-		/* A create that timed out or a CQ the device would not delete:
-		 * it may still act on this memory. Leaked on purpose. */
-		pcie_qpair_keep_dma_memory(pq);
-	}
-	pcie_qpair_destruct(pq);
-	free(pq);
-	return NULL;
+	/* A create that timed out or a CQ the device would not delete: it
+	 * may still act on this memory. */
+	pq->device_may_own = nvme_ctrlr_is_failed(ctrlr);
+	return -EIO;
 }
 
 static void
-pcie_io_qpair_destroy(struct pnvme_qpair *qpair)
+pcie_qpair_disconnect(struct pnvme_qpair *qpair)
 {
 	struct pcie_qpair *pq = pcie_qpair(qpair);
 	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
-	bool device_may_own = false;
 
-	if (!nvme_ctrlr_is_failed(ctrlr) && !qpair->failed) {
-		if (pcie_delete_queue(ctrlr, PNVME_OPC_DELETE_IO_SQ, qpair->id)) {
-			/* The device has completed or aborted everything it held:
-			 * hand those completions over before anything else. */
-			pcie_qpair_process_completions(qpair, 0);
-		} else {
-			/* Refused or unanswered: the SQ may live on and the device
-			 * may still read it, its PRP lists and write its CQ. */
-			device_may_own = true;
+	/* Delete only a queue of this association on a working controller: a
+	 * reset took the queues of earlier ones with it. */
+	if (!pq->on_device || ctrlr->state != NVME_CTRLR_LIVE ||
+	    qpair->generation != ctrlr->generation) {
+		/* A reset that has not stopped the device yet: it still owns
+		 * the queue. */
+		if (pq->on_device && ctrlr->state == NVME_CTRLR_RESETTING &&
+		    qpair->generation == ctrlr->generation) {
+			pq->device_may_own = true;
 		}
+		pq->on_device = false;
+		return;
 	}
-	/* Whatever is left (queued, or lost with a failed device) is aborted
-	 * now, once, before the memory goes away. */
-	nvme_qpair_fail(qpair);
-	if (!device_may_own && !nvme_ctrlr_is_failed(ctrlr) &&
+	pq->on_device = false;
+	if (!pcie_delete_queue(ctrlr, PNVME_OPC_DELETE_IO_SQ, qpair->id)) {
+		/* Refused or unanswered: the SQ may live on and the device may
+		 * still read it, its PRP lists and write its CQ. */
+		pq->device_may_own = true;
+		return;
+	}
+	/* The device has completed or aborted everything it held: hand those
+	 * completions over before the core aborts what is left. */
+	pcie_qpair_process_completions(qpair, 0);
+	if (!nvme_ctrlr_is_failed(ctrlr) &&
 	    !pcie_delete_queue(ctrlr, PNVME_OPC_DELETE_IO_CQ, qpair->id)) {
-		device_may_own = true;
+		pq->device_may_own = true;
 	}
-	if (device_may_own) {
+}
+
+static void
+pcie_io_qpair_free(struct pnvme_qpair *qpair)
+{
+	struct pcie_qpair *pq = pcie_qpair(qpair);
+
+	if (pq->device_may_own) {
 		/* Leaked on purpose: freed memory would be reused while the
-		 * device can still DMA into it; there is no reset to stop it. */
+		 * device can still DMA into it. */
 		pcie_qpair_keep_dma_memory(pq);
 	}
 	pcie_qpair_destruct(pq);
@@ -541,6 +571,20 @@ pcie_ctrlr_ready(struct pnvme_ctrlr *ctrlr)
 	if (!(ctrlr->flags & PNVME_CTRLR_SHADOW_DOORBELL)) {
 		return 0;
 	}
+	if (p->shadow_doorbells != NULL) {
+		/* A reset: the device forgot the buffers. Hand the same ones
+		 * over again (an I/O thread may still hold pointers into them
+		 * until it follows the reset), emptied like its queues. */
+		memset(p->shadow_doorbells, 0, p->shadow_size);
+		memset(p->eventidx, 0, p->shadow_size);
+		if (pcie_admin_queue_cmd_ok(ctrlr, PNVME_OPC_DOORBELL_BUFFER_CONFIG, 0, 0,
+					    p->shadow_iova, p->eventidx_iova) != 0) {
+			PNVME_WARNLOG("%s: shadow doorbells refused after the reset",
+				      ctrlr->trid.traddr);
+			ctrlr->flags &= ~(uint64_t)PNVME_CTRLR_SHADOW_DOORBELL;
+		}
+		return 0;
+	}
 	/* Whole memory pages, one pointer each: contiguous, so at most 2 MiB. */
 	size = (size + ctrlr->page_size - 1) & ~((uint64_t)ctrlr->page_size - 1);
 	if (size > PCIE_MAX_PAGE_SIZE) {
@@ -554,6 +598,9 @@ pcie_ctrlr_ready(struct pnvme_ctrlr *ctrlr)
 	p->shadow_doorbells = pcie_contig_zmalloc(size, ctrlr->page_size, &db_iova);
 	p->eventidx = pcie_contig_zmalloc(size, ctrlr->page_size, &ei_iova);
 	p->shadow_max_qid = ctrlr->num_io_queues;
+	p->shadow_size = size;
+	p->shadow_iova = db_iova;
+	p->eventidx_iova = ei_iova;
 	if (p->shadow_doorbells == NULL || p->eventidx == NULL ||
 	    pcie_admin_queue_cmd_ok(ctrlr, PNVME_OPC_DOORBELL_BUFFER_CONFIG, 0, 0, db_iova,
 				    ei_iova) != 0) {
@@ -600,8 +647,10 @@ const struct nvme_transport_ops g_nvme_pcie_ops = {
 	.ctrlr_set_reg_8 = pcie_set_reg_8,
 	.ctrlr_enable = pcie_ctrlr_enable,
 	.ctrlr_ready = pcie_ctrlr_ready,
-	.io_qpair_create = pcie_io_qpair_create,
-	.io_qpair_destroy = pcie_io_qpair_destroy,
+	.io_qpair_alloc = pcie_io_qpair_alloc,
+	.qpair_connect = pcie_qpair_connect,
+	.qpair_disconnect = pcie_qpair_disconnect,
+	.io_qpair_free = pcie_io_qpair_free,
 	.ctrlr_is_present = pcie_ctrlr_is_present,
 	.ctrlr_get_max_xfer_size = pcie_ctrlr_get_max_xfer_size,
 	.ctrlr_get_pci_id = pcie_ctrlr_get_pci_id,

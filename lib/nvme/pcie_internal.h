@@ -53,6 +53,12 @@ struct pcie_qpair {
 	bool sq_doorbell_pending;
 	/* Vectored payloads go out as SGLs (I/O queues of SGL controllers). */
 	bool use_sgl;
+	/* Created on the device (an I/O queue) in its association. */
+	bool on_device;
+	/* The device was not seen letting go of the rings: never reuse or
+	 * free them. */
+	bool device_may_own;
+	uint8_t qprio;
 	uint32_t page_size;
 	/* Shadow doorbells and event indexes (Doorbell Buffer Config), or NULL. */
 	volatile uint32_t *shadow_sq_tdbl;
@@ -74,6 +80,9 @@ struct pcie_ctrlr {
 	uint32_t *shadow_doorbells;
 	uint32_t *eventidx;
 	uint32_t shadow_max_qid;
+	uint64_t shadow_size;
+	uint64_t shadow_iova;
+	uint64_t eventidx_iova;
 	volatile uint8_t *regs;
 	uint64_t regs_size;
 	/* CAP as read when BAR0 was mapped: the stride, page size and admin

@@ -14,8 +14,6 @@
 /* Largest transfer one command carries when data digests are off. */
 #define TCP_MAX_XFER_SIZE (8u * 1024 * 1024)
 
-static void tcp_ctrlr_destruct(struct pnvme_ctrlr *ctrlr);
-
 /* The fabrics layer's view of a queue: one connection, with ICReq/ICResp. */
 static int
 tcp_queue_open(struct pnvme_qpair *qpair)
@@ -65,12 +63,9 @@ tcp_ctrlr_construct(const struct pnvme_transport_id *trid, const struct pnvme_ct
 		free(c);
 		return NULL;
 	}
+	c->adminq.qpair.queue_size = entries;
+	/* Connected by the first bring-up step. */
 	c->ctrlr.adminq = &c->adminq.qpair;
-	rc = nvme_fabric_qpair_connect(&c->adminq.qpair, 0, entries, &g_tcp_queue_ops);
-	if (rc != 0) {
-		tcp_ctrlr_destruct(&c->ctrlr);
-		return NULL;
-	}
 	return &c->ctrlr;
 }
 
@@ -110,11 +105,10 @@ tcp_ctrlr_get_max_xfer_size(struct pnvme_ctrlr *ctrlr)
 }
 
 static struct pnvme_qpair *
-tcp_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_io_qpair_opts *opts)
+tcp_io_qpair_alloc(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_io_qpair_opts *opts)
 {
 	uint32_t ioccsz = ctrlr->cdata.ioccsz;
 	struct tcp_qpair *tq;
-	int rc;
 
 	if (ctrlr->is_discovery) {
 		PNVME_ERRLOG("%s: a discovery controller has no I/O queues", ctrlr->trid.traddr);
@@ -124,8 +118,8 @@ tcp_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_
 	if (tq == NULL) {
 		return NULL;
 	}
-	rc = tcp_qpair_construct(tq, ctrlr, qid, opts->io_queue_size, opts->io_queue_requests);
-	if (rc != 0) {
+	if (tcp_qpair_construct(tq, ctrlr, qid, opts->io_queue_size, opts->io_queue_requests) !=
+	    0) {
 		free(tq);
 		return NULL;
 	}
@@ -133,29 +127,14 @@ tcp_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_
 	/* In-capsule data room: IOCCSZ (16-byte units) less the command, and
 	 * only when the data starts right after it (ICDOFF 0). */
 	tq->max_icd = ioccsz > 4 && ctrlr->cdata.icdoff == 0 ? (ioccsz - 4) * 16 : 0;
-	rc = nvme_fabric_qpair_connect(&tq->qpair, qid, opts->io_queue_size, &g_tcp_queue_ops);
-	if (rc != 0) {
-		if (!tq->qpair.failed) {
-			nvme_qpair_fail(&tq->qpair);
-		}
-		tcp_qpair_destruct(tq);
-		free(tq);
-		return NULL;
-	}
 	return &tq->qpair;
 }
 
 static void
-tcp_io_qpair_destroy(struct pnvme_qpair *qpair)
+tcp_io_qpair_free(struct pnvme_qpair *qpair)
 {
 	struct tcp_qpair *tq = tcp_qpair(qpair);
 
-	/* Closing the connection deletes the queue on the controller; what
-	 * was outstanding completes here, aborted, once. */
-	tcp_queue_close(qpair);
-	if (!qpair->failed) {
-		nvme_qpair_fail(qpair);
-	}
 	tcp_qpair_destruct(tq);
 	free(tq);
 }
@@ -173,8 +152,11 @@ const struct nvme_transport_ops g_nvme_tcp_ops = {
 	.ctrlr_set_reg_4 = nvme_fabric_set_reg_4,
 	.ctrlr_set_reg_8 = nvme_fabric_set_reg_8,
 	.ctrlr_enable = tcp_ctrlr_enable,
-	.io_qpair_create = tcp_io_qpair_create,
-	.io_qpair_destroy = tcp_io_qpair_destroy,
+	.io_qpair_alloc = tcp_io_qpair_alloc,
+	.qpair_connect = nvme_fabric_qpair_connect,
+	.qpair_disconnect = nvme_fabric_qpair_disconnect,
+	.io_qpair_free = tcp_io_qpair_free,
+	.fabric_qops = &g_tcp_queue_ops,
 	.ctrlr_get_max_xfer_size = tcp_ctrlr_get_max_xfer_size,
 	.qpair_submit_request = tcp_qpair_submit_request,
 	.qpair_process_completions = tcp_qpair_process_completions,

@@ -285,11 +285,11 @@ check_ready(struct fake_ctrlr *f)
 	FUZZ_CHECK(c->num_io_queues >= 1 && c->num_io_queues <= c->opts.num_io_queues,
 		   "%u I/O queues (asked for %u)", c->num_io_queues, c->opts.num_io_queues);
 	for (i = 0; i < c->num_ns; i++) {
-		const struct pnvme_ns *ns = &c->ns[i];
+		const struct pnvme_ns *ns = c->ns[i];
 
 		FUZZ_CHECK(ns->id >= 1 && ns->id <= c->cdata.nn, "namespace %u outside 1..NN %u",
 			   ns->id, c->cdata.nn);
-		FUZZ_CHECK(i == 0 || ns->id > c->ns[i - 1].id, "namespace table out of order at %u",
+		FUZZ_CHECK(i == 0 || ns->id > c->ns[i - 1]->id, "namespace table out of order at %u",
 			   i);
 		FUZZ_CHECK(ns->ctrlr == c, "namespace %u points at another controller", ns->id);
 		FUZZ_CHECK(ns->data.nsze != 0, "inactive namespace %u in the table", ns->id);
@@ -303,9 +303,9 @@ check_ready(struct fake_ctrlr *f)
 	/* The public walk sees the same table. */
 	for (id = pnvme_ctrlr_get_first_active_ns(c); id != 0;
 	     id = pnvme_ctrlr_get_next_active_ns(c, id)) {
-		FUZZ_CHECK(seen < c->num_ns && c->ns[seen].id == id,
+		FUZZ_CHECK(seen < c->num_ns && c->ns[seen]->id == id,
 			   "active namespace walk gives %u at step %u", id, seen);
-		FUZZ_CHECK(pnvme_ctrlr_get_ns(c, id) == &c->ns[seen], "get_ns(%u) misses", id);
+		FUZZ_CHECK(pnvme_ctrlr_get_ns(c, id) == c->ns[seen], "get_ns(%u) misses", id);
 		seen++;
 	}
 	FUZZ_CHECK(seen == c->num_ns, "walk saw %u of %u namespaces", seen, c->num_ns);

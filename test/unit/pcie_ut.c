@@ -451,6 +451,29 @@ test_dstrd_admin_doorbells_outside_bar_refused(void)
 	pnvme_log_set_handler(NULL);
 }
 
+/* An I/O qpair allocated and created on the device, as
+ * pnvme_ctrlr_alloc_io_qpair does it (without the queue ID bookkeeping). */
+static struct pnvme_qpair *
+test_io_qpair_create(struct pnvme_ctrlr *ctrlr, uint16_t qid,
+		     const struct pnvme_io_qpair_opts *opts)
+{
+	struct pnvme_qpair *qpair = g_nvme_pcie_ops.io_qpair_alloc(ctrlr, qid, opts);
+
+	if (qpair != NULL && g_nvme_pcie_ops.qpair_connect(qpair) != 0) {
+		nvme_qpair_disconnect(qpair);
+		g_nvme_pcie_ops.io_qpair_free(qpair);
+		qpair = NULL;
+	}
+	return qpair;
+}
+
+static void
+test_io_qpair_destroy(struct pnvme_qpair *qpair)
+{
+	nvme_qpair_disconnect(qpair);
+	g_nvme_pcie_ops.io_qpair_free(qpair);
+}
+
 static void
 test_dstrd_limits_io_queues_to_bar(void)
 {
@@ -471,13 +494,13 @@ test_dstrd_limits_io_queues_to_bar(void)
 	/* A queue ID past them is never created (no MMIO outside BAR0). */
 	pnvme_ctrlr_get_default_io_qpair_opts(d.ctrlr, &opts, sizeof(opts));
 	opts.io_queue_size = 4;
-	CU_ASSERT_PTR_NULL(g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 512, &opts));
+	CU_ASSERT_PTR_NULL(test_io_qpair_create(d.ctrlr, 512, &opts));
 	CU_ASSERT(test_log_contains("queue ID 512 has no doorbells inside BAR0"));
 	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_CREATE_IO_CQ], 0);
 	/* CAP.MQES FFFFh allows 65536 entries: more than a PCIe SQ holds in one
 	 * hugepage, refused with a line rather than wrapped to 16 bits. */
 	opts.io_queue_size = 65536;
-	CU_ASSERT_PTR_NULL(g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 1, &opts));
+	CU_ASSERT_PTR_NULL(test_io_qpair_create(d.ctrlr, 1, &opts));
 	CU_ASSERT(test_log_contains("queue size 65536 is above the 32768 entries"));
 	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_CREATE_IO_CQ], 0);
 	pcie_test_device_destroy(&d);
@@ -487,7 +510,7 @@ test_dstrd_limits_io_queues_to_bar(void)
 	pcie_test_device_create(&d, 0x4000, cap, 64);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d.ctrlr);
 	CU_ASSERT_EQUAL(d.ctrlr->opts.num_io_queues, 0);
-	CU_ASSERT_PTR_NULL(g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 1, &opts));
+	CU_ASSERT_PTR_NULL(test_io_qpair_create(d.ctrlr, 1, &opts));
 	pcie_test_device_destroy(&d);
 	pnvme_log_set_handler(NULL);
 }
@@ -527,14 +550,14 @@ test_shadow_doorbells_cover_every_queue(void)
 	pnvme_ctrlr_get_default_io_qpair_opts(d.ctrlr, &opts, sizeof(opts));
 	opts.io_queue_size = 4;
 	/* Queue 1000's slots lie 8000 bytes in: past a single 4 KiB page. */
-	qpair = g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 1000, &opts);
+	qpair = test_io_qpair_create(d.ctrlr, 1000, &opts);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(qpair);
 	pq = pcie_qpair(qpair);
 	CU_ASSERT(inside_allocation(p->shadow_doorbells, pq->shadow_sq_tdbl, 4));
 	CU_ASSERT(inside_allocation(p->shadow_doorbells, pq->shadow_cq_hdbl, 4));
 	CU_ASSERT(inside_allocation(p->eventidx, pq->sq_eventidx, 4));
 	CU_ASSERT(inside_allocation(p->eventidx, pq->cq_eventidx, 4));
-	g_nvme_pcie_ops.io_qpair_destroy(qpair);
+	test_io_qpair_destroy(qpair);
 	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_DELETE_IO_SQ], 1);
 	CU_ASSERT_EQUAL(d.admin_count[PNVME_OPC_DELETE_IO_CQ], 1);
 	pcie_test_device_destroy(&d);
@@ -610,14 +633,14 @@ test_queues_aligned_to_device_page(void)
 	pnvme_ctrlr_get_default_io_qpair_opts(d.ctrlr, &opts, sizeof(opts));
 	opts.io_queue_size = 2; /* 128-byte SQ, 32-byte CQ: far below a page */
 	for (qid = 1; qid <= 6; qid++) {
-		qpairs[qid - 1] = g_nvme_pcie_ops.io_qpair_create(d.ctrlr, qid, &opts);
+		qpairs[qid - 1] = test_io_qpair_create(d.ctrlr, qid, &opts);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(qpairs[qid - 1]);
 		CU_ASSERT_EQUAL(pcie_qpair(qpairs[qid - 1])->page_size, 8192);
 		CU_ASSERT_EQUAL(pcie_qpair(qpairs[qid - 1])->sq_iova % 8192, 0);
 		CU_ASSERT_EQUAL(pcie_qpair(qpairs[qid - 1])->cq_iova % 8192, 0);
 	}
 	for (qid = 1; qid <= 6; qid++) {
-		g_nvme_pcie_ops.io_qpair_destroy(qpairs[qid - 1]);
+		test_io_qpair_destroy(qpairs[qid - 1]);
 	}
 	pcie_test_device_destroy(&d);
 }
@@ -654,7 +677,7 @@ test_delete_sq_refused_keeps_memory(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d.ctrlr);
 	pnvme_ctrlr_get_default_io_qpair_opts(d.ctrlr, &opts, sizeof(opts));
 	opts.io_queue_size = 8;
-	qpair = g_nvme_pcie_ops.io_qpair_create(d.ctrlr, 1, &opts);
+	qpair = test_io_qpair_create(d.ctrlr, 1, &opts);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(qpair);
 	pq = pcie_qpair(qpair);
 	g_num_seen = 0;
@@ -673,7 +696,7 @@ test_delete_sq_refused_keeps_memory(void)
 	test_log_capture_start();
 	d.admin_sct[PNVME_OPC_DELETE_IO_SQ] = PNVME_SCT_COMMAND_SPECIFIC;
 	d.admin_sc[PNVME_OPC_DELETE_IO_SQ] = PNVME_SC_INVALID_QUEUE_IDENTIFIER;
-	g_nvme_pcie_ops.io_qpair_destroy(qpair);
+	test_io_qpair_destroy(qpair);
 	/* The device kept a queue it was told to drop: it is not trusted with
 	 * anything any more, and it may still DMA into that queue's memory. */
 	CU_ASSERT(pnvme_ctrlr_is_failed(d.ctrlr));

@@ -123,8 +123,72 @@ fake_submit(struct pnvme_qpair *qpair, struct nvme_request *req)
 {
 	struct fake_ctrlr *f = fake(qpair->ctrlr);
 
+	if (qpair->id != 0) {
+		STAILQ_INSERT_TAIL(&((struct fake_io_qpair *)qpair)->pending, req, link);
+		return 0;
+	}
 	STAILQ_INSERT_TAIL(&f->pending, req, link);
 	return 0;
+}
+
+/* I/O queues: commands wait until the test lets them complete. */
+static int32_t
+fake_io_process(struct fake_io_qpair *fq)
+{
+	struct nvme_request *req;
+	struct pnvme_cpl cpl;
+	int32_t n = 0;
+
+	if (fq->hold) {
+		return 0;
+	}
+	while ((req = STAILQ_FIRST(&fq->pending)) != NULL) {
+		STAILQ_REMOVE_HEAD(&fq->pending, link);
+		memset(&cpl, 0, sizeof(cpl));
+		cpl.cid = req->cmd.cid;
+		cpl.sqid = fq->qpair.id;
+		nvme_qpair_complete_request(&fq->qpair, req, &cpl);
+		n++;
+	}
+	return n;
+}
+
+static struct pnvme_qpair *
+fake_io_qpair_alloc(struct pnvme_ctrlr *ctrlr, uint16_t qid, const struct pnvme_io_qpair_opts *opts)
+{
+	struct fake_io_qpair *fq = calloc(1, sizeof(*fq));
+
+	if (fq == NULL) {
+		return NULL;
+	}
+	STAILQ_INIT(&fq->pending);
+	if (nvme_qpair_init(&fq->qpair, ctrlr, qid, opts->io_queue_requests) != 0) {
+		free(fq);
+		return NULL;
+	}
+	return &fq->qpair;
+}
+
+static int
+fake_qpair_connect(struct pnvme_qpair *qpair)
+{
+	struct fake_io_qpair *fq = (struct fake_io_qpair *)qpair;
+
+	fq->connects++;
+	return fake(qpair->ctrlr)->io_connect_rc;
+}
+
+static void
+fake_qpair_disconnect(struct pnvme_qpair *qpair)
+{
+	((struct fake_io_qpair *)qpair)->disconnects++;
+}
+
+static void
+fake_io_qpair_free(struct pnvme_qpair *qpair)
+{
+	nvme_qpair_fini(qpair);
+	free(qpair);
 }
 
 static void
@@ -188,6 +252,9 @@ fake_process(struct pnvme_qpair *qpair, uint32_t max)
 	int32_t n = 0;
 
 	(void)max;
+	if (qpair->id != 0) {
+		return fake_io_process((struct fake_io_qpair *)qpair);
+	}
 	if (f->admin_hang) {
 		return 0;
 	}
@@ -222,6 +289,16 @@ fake_abort(struct pnvme_qpair *qpair)
 	struct fake_ctrlr *f = fake(qpair->ctrlr);
 	struct nvme_request *req;
 
+	if (qpair->id != 0) {
+		struct fake_io_qpair *fq = (struct fake_io_qpair *)qpair;
+
+		while ((req = STAILQ_FIRST(&fq->pending)) != NULL) {
+			STAILQ_REMOVE_HEAD(&fq->pending, link);
+			nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
+							   PNVME_SC_ABORTED_SQ_DELETION);
+		}
+		return;
+	}
 	while ((req = STAILQ_FIRST(&f->pending)) != NULL) {
 		STAILQ_REMOVE_HEAD(&f->pending, link);
 		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
@@ -294,6 +371,10 @@ const struct nvme_transport_ops g_fake_ops = {
 	.ctrlr_enable = fake_enable,
 	.ctrlr_is_present = fake_is_present,
 	.ctrlr_get_max_xfer_size = fake_max_xfer,
+	.io_qpair_alloc = fake_io_qpair_alloc,
+	.qpair_connect = fake_qpair_connect,
+	.qpair_disconnect = fake_qpair_disconnect,
+	.io_qpair_free = fake_io_qpair_free,
 	.qpair_submit_request = fake_submit,
 	.qpair_process_completions = fake_process,
 	.qpair_abort_reqs = fake_abort,

@@ -10,6 +10,15 @@
 
 #define FAKE_MAX_NS 8
 
+/* An I/O queue of the fake: commands wait on it until polled. */
+struct fake_io_qpair {
+	struct pnvme_qpair qpair;
+	STAILQ_HEAD(, nvme_request) pending;
+	bool hold;       /* the poll completes nothing */
+	int connects;    /* qpair_connect calls */
+	int disconnects; /* qpair_disconnect calls */
+};
+
 struct fake_ctrlr {
 	struct pnvme_ctrlr ctrlr;
 	struct pnvme_qpair adminq;
@@ -43,6 +52,7 @@ struct fake_ctrlr {
 	uint8_t set_features_sc;      /* generic status for Set Features (0: success) */
 	int admin_count[256];         /* commands seen, by opcode */
 	bool present;                 /* false: hot-removed */
+	int io_connect_rc;            /* what connecting an I/O queue returns */
 };
 
 /* Controllers the fake transport's scan finds: "fake0", "fake1", ... */

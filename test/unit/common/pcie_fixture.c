@@ -169,6 +169,9 @@ pcie_test_device_create(struct pcie_test_device *d, uint64_t bar_size,
 	opts.num_io_queues = num_io_queues;
 	d->ctrlr = g_nvme_pcie_ops.ctrlr_construct(&trid, &opts, &dev->info);
 	if (d->ctrlr != NULL) {
+		d->ctrlr->state = NVME_CTRLR_LIVE; /* as after bring-up */
+	}
+	if (d->ctrlr != NULL) {
 		g_device = d;
 		g_device_admin_ops = g_nvme_pcie_ops;
 		g_device_admin_ops.qpair_process_completions = device_admin_poll;
