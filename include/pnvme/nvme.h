@@ -332,11 +332,38 @@ typedef void (*pnvme_timeout_cb)(void *cb_arg, struct pnvme_ctrlr *ctrlr,
  * Register before I/O starts: queue pairs in use pick the new timeout up
  * for commands submitted afterwards.
  *
- * @return 0, or -EINVAL for a NULL controller or a timeout without a callback.
+ * @p cb_fn may be NULL: each late command is then logged (one line) and
+ * handled by the timeout action alone.
+ *
+ * @return 0, or -EINVAL for a NULL controller.
  */
 int pnvme_ctrlr_register_timeout_callback(struct pnvme_ctrlr *ctrlr, uint64_t io_timeout_us,
 					  uint64_t admin_timeout_us, pnvme_timeout_cb cb_fn,
 					  void *cb_arg);
+
+/** What the library does about a command that timed out, after the
+ * timeout callback ran (pnvme_ctrlr_set_timeout_action()). */
+enum pnvme_timeout_action {
+	/** Nothing: the callback decides. */
+	PNVME_TIMEOUT_ACTION_NONE = 0,
+	/** Send an Abort for it; when the Abort fails, times out or says the
+	 * command was not aborted (dword 0 bit 0), reset the controller. A
+	 * command the device does not hold, or an admin command, is reset for
+	 * at once. */
+	PNVME_TIMEOUT_ACTION_ABORT = 1,
+	/** Reset the controller (pnvme_ctrlr_reset()). */
+	PNVME_TIMEOUT_ACTION_RESET = 2,
+};
+
+/**
+ * Choose what happens to commands that time out (see
+ * pnvme_ctrlr_register_timeout_callback()). A reset asked for here starts
+ * in the next pnvme_ctrlr_process_admin_completions(), which then drives
+ * it: never inside a completion or the I/O thread's poll.
+ *
+ * @return 0, or -EINVAL for a NULL controller or an unknown action.
+ */
+int pnvme_ctrlr_set_timeout_action(struct pnvme_ctrlr *ctrlr, enum pnvme_timeout_action action);
 
 /**
  * Ask the controller to abort command @p cid of @p qpair (NULL: the admin

@@ -248,6 +248,10 @@ pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr)
 		PNVME_ERRLOG("process_admin_completions: NULL controller");
 		return -EINVAL;
 	}
+	if (pnvme_unlikely(ctrlr->reset_requested) && ctrlr->state != NVME_CTRLR_RESETTING) {
+		ctrlr->reset_requested = false;
+		pnvme_ctrlr_disconnect(ctrlr);
+	}
 	if (nvme_ctrlr_is_failed(ctrlr)) {
 		return -ENXIO;
 	}

@@ -115,3 +115,12 @@ pnvme_ctrlr_reset(struct pnvme_ctrlr *ctrlr)
 	} while (rc == -EAGAIN);
 	return rc;
 }
+
+void
+nvme_ctrlr_request_reset(struct pnvme_ctrlr *ctrlr, const char *why)
+{
+	if (__atomic_exchange_n(&ctrlr->reset_requested, true, __ATOMIC_ACQ_REL)) {
+		return; /* asked for already */
+	}
+	PNVME_WARNLOG("%s: %s: resetting the controller", ctrlr->trid.traddr, why);
+}

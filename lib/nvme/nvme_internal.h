@@ -406,6 +406,10 @@ struct pnvme_ctrlr {
 	uint64_t io_timeout_ticks;
 	pnvme_timeout_cb timeout_cb;
 	void *timeout_cb_arg;
+	enum pnvme_timeout_action timeout_action;
+	/* A reset the timeout action asked for, started by the next admin
+	 * poll (any thread may set it). */
+	volatile bool reset_requested;
 	/* Fabrics: the controller ID the admin Connect was given, and the
 	 * Keep Alive Timeout agreed there (0 = none). */
 	uint16_t cntlid;
@@ -463,6 +467,9 @@ nvme_ctrlr_bump_epoch(struct pnvme_ctrlr *ctrlr)
  * the admin connection closed): abort the admin queue's requests, start a
  * new association and tell the I/O qpairs. Once per reset. */
 void nvme_ctrlr_reset_quiesced(struct pnvme_ctrlr *ctrlr);
+/* Ask for a reset from any thread or callback (one line naming @p why);
+ * the next pnvme_ctrlr_process_admin_completions() starts it. */
+void nvme_ctrlr_request_reset(struct pnvme_ctrlr *ctrlr, const char *why);
 const char *nvme_ctrlr_state_name(enum nvme_ctrlr_state state);
 
 static inline bool

@@ -27,11 +27,6 @@ pnvme_ctrlr_register_timeout_callback(struct pnvme_ctrlr *ctrlr, uint64_t io_tim
 		PNVME_ERRLOG("register_timeout_callback: NULL controller");
 		return -EINVAL;
 	}
-	if (cb_fn == NULL && (io_timeout_us != 0 || admin_timeout_us != 0)) {
-		PNVME_ERRLOG("%s: register_timeout_callback: a timeout needs a callback",
-			     ctrlr->trid.traddr);
-		return -EINVAL;
-	}
 	pthread_mutex_lock(&ctrlr->lock);
 	ctrlr->timeout_cb = cb_fn;
 	ctrlr->timeout_cb_arg = cb_arg;
@@ -86,6 +81,41 @@ first_late(struct pnvme_qpair *qpair, uint64_t now)
 	return NULL;
 }
 
+/* An Abort sent by the timeout action: escalate unless it took. */
+static void
+abort_escalate(void *arg, const struct pnvme_cpl *cpl)
+{
+	struct pnvme_ctrlr *ctrlr = arg;
+
+	if (pnvme_cpl_is_error(cpl)) {
+		nvme_ctrlr_request_reset(ctrlr, "an Abort for a late command failed");
+	} else if (cpl->cdw0 & 1) {
+		nvme_ctrlr_request_reset(ctrlr, "the controller did not abort a late command");
+	}
+}
+
+static void
+timeout_act(struct pnvme_qpair *qpair, uint16_t cid)
+{
+	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+
+	switch (ctrlr->timeout_action) {
+	case PNVME_TIMEOUT_ACTION_ABORT:
+		if (qpair->id != 0 && cid != PNVME_CID_NOT_SUBMITTED &&
+		    pnvme_ctrlr_cmd_abort(ctrlr, qpair, cid, abort_escalate, ctrlr) == 0) {
+			return;
+		}
+		nvme_ctrlr_request_reset(ctrlr, qpair->id == 0 ? "an admin command timed out"
+							       : "a late command cannot be aborted");
+		return;
+	case PNVME_TIMEOUT_ACTION_RESET:
+		nvme_ctrlr_request_reset(ctrlr, "a command timed out");
+		return;
+	default:
+		return;
+	}
+}
+
 void
 nvme_timeout_check(struct pnvme_qpair *qpair)
 {
@@ -93,7 +123,7 @@ nvme_timeout_check(struct pnvme_qpair *qpair)
 	uint64_t now = pnvme_get_ticks();
 	struct nvme_request *req;
 
-	if (qpair->timeout_ticks == 0 || ctrlr->timeout_cb == NULL) {
+	if (qpair->timeout_ticks == 0) {
 		return;
 	}
 	/* From the start again after each callback: it may complete or
@@ -105,7 +135,22 @@ nvme_timeout_check(struct pnvme_qpair *qpair)
 			      ctrlr->trid.traddr, qpair->id, req->cmd.cid, req->cmd.opc,
 			      (unsigned long long)((__uint128_t)qpair->timeout_ticks * 1000000u /
 						   pnvme_get_ticks_hz()));
-		ctrlr->timeout_cb(ctrlr->timeout_cb_arg, ctrlr, qpair->id == 0 ? NULL : qpair,
-				  req->cmd.cid);
+		if (ctrlr->timeout_cb != NULL) {
+			ctrlr->timeout_cb(ctrlr->timeout_cb_arg, ctrlr, qpair->id == 0 ? NULL : qpair,
+					  req->cmd.cid);
+		}
+		timeout_act(qpair, req->cmd.cid);
 	}
+}
+
+int
+pnvme_ctrlr_set_timeout_action(struct pnvme_ctrlr *ctrlr, enum pnvme_timeout_action action)
+{
+	if (ctrlr == NULL || (unsigned)action > PNVME_TIMEOUT_ACTION_RESET) {
+		PNVME_ERRLOG("set_timeout_action: %s",
+			     ctrlr == NULL ? "NULL controller" : "unknown action");
+		return -EINVAL;
+	}
+	ctrlr->timeout_action = action;
+	return 0;
 }

@@ -293,6 +293,80 @@ test_reconnect_failure_and_retry(void)
 	fake_ctrlr_destroy(f);
 }
 
+/* Poll the admin queue until no reset is pending or running. */
+static void
+admin_poll_until_live(struct fake_ctrlr *f)
+{
+	int i;
+
+	for (i = 0; i < POLLS && (f->ctrlr.reset_requested ||
+				  f->ctrlr.state != NVME_CTRLR_LIVE); i++) {
+		pnvme_ctrlr_process_admin_completions(&f->ctrlr);
+	}
+}
+
+/* A late command, the timeout action, and recovery: with RESET the next
+ * admin poll resets; with ABORT an Abort goes out first, and the reset
+ * follows only when the Abort fails or says it did not abort. */
+static void
+run_timeout_action(enum pnvme_timeout_action action, uint8_t abort_sc, uint32_t abort_cdw0,
+		   bool expect_reset)
+{
+	struct fake_ctrlr *f = live_fake();
+	struct pnvme_qpair *qpair = pnvme_ctrlr_alloc_io_qpair(&f->ctrlr, NULL, 0);
+	struct fake_io_qpair *fq = (struct fake_io_qpair *)qpair;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(qpair);
+	f->abort_sc = abort_sc;
+	f->abort_cdw0 = abort_cdw0;
+	CU_ASSERT_EQUAL(pnvme_ctrlr_register_timeout_callback(&f->ctrlr, 1000, 0, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(pnvme_ctrlr_set_timeout_action(&f->ctrlr, action), 0);
+	fq->hold = true;
+	g_num_seen = 0;
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(submit_flush(qpair), 0);
+	g_test_tick_step = 1000;
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(qpair, 0), 0);
+	g_test_tick_step = 1;
+	CU_ASSERT(test_log_contains("outstanding for more than 1000 us"));
+	CU_ASSERT_EQUAL(f->admin_count[PNVME_OPC_ABORT], 0);
+	/* Nothing happens inside the I/O poll: the admin poll acts. */
+	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_LIVE);
+	pnvme_ctrlr_process_admin_completions(&f->ctrlr);
+	CU_ASSERT_EQUAL(f->admin_count[PNVME_OPC_ABORT], action == PNVME_TIMEOUT_ACTION_ABORT);
+	admin_poll_until_live(f);
+	CU_ASSERT_EQUAL(f->enable_calls, expect_reset ? 2 : 1);
+	CU_ASSERT_EQUAL(test_log_contains("resetting the controller"), expect_reset);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(qpair, 0), 0);
+	if (expect_reset) {
+		/* The late command completed once, aborted by the reset. */
+		CU_ASSERT_EQUAL(g_num_seen, 1);
+		CU_ASSERT_EQUAL(g_seen[0].status.sc, PNVME_SC_ABORTED_SQ_DELETION);
+		CU_ASSERT_EQUAL(fq->connects, 2);
+	} else {
+		/* The Abort took (the fake leaves the command to complete). */
+		CU_ASSERT_EQUAL(g_num_seen, 0);
+		fq->hold = false;
+		CU_ASSERT_EQUAL(pnvme_qpair_process_completions(qpair, 0), 1);
+	}
+	pnvme_ctrlr_free_io_qpair(qpair);
+	pnvme_log_set_handler(NULL);
+	fake_ctrlr_destroy(f);
+}
+
+static void
+test_timeout_actions(void)
+{
+	run_timeout_action(PNVME_TIMEOUT_ACTION_NONE, 0, 0, false);
+	run_timeout_action(PNVME_TIMEOUT_ACTION_RESET, 0, 0, true);
+	/* Abort accepted and done (dword 0 bit 0 clear): no reset. */
+	run_timeout_action(PNVME_TIMEOUT_ACTION_ABORT, 0, 0, false);
+	/* Abort answered "not aborted": escalate. */
+	run_timeout_action(PNVME_TIMEOUT_ACTION_ABORT, 0, 1, true);
+	/* Abort failed: escalate. */
+	run_timeout_action(PNVME_TIMEOUT_ACTION_ABORT, PNVME_SC_INVALID_FIELD, 0, true);
+}
+
 static void
 test_argument_errors(void)
 {
@@ -323,6 +397,7 @@ main(void)
 		{"namespaces_identified_again", test_namespaces_identified_again},
 		{"failed_reset_then_recovery", test_failed_reset_then_recovery},
 		{"reconnect_failure_and_retry", test_reconnect_failure_and_retry},
+		{"timeout_actions", test_timeout_actions},
 		{"argument_errors", test_argument_errors},
 		{NULL, NULL},
 	};

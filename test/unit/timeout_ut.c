@@ -182,12 +182,14 @@ test_argument_errors(void)
 	CU_ASSERT_EQUAL(pnvme_ctrlr_register_timeout_callback(NULL, 1, 1, timeout_cb, NULL),
 			-EINVAL);
 	CU_ASSERT(test_log_contains("NULL controller"));
-	CU_ASSERT_EQUAL(pnvme_ctrlr_register_timeout_callback(&fx.ctrlr.ctrlr, 1, 0, NULL, NULL),
-			-EINVAL);
-	CU_ASSERT(test_log_contains("a timeout needs a callback"));
-	CU_ASSERT_EQUAL(fx.pq->qpair.timeout_ticks, 0);
-	/* Turning timeouts off needs no callback. */
+	CU_ASSERT_EQUAL(pnvme_ctrlr_set_timeout_action(NULL, PNVME_TIMEOUT_ACTION_RESET), -EINVAL);
+	CU_ASSERT_EQUAL(pnvme_ctrlr_set_timeout_action(&fx.ctrlr.ctrlr, 3), -EINVAL);
+	CU_ASSERT(test_log_contains("set_timeout_action: unknown action"));
+	/* No callback: late commands are logged and left to the action. */
+	CU_ASSERT_EQUAL(pnvme_ctrlr_register_timeout_callback(&fx.ctrlr.ctrlr, 1, 0, NULL, NULL), 0);
+	CU_ASSERT_NOT_EQUAL(fx.pq->qpair.timeout_ticks, 0);
 	CU_ASSERT_EQUAL(pnvme_ctrlr_register_timeout_callback(&fx.ctrlr.ctrlr, 0, 0, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(fx.pq->qpair.timeout_ticks, 0);
 	pcie_fixture_teardown(&fx);
 	pnvme_log_set_handler(NULL);
 }

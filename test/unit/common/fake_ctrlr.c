@@ -274,6 +274,10 @@ fake_process(struct pnvme_qpair *qpair, uint32_t max)
 				cpl.cdw0 = f->queues_granted;
 			}
 			break;
+		case PNVME_OPC_ABORT:
+			cpl.status.sc = f->abort_sc;
+			cpl.cdw0 = f->abort_cdw0;
+			break;
 		default:
 			cpl.status.sc = PNVME_SC_INVALID_OPCODE;
 		}
