@@ -102,6 +102,10 @@ echo "== fused: I/O, header and data digests"
 timeout 600 "$IO_TEST" -r "$ADDR" --header-digest --data-digest >"$out" 2>&1
 count "I/O against the test target with digests" $? "$out"
 
+echo "== fused: reset in place against the test target"
+timeout 600 "$BIN/test/system/pnvme_reset_test" -r "$ADDR" >"$out" 2>&1
+count "reset against the test target" $? "$out"
+
 echo "== fused: target stops"
 if stop_target; then
 	ok "the test target stops cleanly on SIGTERM"

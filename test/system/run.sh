@@ -15,10 +15,11 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 . test/system/tap_count.sh
 
-# The I/O checks run against the first NVMe controller of the guest.
+# The I/O and reset checks run against the first NVMe controller of the guest.
 IO_CMD='HUGEMEM=512 scripts/setup.sh config >/dev/null &&
 	bdf=$(basename "$(dirname "$(grep -l 0x010802 /sys/bus/pci/devices/*/class | head -n 1)")") &&
-	build/test/system/pnvme_io_test -r "trtype:PCIe traddr:$bdf"'
+	{ build/test/system/pnvme_io_test -r "trtype:PCIe traddr:$bdf"; rc=$?;
+	build/test/system/pnvme_reset_test -r "trtype:PCIe traddr:$bdf" && [ $rc -eq 0 ]; }'
 
 for mode in uio vfio; do
 	echo "== system: identify, $mode mode"
@@ -26,7 +27,7 @@ for mode in uio vfio; do
 		env EXPECT="$EXPECT" sh test/system/identify_guest.sh >"$log" 2>&1
 	count "identify ($mode)" $? "$log"
 
-	echo "== system: I/O, $mode mode"
+	echo "== system: I/O and reset, $mode mode"
 	"$RIG" --mode "$mode" --ctrl PNVMEIO0001:1G --timeout 900 -- sh -c "$IO_CMD" >"$log" 2>&1
 	count "I/O ($mode)" $? "$log"
 done

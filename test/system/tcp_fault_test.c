@@ -9,8 +9,10 @@
  *       Verified I/O at depth 16; JOBDIR/io.started tells the host to take
  *       the target away. Every request must complete exactly once, with an
  *       error for those in flight, and polling must report the failure
- *       instead of hanging. With "reconnect": detach, wait for
- *       JOBDIR/target.back, connect again and verify I/O.
+ *       instead of hanging. With "reconnect": wait for JOBDIR/target.back,
+ *       then reset the failed controller in place (pnvme_ctrlr_reset,
+ *       again while the port is not back yet), reconnect the same qpair
+ *       and verify I/O through the same handles.
  *
  * Prints "ok - ..." / "not ok - ..." lines; exit 0 when all are ok.
  */
@@ -230,16 +232,18 @@ run_cut(const struct pnvme_transport_id *trid, const char *job, bool reconnect)
 	      "requests in flight when the connection dropped completed with an error status "
 	      "(%d errors; %d of %d answered before the close)",
 	      errors, answered, pending);
-	CHECK(pnvme_ctrlr_free_io_qpair(qpair) == 0, "free the failed qpair");
-	{
+	if (!reconnect) {
 		double t0 = now_s();
-		int drc = pnvme_detach(ctrlr);
+		int drc;
 
+		CHECK(pnvme_ctrlr_free_io_qpair(qpair) == 0, "free the failed qpair");
+		drc = pnvme_detach(ctrlr);
 		/* Nothing to shut down over a dead connection: it must not wait long. */
 		CHECK(now_s() - t0 < 15, "detaching the failed controller returns (rc %d, %.1f s)",
 		      drc, now_s() - t0);
-	}
-	if (reconnect) {
+	} else {
+		int resets = 0, rrc = -ENXIO, qrc;
+
 		snprintf(path, sizeof(path), "%s/io.failed", job);
 		f = fopen(path, "w");
 		if (f != NULL) {
@@ -250,24 +254,23 @@ run_cut(const struct pnvme_transport_id *trid, const char *job, bool reconnect)
 		while (access(path, F_OK) != 0 && now_s() < deadline) {
 			usleep(200000);
 		}
-		ctrlr = NULL;
-		while (ctrlr == NULL && now_s() < deadline) {
-			ctrlr = connect_ctrlr(trid);
-			if (ctrlr == NULL) {
+		CHECK(pnvme_ctrlr_is_failed(ctrlr), "the controller failed with its connection");
+		while (rrc != 0 && now_s() < deadline) {
+			resets++;
+			rrc = pnvme_ctrlr_reset(ctrlr);
+			if (rrc != 0) {
 				usleep(500000);
 			}
 		}
-		CHECK(ctrlr != NULL, "connect again once the target is back");
-		if (ctrlr != NULL) {
-			ns = pnvme_ctrlr_get_ns(ctrlr, pnvme_ctrlr_get_first_active_ns(ctrlr));
-			qpair = pnvme_ctrlr_alloc_io_qpair(ctrlr, NULL, 0);
-			CHECK(ns != NULL && qpair != NULL && verified_io(ns, qpair, 300, 3),
-			      "verified I/O after reconnecting");
-			if (qpair != NULL) {
-				pnvme_ctrlr_free_io_qpair(qpair);
-			}
-			CHECK(pnvme_detach(ctrlr) == 0, "detach");
-		}
+		CHECK(rrc == 0 && !pnvme_ctrlr_is_failed(ctrlr),
+		      "reset in place once the target's port is back (%d attempts)", resets);
+		qrc = pnvme_ctrlr_reconnect_io_qpair(qpair);
+		CHECK(qrc == 0, "the same qpair reconnects (%d)", qrc);
+		CHECK(pnvme_ctrlr_get_ns(ctrlr, pnvme_ns_get_id(ns)) == ns &&
+			      verified_io(ns, qpair, 300, 3),
+		      "verified I/O through the same namespace and qpair handles");
+		CHECK(pnvme_ctrlr_free_io_qpair(qpair) == 0, "free the qpair");
+		CHECK(pnvme_detach(ctrlr) == 0, "detach");
 	}
 	for (i = 0; i < DEPTH; i++) {
 		pnvme_dma_free(g_slots[i].buf);

@@ -133,6 +133,10 @@ build/test/system/pnvme_io_test -r "$ADDR subnqn:$NQN2" --header-digest --data-d
 	>"$out" 2>&1
 count "I/O with digests" $? "$out"
 
+echo "== tcp: reset in place: during threaded I/O, after a stall, 100 in a row"
+build/test/system/pnvme_reset_test -r "$ADDR subnqn:$NQN1" >"$out" 2>&1
+count "reset" $? "$out"
+
 echo "== tcp: perf with verification, 2 threads x 2 qpairs"
 build/bin/pnvme_perf -r "$ADDR subnqn:$NQN1" -q 16 -o 4096 -w randrw -t 3 -c 2 -P 2 --verify \
 	--json >"$out" 2>&1
@@ -152,7 +156,7 @@ echo "== tcp: keep-alive over an idle minute"
 build/test/system/pnvme_tcp_fault_test -r "$ADDR subnqn:$NQN1" idle 65 >"$out" 2>&1
 count "keep-alive" $? "$out"
 
-echo "== tcp: the target's port goes away mid-I/O, then comes back"
+echo "== tcp: the target's port goes away mid-I/O, then comes back: reset in place"
 rm -f "$JOB/io.started" "$JOB/io.failed" "$JOB/target.back"
 build/test/system/pnvme_tcp_fault_test -r "$ADDR subnqn:$NQN1" cut "$JOB" reconnect \
 	>"$out" 2>&1 &
