@@ -5,6 +5,9 @@
  *
  * Each thread owns its workers (one per namespace x qpair) and polls them;
  * nothing on the I/O path takes a lock, allocates or makes a system call.
+ * With --reset-every the main thread resets the controllers while the
+ * workload runs: commands the reset aborts are sent again, and each thread
+ * reconnects its qpairs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +33,10 @@
 #define HIST_SUB_BITS 5
 #define HIST_SUB (1u << HIST_SUB_BITS)
 #define HIST_BUCKETS (64 * HIST_SUB)
+/* getopt_long codes of the long-only options. */
+#define OPT_RESET 0x2001
+#define OPT_TIMEOUT 0x2002
+#define OPT_TIMEOUT_ACTION 0x2003
 
 enum pattern { PAT_READ, PAT_WRITE, PAT_RANDREAD, PAT_RANDWRITE, PAT_RW, PAT_RANDRW };
 
@@ -46,6 +53,9 @@ struct config {
 	bool verify;
 	bool json;
 	bool random;
+	uint32_t reset_every_s;  /* 0: never */
+	uint64_t io_timeout_us;  /* 0: none */
+	enum pnvme_timeout_action timeout_action;
 };
 
 struct worker;
@@ -58,6 +68,7 @@ struct task {
 	uint64_t start;
 	bool is_read;
 	bool verifying; /* verify: this completion is the read-back */
+	bool idle;      /* not submitted (its qpair is reconnecting): send again */
 	uint32_t seq;
 	/* verify: the task only uses slots = stripe (mod stripes), so no two
 	 * tasks of the namespace ever have the same block in flight. */
@@ -75,6 +86,7 @@ struct worker {
 	uint64_t rng;
 	struct task *tasks;
 	uint32_t outstanding;
+	uint32_t idle;
 	bool draining;
 	/* Results. */
 	_Atomic uint64_t ios;
@@ -82,6 +94,8 @@ struct worker {
 	uint64_t verify_errors;
 	uint64_t io_errors;
 	uint64_t submit_errors;
+	uint64_t aborted; /* completed aborted by a reset: sent again */
+	uint64_t retries; /* tasks sent again after an abort or a refused submission */
 	uint64_t *hist;
 };
 
@@ -102,6 +116,7 @@ static uint32_t g_num_workers;
 static struct thread_ctx g_threads[MAX_THREADS];
 static atomic_bool g_stop;
 static uint64_t g_hz;
+static uint64_t g_resets;
 
 static void
 usage(const char *prog)
@@ -117,6 +132,9 @@ usage(const char *prog)
 	       "  -P, --qpairs N       qpairs per namespace (default 1)\n"
 	       "  -L                   latency percentiles; -LL adds the histogram\n"
 	       "  -V, --verify         write, read back and compare every block\n"
+	       "  --reset-every SEC    reset the controllers every SEC seconds while running\n"
+	       "  --timeout-us US      I/O timeout; late commands are logged\n"
+	       "  --timeout-action A   none, abort or reset: what a timeout does\n"
 	       "  -j, --json           results as JSON\n"
 	       "  -h, --help           this text\n" FABRICS_USAGE,
 	       prog);
@@ -131,6 +149,21 @@ parse_pattern(const char *s, enum pattern *p)
 	for (i = 0; i < 6; i++) {
 		if (strcmp(s, names[i]) == 0) {
 			*p = (enum pattern)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+parse_timeout_action(const char *s, enum pnvme_timeout_action *a)
+{
+	static const char *const names[] = {"none", "abort", "reset"};
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*a = (enum pnvme_timeout_action)i;
 			return 0;
 		}
 	}
@@ -184,6 +217,7 @@ ticks_to_us(uint64_t ticks)
 /* ---------------- I/O ---------------- */
 
 static void io_done(void *arg, const struct pnvme_cpl *cpl);
+static void task_set_idle(struct task *t, int rc);
 
 static void
 fill_pattern(struct task *t, uint32_t len)
@@ -236,8 +270,49 @@ submit_task(struct task *t)
 	if (rc == 0) {
 		w->outstanding++;
 	} else {
+		task_set_idle(t, rc);
+	}
+}
+
+/* A submission refused: -ENXIO while the qpair waits to reconnect after a
+ * reset (the task goes again then), anything else is an error. */
+static void
+task_set_idle(struct task *t, int rc)
+{
+	struct worker *w = t->worker;
+
+	if (rc != -ENXIO) {
 		w->submit_errors++;
 	}
+	t->idle = true;
+	w->idle++;
+}
+
+/* After a reset: bring the qpair back, then send the idle tasks again.
+ * false when the qpair cannot come back. */
+static bool
+worker_recover(struct worker *w)
+{
+	uint32_t j;
+	int rc = pnvme_ctrlr_reconnect_io_qpair(w->qpair);
+
+	if (rc == -EAGAIN) {
+		return true; /* still resetting */
+	}
+	if (rc != 0) {
+		return false;
+	}
+	for (j = 0; j < g_cfg.depth && w->idle > 0 && !w->draining; j++) {
+		struct task *t = &w->tasks[j];
+
+		if (t->idle) {
+			t->idle = false;
+			w->idle--;
+			w->retries++;
+			submit_task(t);
+		}
+	}
+	return true;
 }
 
 static void
@@ -248,6 +323,16 @@ io_done(void *arg, const struct pnvme_cpl *cpl)
 	uint64_t lat = pnvme_get_ticks() - t->start;
 
 	w->outstanding--;
+	if (pnvme_cpl_is_error(cpl) && cpl->status.sct == PNVME_SCT_GENERIC &&
+	    cpl->status.sc == PNVME_SC_ABORTED_SQ_DELETION) {
+		/* A reset took it: the task goes again, not counted as done. */
+		w->aborted++;
+		if (!w->draining) {
+			w->retries++;
+			submit_task(t);
+		}
+		return;
+	}
 	if (pnvme_cpl_is_error(cpl)) {
 		w->io_errors++;
 	}
@@ -259,7 +344,7 @@ io_done(void *arg, const struct pnvme_cpl *cpl)
 				      0) == 0) {
 			w->outstanding++;
 		} else {
-			w->submit_errors++;
+			task_set_idle(t, -ENXIO); /* the write is redone with the task */
 		}
 		return;
 	}
@@ -302,7 +387,10 @@ thread_main(void *arg)
 	}
 	while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
 		for (i = 0; i < tc->num_workers; i++) {
-			if (pnvme_qpair_process_completions(tc->workers[i]->qpair, 0) < 0) {
+			struct worker *w = tc->workers[i];
+
+			if ((pnvme_qpair_process_completions(w->qpair, 0) < 0 || w->idle > 0) &&
+			    !worker_recover(w)) {
 				tc->failed = 1;
 				atomic_store(&g_stop, true);
 			}
@@ -456,7 +544,7 @@ setup_workers(void)
 /* ---------------- report ---------------- */
 
 struct summary {
-	uint64_t ios, lat_sum, lat_min, lat_max, errors, verify_errors;
+	uint64_t ios, lat_sum, lat_min, lat_max, errors, verify_errors, aborted, retries;
 	uint64_t sq_doorbells, cq_doorbells; /* doorbell writes that reached the device */
 	bool shadow_doorbells;
 };
@@ -476,6 +564,8 @@ summarize(struct summary *s, const struct worker *w)
 
 	s->errors += w->io_errors + w->submit_errors;
 	s->verify_errors += w->verify_errors;
+	s->aborted += w->aborted;
+	s->retries += w->retries;
 	if (pnvme_qpair_get_stats(w->qpair, &qs, sizeof(qs)) == 0) {
 		s->sq_doorbells += qs.sq_doorbell_writes;
 		s->cq_doorbells += qs.cq_doorbell_writes;
@@ -574,6 +664,9 @@ report(double elapsed)
 		json_double(&jw, "max_us", ticks_to_us(total.lat_max));
 		json_uint(&jw, "errors", total.errors);
 		json_uint(&jw, "verify_errors", total.verify_errors);
+		json_uint(&jw, "aborted_by_reset", total.aborted);
+		json_uint(&jw, "retries", total.retries);
+		json_uint(&jw, "resets", g_resets);
 		json_double(&jw, "sq_doorbells_per_io", per_io(total.sq_doorbells, total.ios));
 		json_double(&jw, "cq_doorbells_per_io", per_io(total.cq_doorbells, total.ios));
 		json_bool(&jw, "shadow_doorbells", total.shadow_doorbells);
@@ -596,9 +689,15 @@ report(double elapsed)
 		printf("Doorbell writes to the device per I/O: SQ %.3f, CQ %.3f (shadow doorbells %s)\n",
 		       per_io(total.sq_doorbells, total.ios), per_io(total.cq_doorbells, total.ios),
 		       total.shadow_doorbells ? "on" : "off");
-		if (total.errors || total.verify_errors || g_cfg.verify) {
+		if (total.errors || total.verify_errors || g_cfg.verify || g_resets ||
+		    total.retries) {
 			printf("I/O errors: %" PRIu64 ", verify mismatches: %" PRIu64 "\n", total.errors,
 			       total.verify_errors);
+		}
+		if (g_resets || total.retries) {
+			printf("Resets: %" PRIu64 ", I/Os aborted by them: %" PRIu64
+			       ", retries: %" PRIu64 "\n",
+			       g_resets, total.aborted, total.retries);
 		}
 		if (hist != NULL) {
 			printf("\nLatency percentiles:\n");
@@ -652,13 +751,17 @@ main(int argc, char **argv)
 		{"time", required_argument, NULL, 't'}, {"cores", required_argument, NULL, 'c'},
 		{"trid", required_argument, NULL, 'r'}, {"qpairs", required_argument, NULL, 'P'},
 		{"verify", no_argument, NULL, 'V'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'}, FABRICS_LONG_OPTIONS, {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'}, {"reset-every", required_argument, NULL, OPT_RESET},
+		{"timeout-us", required_argument, NULL, OPT_TIMEOUT},
+		{"timeout-action", required_argument, NULL, OPT_TIMEOUT_ACTION}, FABRICS_LONG_OPTIONS,
+		{NULL, 0, NULL, 0},
 	};
 	struct pnvme_transport_id trids[MAX_CTRLRS];
 	struct pnvme_env_opts env_opts;
 	struct timespec t0, t1, now;
-	int num_trids = 0, c, i, rc, failed = 0;
-	uint64_t last = 0, sec;
+	int num_trids = 0, c, i, rc, failed = 0, resets_this_second = 0;
+	bool resetting = false;
+	uint64_t last = 0, sec, next_reset;
 	double elapsed;
 
 	g_cfg.depth = 0;
@@ -716,6 +819,22 @@ main(int argc, char **argv)
 		case 'j':
 			g_cfg.json = true;
 			break;
+		case OPT_RESET:
+			g_cfg.reset_every_s = (uint32_t)strtoul(optarg, NULL, 10);
+			if (g_cfg.reset_every_s == 0) {
+				fprintf(stderr, "perf: --reset-every wants seconds (1 or more)\n");
+				return 2;
+			}
+			break;
+		case OPT_TIMEOUT:
+			g_cfg.io_timeout_us = strtoull(optarg, NULL, 10);
+			break;
+		case OPT_TIMEOUT_ACTION:
+			if (parse_timeout_action(optarg, &g_cfg.timeout_action) != 0) {
+				fprintf(stderr, "perf: --timeout-action is none, abort or reset\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(argv[0]);
 			return 0;
@@ -755,6 +874,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "perf: no controller attached (run scripts/setup.sh)\n");
 		return 1;
 	}
+	for (i = 0; i < g_num_ctrlrs && (g_cfg.io_timeout_us || g_cfg.timeout_action); i++) {
+		pnvme_ctrlr_register_timeout_callback(g_ctrlrs[i], g_cfg.io_timeout_us, 0, NULL,
+						      NULL);
+		pnvme_ctrlr_set_timeout_action(g_ctrlrs[i], g_cfg.timeout_action);
+	}
 	if (failed || setup_workers() != 0) {
 		rc = 1;
 		goto out;
@@ -776,12 +900,29 @@ main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	next_reset = g_cfg.reset_every_s;
 	for (i = 0; i < (int)g_cfg.num_threads; i++) {
 		pthread_create(&g_threads[i].tid, NULL, thread_main, &g_threads[i]);
 	}
-	/* The main thread watches the controllers and prints progress. */
+	/* The main thread watches the controllers, resets them when asked and
+	 * prints progress. */
 	for (sec = 1; !atomic_load(&g_stop);) {
-		usleep(10000);
+		if (!resetting) {
+			usleep(10000);
+		}
+		resetting = false;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (g_cfg.reset_every_s && elapsed >= (double)next_reset) {
+			next_reset += g_cfg.reset_every_s;
+			for (i = 0; i < g_num_ctrlrs; i++) {
+				/* Non-blocking: the admin poll below drives it. */
+				if (pnvme_ctrlr_disconnect(g_ctrlrs[i]) == 0) {
+					g_resets++;
+					resets_this_second++;
+				}
+			}
+		}
 		for (i = 0; i < g_num_ctrlrs; i++) {
 			if (pnvme_ctrlr_process_admin_completions(g_ctrlrs[i]) < 0) {
 				fprintf(stderr, "perf: controller %s failed; stopping\n",
@@ -789,6 +930,8 @@ main(int argc, char **argv)
 				atomic_store(&g_stop, true);
 				failed = 1;
 			}
+			/* A reset in progress is polled without sleeping. */
+			resetting |= pnvme_ctrlr_reconnect_poll_async(g_ctrlrs[i]) == -EAGAIN;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
@@ -796,9 +939,11 @@ main(int argc, char **argv)
 			uint64_t n = total_ios();
 
 			if (!g_cfg.json) {
-				fprintf(stderr, "[%3" PRIu64 " s] %12.1f IOPS %10.2f MiB/s\n", sec,
-					(double)(n - last), (double)(n - last) * g_cfg.io_size / 1048576.0);
+				fprintf(stderr, "[%3" PRIu64 " s] %12.1f IOPS %10.2f MiB/s%s\n", sec,
+					(double)(n - last), (double)(n - last) * g_cfg.io_size / 1048576.0,
+					resets_this_second ? "  (reset)" : "");
 			}
+			resets_this_second = 0;
 			last = n;
 			sec++;
 		}
