@@ -106,6 +106,23 @@ echo "== fused: reset in place against the test target"
 timeout 600 "$BIN/test/system/pnvme_reset_test" -r "$ADDR" >"$out" 2>&1
 count "reset against the test target" $? "$out"
 
+echo "== fused: perf rides through a reset every second"
+timeout 120 "$BIN/bin/pnvme_perf" -r "$ADDR" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 2 --verify \
+	--reset-every 1 --json >"$out" 2>"$JOB/perf.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["total"]
+assert t["resets"] >= 3 and t["iops"] > 0 and t["errors"] == 0 and t["verify_errors"] == 0, t
+print("# %d resets, %.0f IOPS, %d aborted by them and sent again" %
+      (t["resets"], t["iops"], t["aborted_by_reset"]))
+' "$out"; then
+	ok "perf --verify --reset-every 1: no errors, no mismatches across the resets"
+else
+	cat "$out" "$JOB/perf.err"
+	not_ok "perf --verify --reset-every 1: no errors, no mismatches across the resets"
+fi
+
 echo "== fused: target stops"
 if stop_target; then
 	ok "the test target stops cleanly on SIGTERM"

@@ -152,6 +152,21 @@ else
 	not_ok "perf --verify over TCP: no errors, no mismatches"
 fi
 
+echo "== tcp: perf rides through a reset every second"
+build/bin/pnvme_perf -r "$ADDR subnqn:$NQN1" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 2 --verify \
+	--reset-every 1 --json >"$out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["total"]
+assert t["resets"] >= 3 and t["iops"] > 0 and t["errors"] == 0 and t["verify_errors"] == 0, t
+' "$out"; then
+	ok "perf --verify --reset-every 1 over TCP: no errors, no mismatches across the resets"
+else
+	cat "$out"
+	not_ok "perf --verify --reset-every 1 over TCP: no errors, no mismatches across the resets"
+fi
+
 echo "== tcp: keep-alive over an idle minute"
 build/test/system/pnvme_tcp_fault_test -r "$ADDR subnqn:$NQN1" idle 65 >"$out" 2>&1
 count "keep-alive" $? "$out"
