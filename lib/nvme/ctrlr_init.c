@@ -592,7 +592,7 @@ init_fail(struct pnvme_ctrlr *ctrlr, int rc)
 	if (ctrlr->state == NVME_CTRLR_RESETTING) {
 		/* Every qpair has to hear of it; the line above named the state. */
 		nvme_ctrlr_fail(ctrlr, "the reset did not bring the controller back");
-	} else {
+	} else if (!nvme_ctrlr_is_failed(ctrlr)) {
 		nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_FAILED);
 	}
 	/* The buffer stays until the controller is disabled: a command that
@@ -667,14 +667,19 @@ init_poll_wait(struct pnvme_ctrlr *ctrlr)
 		return 0;
 	case NVME_WAIT_ADMIN:
 		n = nvme_qpair_process_completions(ctrlr->adminq, 0);
-		if (n < 0) {
-			return n;
-		}
+		/* A peer may answer and then close (a refused Connect): the
+		 * answer is what tells why. */
 		if (init->admin_done) {
 			init->wait = NVME_WAIT_NONE;
 			return g_steps[init->state].done(ctrlr);
 		}
-		if (now >= ctrlr->next_health_check || now > init->deadline) {
+		if (n < 0) {
+			return n;
+		}
+		/* CSTS of a fabrics controller is a round trip away: its lost
+		 * connection is what tells it is gone. */
+		if (ctrlr->ops->fabric_qops == NULL &&
+		    (now >= ctrlr->next_health_check || now > init->deadline)) {
 			ctrlr->next_health_check = now + nvme_ms_to_ticks(HEALTH_CHECK_MS);
 			rc = init_check_csts(ctrlr, &csts, true);
 			if (rc != 0) {

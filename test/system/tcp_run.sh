@@ -145,6 +145,7 @@ if [ $rc -eq 0 ] && python3 -c '
 import json, sys
 t = json.load(open(sys.argv[1]))["total"]
 assert t["iops"] > 0 and t["errors"] == 0 and t["verify_errors"] == 0, t
+print("# %.0f IOPS" % t["iops"])
 ' "$out"; then
 	ok "perf --verify over TCP: no errors, no mismatches"
 else
@@ -154,16 +155,18 @@ fi
 
 echo "== tcp: perf rides through a reset every second"
 build/bin/pnvme_perf -r "$ADDR subnqn:$NQN1" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 2 --verify \
-	--reset-every 1 --json >"$out" 2>&1
+	--reset-every 1 --json >"$out" 2>"$out.err"
 rc=$?
 if [ $rc -eq 0 ] && python3 -c '
 import json, sys
 t = json.load(open(sys.argv[1]))["total"]
 assert t["resets"] >= 3 and t["iops"] > 0 and t["errors"] == 0 and t["verify_errors"] == 0, t
+print("# %d resets, %.0f IOPS, %d aborted by them and sent again" %
+      (t["resets"], t["iops"], t["aborted_by_reset"]))
 ' "$out"; then
 	ok "perf --verify --reset-every 1 over TCP: no errors, no mismatches across the resets"
 else
-	cat "$out"
+	cat "$out" "$out.err"
 	not_ok "perf --verify --reset-every 1 over TCP: no errors, no mismatches across the resets"
 fi
 
@@ -198,7 +201,7 @@ wait "$pid"
 count "power-off" $? "$out"
 wait "$RIG_PID" 2>/dev/null
 RIG_PID=
-rm -f "$out"
+rm -f "$out" "$out.err"
 
 echo "tcp: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

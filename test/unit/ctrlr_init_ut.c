@@ -487,6 +487,18 @@ test_identify_error_fails(void)
 	CU_ASSERT(pnvme_ctrlr_is_failed(&f->ctrlr));
 	pnvme_log_set_handler(NULL);
 	fake_ctrlr_destroy(f);
+
+	/* A peer that answers and then drops the queue (as a fabrics target
+	 * refusing a Connect does): the answer still names the failure. */
+	f = fake_ctrlr_create();
+	test_log_capture_start();
+	f->identify_sc[PNVME_IDENTIFY_CTRLR] = PNVME_SC_INVALID_FIELD;
+	f->fail_after_answer = true;
+	CU_ASSERT(fake_ctrlr_run_init(f, POLLS) < 0);
+	CU_ASSERT(test_log_contains("Identify Controller failed in state IDENTIFY: INVALID FIELD"));
+	CU_ASSERT_FALSE(test_log_contains("cannot become"));
+	pnvme_log_set_handler(NULL);
+	fake_ctrlr_destroy(f);
 }
 
 static void

@@ -284,6 +284,10 @@ fake_process(struct pnvme_qpair *qpair, uint32_t max)
 		nvme_qpair_complete_request(qpair, req, &cpl);
 		n++;
 	}
+	if (f->fail_after_answer && n > 0 && f->admin_count[PNVME_OPC_IDENTIFY] > 0) {
+		nvme_ctrlr_fail(qpair->ctrlr, "the fake dropped its admin queue");
+		return -ENXIO;
+	}
 	return n;
 }
 

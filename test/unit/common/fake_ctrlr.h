@@ -53,6 +53,7 @@ struct fake_ctrlr {
 	int admin_count[256];         /* commands seen, by opcode */
 	bool present;                 /* false: hot-removed */
 	int io_connect_rc;            /* what connecting an I/O queue returns */
+	bool fail_after_answer;       /* fail the controller right after answering Identify */
 	uint8_t abort_sc;             /* Abort: generic status, and dword 0 */
 	uint32_t abort_cdw0;
 };
