@@ -197,11 +197,20 @@ nvme_ctrlr_read_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts,
 		snprintf(why, why_len, "cannot read CSTS");
 		return -ENODEV;
 	}
-	if (csts->raw == UINT32_MAX) {
+	return nvme_ctrlr_judge_csts(*csts, cfs_is_fatal, why, why_len);
+}
+
+int
+nvme_ctrlr_judge_csts(union pnvme_csts_register csts, bool cfs_is_fatal, char *why,
+		      size_t why_len)
+{
+	const union pnvme_csts_register *cs = &csts;
+
+	if (cs->raw == UINT32_MAX) {
 		snprintf(why, why_len, "CSTS reads all ones (device gone)");
 		return -ENODEV;
 	}
-	if (cfs_is_fatal && csts->bits.cfs) {
+	if (cfs_is_fatal && cs->bits.cfs) {
 		snprintf(why, why_len, "controller fatal status (CSTS.CFS)");
 		return -EIO;
 	}

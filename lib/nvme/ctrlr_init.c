@@ -38,11 +38,19 @@ struct init_step {
 	int (*done)(struct pnvme_ctrlr *ctrlr);
 };
 
+/* Registers kept for a step are forgotten once it moves on or waits. */
+static void
+init_regs_forget(struct pnvme_ctrlr *ctrlr)
+{
+	ctrlr->init.num_regs = 0;
+}
+
 static void
 init_goto(struct pnvme_ctrlr *ctrlr, enum nvme_init_state state)
 {
 	ctrlr->init.state = state;
 	ctrlr->init.wait = NVME_WAIT_NONE;
+	init_regs_forget(ctrlr);
 }
 
 /* Fail bring-up with one line naming what the device got wrong; the
@@ -78,6 +86,7 @@ init_wait_rdy(struct pnvme_ctrlr *ctrlr, unsigned int value)
 	uint64_t now = pnvme_get_ticks();
 	uint64_t timeout_ms = PNVME_MAX(ctrlr->cap.bits.to, 1u) * 500ull;
 
+	init_regs_forget(ctrlr);
 	ctrlr->init.wait = value ? NVME_WAIT_RDY_1 : NVME_WAIT_RDY_0;
 	ctrlr->init.deadline = now + nvme_ms_to_ticks(timeout_ms);
 	ctrlr->init.not_before = now;
@@ -102,9 +111,141 @@ init_wait_admin(struct pnvme_ctrlr *ctrlr, int submit_rc)
 	if (submit_rc != 0) {
 		return submit_rc;
 	}
+	init_regs_forget(ctrlr);
 	ctrlr->init.wait = NVME_WAIT_ADMIN;
 	ctrlr->init.admin_done = false;
 	ctrlr->init.deadline = pnvme_get_ticks() + nvme_ms_to_ticks(ctrlr->opts.admin_timeout_ms);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Registers                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A step's register access. PCIe: a load or store, done at once. Fabrics:
+ * a Property Get or Set, submitted like any admin command and never waited
+ * for here: the call returns -EINPROGRESS, the driver polls the answer,
+ * and the step's start runs again, finding the answer kept for it (reads
+ * and writes already done) until the step moves on or waits. So every
+ * step stays non-blocking on every transport.
+ */
+static void
+init_reg_answered(void *arg, const struct pnvme_cpl *cpl)
+{
+	struct pnvme_ctrlr *ctrlr = arg;
+
+	ctrlr->init.reg_cpl = *cpl;
+	ctrlr->init.reg_done = true;
+}
+
+static const struct nvme_init_reg *
+init_reg_kept(const struct pnvme_ctrlr *ctrlr, uint32_t offset, bool written, uint64_t value)
+{
+	uint32_t i;
+
+	for (i = 0; i < ctrlr->init.num_regs; i++) {
+		const struct nvme_init_reg *r = &ctrlr->init.regs[i];
+
+		if (r->offset == offset && r->written == written && (!written || r->value == value)) {
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static int
+init_reg_ask(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint8_t size, bool write, uint64_t value)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	int rc;
+
+	if (init->num_regs == PNVME_ARRAY_SIZE(init->regs)) {
+		return -ENOSPC; /* a step uses at most two registers */
+	}
+	rc = nvme_fabric_prop_submit(ctrlr, write, offset, size, value, init_reg_answered, ctrlr);
+	if (rc != 0) {
+		return rc;
+	}
+	init->reg_pending = true;
+	init->reg_done = false;
+	init->reg_asked.offset = offset;
+	init->reg_asked.written = write;
+	init->reg_asked.value = value;
+	init->reg_size = size;
+	init->reg_deadline = pnvme_get_ticks() + nvme_ms_to_ticks(ctrlr->opts.admin_timeout_ms);
+	return -EINPROGRESS;
+}
+
+static int
+init_reg_get(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint8_t size, uint64_t *value)
+{
+	const struct nvme_init_reg *kept;
+	uint32_t v32;
+	int rc;
+
+	if (ctrlr->ops->fabric_qops == NULL) {
+		if (size == 8) {
+			return ctrlr->ops->ctrlr_get_reg_8(ctrlr, offset, value);
+		}
+		rc = ctrlr->ops->ctrlr_get_reg_4(ctrlr, offset, &v32);
+		*value = v32;
+		return rc;
+	}
+	kept = init_reg_kept(ctrlr, offset, false, 0);
+	if (kept != NULL) {
+		*value = kept->value;
+		return 0;
+	}
+	return init_reg_ask(ctrlr, offset, size, false, 0);
+}
+
+static int
+init_reg_set(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint32_t value)
+{
+	if (ctrlr->ops->fabric_qops == NULL) {
+		return ctrlr->ops->ctrlr_set_reg_4(ctrlr, offset, value);
+	}
+	if (init_reg_kept(ctrlr, offset, true, value) != NULL) {
+		return 0;
+	}
+	return init_reg_ask(ctrlr, offset, 4, true, value);
+}
+
+/* The outstanding Property Get/Set: 0 (answered, or still out) or -errno. */
+static int
+init_reg_poll(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	const struct pnvme_status *st = &init->reg_cpl.status;
+	int32_t n = nvme_qpair_process_completions(ctrlr->adminq, 0);
+
+	if (init->reg_done) {
+		init->reg_pending = false;
+		if (pnvme_cpl_is_error(&init->reg_cpl)) {
+			return init_error(ctrlr, -EIO, "Property %s of offset 0x%x failed in state %s: "
+					  "%s (sct %u, sc 0x%02x)",
+					  init->reg_asked.written ? "Set" : "Get",
+					  init->reg_asked.offset,
+					  nvme_ctrlr_init_state_name(init->state),
+					  pnvme_status_string(st), st->sct, st->sc);
+		}
+		if (!init->reg_asked.written) {
+			init->reg_asked.value = nvme_fabric_prop_value(&init->reg_cpl, init->reg_size);
+		}
+		init->regs[init->num_regs++] = init->reg_asked;
+		return 0;
+	}
+	if (n < 0) {
+		return n;
+	}
+	if (pnvme_get_ticks() > init->reg_deadline) {
+		return init_error(ctrlr, -ETIMEDOUT, "timed out in state %s waiting for a Property "
+				  "%s of offset 0x%x (%u ms)",
+				  nvme_ctrlr_init_state_name(init->state),
+				  init->reg_asked.written ? "Set" : "Get", init->reg_asked.offset,
+				  ctrlr->opts.admin_timeout_ms);
+	}
 	return 0;
 }
 
@@ -141,12 +282,17 @@ connect_admin_done(struct pnvme_ctrlr *ctrlr)
 static int
 read_cap_start(struct pnvme_ctrlr *ctrlr)
 {
+	uint64_t vs;
 	uint32_t mps;
 	int rc;
 
-	rc = ctrlr->ops->ctrlr_get_reg_8(ctrlr, PNVME_REG_CAP, &ctrlr->cap.raw);
+	rc = init_reg_get(ctrlr, PNVME_REG_CAP, 8, &ctrlr->cap.raw);
 	if (rc == 0) {
-		rc = ctrlr->ops->ctrlr_get_reg_4(ctrlr, PNVME_REG_VS, &ctrlr->vs.raw);
+		rc = init_reg_get(ctrlr, PNVME_REG_VS, 4, &vs);
+		ctrlr->vs.raw = (uint32_t)vs;
+	}
+	if (rc == -EINPROGRESS) {
+		return rc;
 	}
 	if (rc != 0) {
 		return init_error(ctrlr, rc, "cannot read CAP/VS (%d)", rc);
@@ -182,11 +328,14 @@ check_en_start(struct pnvme_ctrlr *ctrlr)
 {
 	union pnvme_cc_register cc;
 	union pnvme_csts_register csts;
+	uint64_t v;
 	int rc;
 
-	rc = nvme_ctrlr_get_cc(ctrlr, &cc);
+	rc = init_reg_get(ctrlr, PNVME_REG_CC, 4, &v);
+	cc.raw = (uint32_t)v;
 	if (rc == 0) {
-		rc = nvme_ctrlr_get_csts(ctrlr, &csts);
+		rc = init_reg_get(ctrlr, PNVME_REG_CSTS, 4, &v);
+		csts.raw = (uint32_t)v;
 	}
 	if (rc != 0) {
 		return rc;
@@ -211,14 +360,16 @@ static int
 disable_start(struct pnvme_ctrlr *ctrlr)
 {
 	union pnvme_cc_register cc;
+	uint64_t v;
 	int rc;
 
-	rc = nvme_ctrlr_get_cc(ctrlr, &cc);
+	rc = init_reg_get(ctrlr, PNVME_REG_CC, 4, &v);
 	if (rc != 0) {
 		return rc;
 	}
+	cc.raw = (uint32_t)v;
 	cc.bits.en = 0;
-	rc = nvme_ctrlr_set_cc(ctrlr, &cc);
+	rc = init_reg_set(ctrlr, PNVME_REG_CC, cc.raw);
 	if (rc != 0) {
 		return rc;
 	}
@@ -255,7 +406,7 @@ enable_start(struct pnvme_ctrlr *ctrlr)
 	cc.bits.iosqes = 6; /* 64-byte SQ entries */
 	cc.bits.iocqes = 4; /* 16-byte CQ entries */
 	cc.bits.en = 1;
-	rc = nvme_ctrlr_set_cc(ctrlr, &cc);
+	rc = init_reg_set(ctrlr, PNVME_REG_CC, cc.raw);
 	if (rc != 0) {
 		return rc;
 	}
@@ -618,13 +769,17 @@ nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr)
 	}
 }
 
-/* Read CSTS; fail on a fatal status or a vanished device. */
+/* Judge CSTS; fail on a fatal status or a vanished device. */
 static int
-init_check_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts, bool cfs_is_fatal)
+init_judge_csts(struct pnvme_ctrlr *ctrlr, int read_rc, union pnvme_csts_register csts,
+		bool cfs_is_fatal)
 {
 	char why[64];
-	int rc = nvme_ctrlr_read_csts(ctrlr, csts, cfs_is_fatal, why, sizeof(why));
+	int rc = read_rc != 0 ? -ENODEV : nvme_ctrlr_judge_csts(csts, cfs_is_fatal, why, sizeof(why));
 
+	if (read_rc != 0) {
+		snprintf(why, sizeof(why), "cannot read CSTS");
+	}
 	if (rc != 0) {
 		return init_error(ctrlr, rc, "%s in state %s", why,
 				  nvme_ctrlr_init_state_name(ctrlr->init.state));
@@ -637,7 +792,7 @@ init_poll_wait(struct pnvme_ctrlr *ctrlr)
 {
 	struct nvme_ctrlr_init *init = &ctrlr->init;
 	union pnvme_csts_register csts;
-	uint64_t now = pnvme_get_ticks();
+	uint64_t now = pnvme_get_ticks(), v = 0;
 	unsigned int want;
 	int32_t n;
 	int rc;
@@ -649,8 +804,14 @@ init_poll_wait(struct pnvme_ctrlr *ctrlr)
 			return 0;
 		}
 		want = init->wait == NVME_WAIT_RDY_1;
+		rc = init_reg_get(ctrlr, PNVME_REG_CSTS, 4, &v);
+		if (rc == -EINPROGRESS) {
+			return 0; /* the answer is polled for */
+		}
+		init_regs_forget(ctrlr); /* the next look reads it again */
+		csts.raw = (uint32_t)v;
 		/* A fatal status while disabling is what the reset clears. */
-		rc = init_check_csts(ctrlr, &csts, want == 1);
+		rc = init_judge_csts(ctrlr, rc, csts, want == 1);
 		if (rc != 0) {
 			return rc;
 		}
@@ -681,7 +842,7 @@ init_poll_wait(struct pnvme_ctrlr *ctrlr)
 		if (ctrlr->ops->fabric_qops == NULL &&
 		    (now >= ctrlr->next_health_check || now > init->deadline)) {
 			ctrlr->next_health_check = now + nvme_ms_to_ticks(HEALTH_CHECK_MS);
-			rc = init_check_csts(ctrlr, &csts, true);
+			rc = init_judge_csts(ctrlr, nvme_ctrlr_get_csts(ctrlr, &csts), csts, true);
 			if (rc != 0) {
 				return rc;
 			}
@@ -722,6 +883,16 @@ nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr)
 		if (init->state == NVME_INIT_FAILED) {
 			return -EIO;
 		}
+		if (init->reg_pending) {
+			rc = init_reg_poll(ctrlr);
+			if (rc != 0) {
+				return init_fail(ctrlr, rc);
+			}
+			if (init->reg_pending) {
+				return 0; /* still out */
+			}
+			continue; /* the step (or its wait) runs again with the answer */
+		}
 		if (init->wait != NVME_WAIT_NONE) {
 			rc = init_poll_wait(ctrlr);
 			if (rc != 0) {
@@ -733,7 +904,7 @@ nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr)
 			continue;
 		}
 		rc = g_steps[init->state].start(ctrlr);
-		if (rc != 0) {
+		if (rc != 0 && rc != -EINPROGRESS) {
 			return init_fail(ctrlr, rc);
 		}
 	}

@@ -113,6 +113,34 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 	return rc != 0 ? rc : fabric_connect_check(qpair, qid, &w.cpl, cntlid_out);
 }
 
+static void
+fabric_prop_build(struct pnvme_cmd *cmd, bool set, uint32_t offset, uint8_t size, uint64_t value)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opc = PNVME_OPC_FABRIC;
+	cmd->nsid = set ? PNVME_FCTYPE_PROPERTY_SET : PNVME_FCTYPE_PROPERTY_GET;
+	cmd->cdw10 = size == 8 ? 1 : 0; /* ATTRIB: property size */
+	cmd->cdw11 = offset;
+	cmd->cdw12 = (uint32_t)value; /* Set only */
+	cmd->cdw13 = (uint32_t)(value >> 32);
+}
+
+int
+nvme_fabric_prop_submit(struct pnvme_ctrlr *ctrlr, bool set, uint32_t offset, uint8_t size,
+			uint64_t value, pnvme_cmd_cb cb_fn, void *cb_arg)
+{
+	struct pnvme_cmd cmd;
+
+	fabric_prop_build(&cmd, set, offset, size, value);
+	return nvme_ctrlr_submit_admin(ctrlr, &cmd, NULL, 0, cb_fn, cb_arg);
+}
+
+uint64_t
+nvme_fabric_prop_value(const struct pnvme_cpl *cpl, uint8_t size)
+{
+	return size == 8 ? ((uint64_t)cpl->cdw1 << 32 | cpl->cdw0) : cpl->cdw0;
+}
+
 /* Property Get or Set of @p size bytes at @p offset; *cpl gets the answer. */
 static int
 fabric_prop_cmd(struct pnvme_ctrlr *ctrlr, uint8_t fctype, uint32_t offset, uint8_t size,
@@ -121,13 +149,7 @@ fabric_prop_cmd(struct pnvme_ctrlr *ctrlr, uint8_t fctype, uint32_t offset, uint
 	struct pnvme_cmd cmd;
 	int rc;
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opc = PNVME_OPC_FABRIC;
-	cmd.nsid = fctype;
-	cmd.cdw10 = size == 8 ? 1 : 0; /* ATTRIB: property size */
-	cmd.cdw11 = offset;
-	cmd.cdw12 = (uint32_t)value; /* Set only */
-	cmd.cdw13 = (uint32_t)(value >> 32);
+	fabric_prop_build(&cmd, fctype == PNVME_FCTYPE_PROPERTY_SET, offset, size, value);
 	rc = nvme_ctrlr_admin_sync(ctrlr, &cmd, NULL, 0, cpl);
 	if (rc != 0) {
 		return rc;
@@ -148,7 +170,7 @@ nvme_fabric_prop_get(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint8_t size, u
 	int rc = fabric_prop_cmd(ctrlr, PNVME_FCTYPE_PROPERTY_GET, offset, size, 0, &cpl);
 
 	if (rc == 0) {
-		*value = size == 8 ? ((uint64_t)cpl.cdw1 << 32 | cpl.cdw0) : cpl.cdw0;
+		*value = nvme_fabric_prop_value(&cpl, size);
 	}
 	return rc;
 }

@@ -77,6 +77,12 @@ int nvme_fabric_prop_get(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint8_t siz
 int nvme_fabric_prop_set(struct pnvme_ctrlr *ctrlr, uint32_t offset, uint8_t size,
 			 uint64_t value);
 
+/* The same, not waited for (bring-up's steps): 0 or -errno; the answer
+ * comes to @p cb_fn, and nvme_fabric_prop_value() reads a Get's value. */
+int nvme_fabric_prop_submit(struct pnvme_ctrlr *ctrlr, bool set, uint32_t offset, uint8_t size,
+			    uint64_t value, pnvme_cmd_cb cb_fn, void *cb_arg);
+uint64_t nvme_fabric_prop_value(const struct pnvme_cpl *cpl, uint8_t size);
+
 /* Read @p len bytes of the log from byte @p offset into @p buf: 0 or -errno. */
 typedef int (*nvme_discovery_read_fn)(void *ctx, uint64_t offset, void *buf, uint32_t len);
 

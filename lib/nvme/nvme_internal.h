@@ -329,6 +329,21 @@ struct nvme_ctrlr_init {
 	uint32_t *active_ids;
 	uint32_t num_active;
 	uint32_t active_cap;
+	/* Registers read or written by the current step (fabrics: answers to
+	 * Property Get/Set, kept until the step moves on), and the one
+	 * outstanding. */
+	struct nvme_init_reg {
+		uint32_t offset;
+		bool written;
+		uint64_t value;
+	} regs[4];
+	uint32_t num_regs;
+	bool reg_pending;
+	bool reg_done;
+	struct nvme_init_reg reg_asked;
+	uint8_t reg_size;
+	uint64_t reg_deadline;
+	struct pnvme_cpl reg_cpl;
 	/* The namespace table being built (it replaces ctrlr->ns at the end,
 	 * keeping the objects of namespaces still active). */
 	struct pnvme_ns **new_ns;
@@ -454,6 +469,9 @@ int nvme_ctrlr_shutdown_and_free(struct pnvme_ctrlr *ctrlr);
  * CSTS.CFS when @p cfs_is_fatal. @p why gets the reason. */
 int nvme_ctrlr_read_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts,
 			 bool cfs_is_fatal, char *why, size_t why_len);
+/* The judging part alone, for a CSTS value read some other way. */
+int nvme_ctrlr_judge_csts(union pnvme_csts_register csts, bool cfs_is_fatal, char *why,
+			  size_t why_len);
 /* Move to @p state if the transition is one of those documented above;
  * false (with a line) otherwise. */
 bool nvme_ctrlr_set_state(struct pnvme_ctrlr *ctrlr, enum nvme_ctrlr_state state);

@@ -90,6 +90,74 @@ test_controller_states(void)
 	fake_ctrlr_destroy(f);
 }
 
+/* Fabrics: the admin Connect and every register access (Property Get/Set)
+ * are steps like any other: a poll never waits for the peer, so the
+ * controllers of one probe come up side by side. */
+static void
+test_fabrics_bring_up_never_blocks(void)
+{
+	struct fake_ctrlr *f[2] = {fake_ctrlr_create_fabrics(), fake_ctrlr_create_fabrics()};
+	int i, k, rc[2] = {0, 0}, props_out_while_hung = 0;
+
+	for (k = 0; k < 2; k++) {
+		f[k]->admin_hang = true; /* the peers take their time */
+		nvme_ctrlr_init_start(&f[k]->ctrlr);
+	}
+	for (i = 0; i < 10; i++) {
+		for (k = 0; k < 2; k++) {
+			CU_ASSERT_EQUAL(nvme_ctrlr_init_poll(&f[k]->ctrlr), 0);
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		/* Both have their Connect out at once, nothing else. */
+		CU_ASSERT_EQUAL(f[k]->ctrlr.init.state, NVME_INIT_CONNECT_ADMIN);
+		CU_ASSERT_EQUAL(f[k]->opens, 1);
+		CU_ASSERT_EQUAL(f[k]->ctrlr.adminq->num_outstanding, 1);
+	}
+	/* The peers answer every other poll: a poll never waits for them,
+	 * also while a Property Get/Set is out. */
+	for (i = 0; i < POLLS && (rc[0] == 0 || rc[1] == 0); i++) {
+		for (k = 0; k < 2; k++) {
+			f[k]->admin_hang = i % 2 == 0;
+			if (rc[k] == 0) {
+				rc[k] = nvme_ctrlr_init_poll(&f[k]->ctrlr);
+				props_out_while_hung += f[k]->admin_hang && f[k]->ctrlr.init.reg_pending;
+			}
+		}
+	}
+	CU_ASSERT(props_out_while_hung >= 6);
+	for (k = 0; k < 2; k++) {
+		CU_ASSERT_EQUAL(rc[k], 1);
+		CU_ASSERT_EQUAL(f[k]->ctrlr.state, NVME_CTRLR_LIVE);
+		CU_ASSERT_EQUAL(f[k]->ctrlr.cntlid, 1);
+		CU_ASSERT_EQUAL(f[k]->fabric_count[PNVME_FCTYPE_CONNECT], 1);
+		/* CAP, VS, CC, CSTS at least; CC.EN=1 written as a property. */
+		CU_ASSERT(f[k]->fabric_count[PNVME_FCTYPE_PROPERTY_GET] >= 4);
+		CU_ASSERT(f[k]->fabric_count[PNVME_FCTYPE_PROPERTY_SET] >= 1);
+		CU_ASSERT_EQUAL(f[k]->cc.bits.en, 1);
+		CU_ASSERT_PTR_NOT_NULL(pnvme_ctrlr_get_ns(&f[k]->ctrlr, 1));
+		fake_ctrlr_destroy(f[k]);
+	}
+}
+
+/* A Property Get the peer refuses fails bring-up with one line naming
+ * the register and the state. */
+static void
+test_fabrics_property_error_named(void)
+{
+	struct fake_ctrlr *f = fake_ctrlr_create_fabrics();
+
+	test_log_capture_start();
+	f->prop_refused = PNVME_REG_VS;
+	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), -EIO);
+	CU_ASSERT(test_log_contains("fake0: Property Get of offset 0x8 failed in state READ_CAP: "
+				    "INVALID FIELD (sct 0, sc 0x02)"));
+	CU_ASSERT_EQUAL(test_log_lines(), 1);
+	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_FAILED);
+	pnvme_log_set_handler(NULL);
+	fake_ctrlr_destroy(f);
+}
+
 static void
 test_mdts_limits_transfer(void)
 {
@@ -693,6 +761,8 @@ main(void)
 	static const struct ut_test tests[] = {
 		{"ready_after_polls", test_ready_after_polls},
 		{"controller_states", test_controller_states},
+		{"fabrics_bring_up_never_blocks", test_fabrics_bring_up_never_blocks},
+		{"fabrics_property_error_named", test_fabrics_property_error_named},
 		{"mdts_limits_transfer", test_mdts_limits_transfer},
 		{"never_ready_times_out", test_never_ready_times_out},
 		{"deadline_follows_cap_to", test_deadline_follows_cap_to},

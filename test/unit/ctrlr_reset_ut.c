@@ -143,6 +143,54 @@ test_reset_completes_outstanding_once_and_recreates_qpair(void)
 	fake_ctrlr_destroy(f);
 }
 
+/* Fabrics: the reset closes the admin connection (nothing more can
+ * arrive, so what was outstanding completes at once), opens a new one with
+ * a new Connect, and an I/O qpair waits for its owner to reconnect it. */
+static void
+test_fabrics_reset(void)
+{
+	struct fake_ctrlr *f = fake_ctrlr_create_fabrics();
+	struct pnvme_qpair *qpair;
+	struct fake_io_qpair *fq;
+	int i;
+
+	CU_ASSERT_EQUAL_FATAL(fake_ctrlr_run_init(f, POLLS), 1);
+	qpair = pnvme_ctrlr_alloc_io_qpair(&f->ctrlr, NULL, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(qpair);
+	fq = (struct fake_io_qpair *)qpair;
+	fq->hold = true;
+	g_num_seen = 0;
+	CU_ASSERT_EQUAL(submit_flush(qpair), 0);
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ctrlr_disconnect(&f->ctrlr), 0);
+	CU_ASSERT_EQUAL(f->closes, 1);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(qpair, 0), -ENXIO);
+	CU_ASSERT_EQUAL(g_num_seen, 1);
+	CU_ASSERT_EQUAL(g_seen[0].status.sc, PNVME_SC_ABORTED_SQ_DELETION);
+	CU_ASSERT_EQUAL(fq->disconnects, 1);
+	CU_ASSERT_EQUAL(submit_flush(qpair), -ENXIO);
+	CU_ASSERT_EQUAL(pnvme_ctrlr_reconnect_io_qpair(qpair), -EAGAIN);
+	for (i = 0; i < POLLS && pnvme_ctrlr_process_admin_completions(&f->ctrlr) == 0 &&
+		    f->ctrlr.state != NVME_CTRLR_LIVE;
+	     i++) {
+	}
+	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_LIVE);
+	CU_ASSERT_EQUAL(f->opens, 2);
+	CU_ASSERT_EQUAL(f->fabric_count[PNVME_FCTYPE_CONNECT], 2);
+	/* Not connected behind its owner's back. */
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(qpair, 0), -ENXIO);
+	CU_ASSERT_EQUAL(fq->connects, 1);
+	CU_ASSERT_EQUAL(pnvme_ctrlr_reconnect_io_qpair(qpair), 0);
+	CU_ASSERT_EQUAL(fq->connects, 2);
+	fq->hold = false;
+	CU_ASSERT_EQUAL(submit_flush(qpair), 0);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(qpair, 0), 1);
+	CU_ASSERT_EQUAL(g_num_seen, 2);
+	pnvme_ctrlr_free_io_qpair(qpair);
+	pnvme_log_set_handler(NULL);
+	fake_ctrlr_destroy(f);
+}
+
 /* A qpair nobody polled during the reset still learns of it when its
  * thread submits: its old commands complete aborted first. */
 static void
@@ -394,6 +442,7 @@ main(void)
 		{"reset_completes_outstanding_once_and_recreates_qpair",
 		 test_reset_completes_outstanding_once_and_recreates_qpair},
 		{"qpair_catches_up_on_submit", test_qpair_catches_up_on_submit},
+		{"fabrics_reset", test_fabrics_reset},
 		{"namespaces_identified_again", test_namespaces_identified_again},
 		{"failed_reset_then_recovery", test_failed_reset_then_recovery},
 		{"reconnect_failure_and_retry", test_reconnect_failure_and_retry},

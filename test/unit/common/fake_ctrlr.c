@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fake_ctrlr.h"
+#include "nvme/fabrics.h"
 
 int g_fake_shutdowns;
 
@@ -243,6 +244,40 @@ fake_identify(struct fake_ctrlr *f, const struct pnvme_cmd *cmd, void *buf, stru
 	}
 }
 
+/* Fabrics commands: Connect, and registers as properties. */
+static void
+fake_fabric_cmd(struct fake_ctrlr *f, const struct pnvme_cmd *cmd, struct pnvme_cpl *cpl)
+{
+	bool wide = cmd->cdw10 & 1;
+	uint64_t v64 = 0;
+	uint32_t v32 = 0;
+	int rc;
+
+	f->fabric_count[cmd->nsid & 0xff]++;
+	switch (cmd->nsid & 0xff) {
+	case PNVME_FCTYPE_CONNECT:
+		cpl->cdw0 = 1; /* controller ID */
+		return;
+	case PNVME_FCTYPE_PROPERTY_GET:
+		rc = wide ? fake_get_reg_8(&f->ctrlr, cmd->cdw11, &v64)
+			  : fake_get_reg_4(&f->ctrlr, cmd->cdw11, &v32);
+		v64 = wide ? v64 : v32;
+		cpl->cdw0 = (uint32_t)v64;
+		cpl->cdw1 = (uint32_t)(v64 >> 32);
+		break;
+	case PNVME_FCTYPE_PROPERTY_SET:
+		rc = wide ? fake_set_reg_8(&f->ctrlr, cmd->cdw11,
+					   cmd->cdw12 | (uint64_t)cmd->cdw13 << 32)
+			  : fake_set_reg_4(&f->ctrlr, cmd->cdw11, cmd->cdw12);
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	if (rc != 0 || (f->prop_refused != 0 && cmd->cdw11 == f->prop_refused)) {
+		cpl->status.sc = PNVME_SC_INVALID_FIELD;
+	}
+}
+
 static int32_t
 fake_process(struct pnvme_qpair *qpair, uint32_t max)
 {
@@ -273,6 +308,9 @@ fake_process(struct pnvme_qpair *qpair, uint32_t max)
 			} else if ((req->cmd.cdw10 & 0xff) == PNVME_FEAT_NUMBER_OF_QUEUES) {
 				cpl.cdw0 = f->queues_granted;
 			}
+			break;
+		case PNVME_OPC_FABRIC:
+			fake_fabric_cmd(f, &req->cmd, &cpl);
 			break;
 		case PNVME_OPC_ABORT:
 			cpl.status.sc = f->abort_sc;
@@ -440,6 +478,48 @@ fake_ctrlr_new(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_o
 	f->cdata.mdts = 5;
 	f->cdata.sgls = 1;
 	fake_ctrlr_add_ns(f, 1, 1u << 21, 9);
+	return f;
+}
+
+/* Fabrics: the admin queue's connection, counted. */
+static int
+fake_queue_open(struct pnvme_qpair *qpair)
+{
+	fake(qpair->ctrlr)->opens++;
+	return 0;
+}
+
+static void
+fake_queue_close(struct pnvme_qpair *qpair)
+{
+	fake(qpair->ctrlr)->closes++;
+}
+
+static const struct nvme_fabric_queue_ops g_fake_queue_ops = {
+	.open = fake_queue_open,
+	.close = fake_queue_close,
+};
+
+struct fake_ctrlr *
+fake_ctrlr_create_fabrics(void)
+{
+	struct fake_ctrlr *f = fake_ctrlr_create();
+
+	if (f != NULL) {
+		/* The same fake, its registers reached only as properties. */
+		f->fabric_ops = g_fake_ops;
+		f->fabric_ops.fabrics = true;
+		f->fabric_ops.fabric_qops = &g_fake_queue_ops;
+		f->fabric_ops.ctrlr_get_reg_4 = nvme_fabric_get_reg_4;
+		f->fabric_ops.ctrlr_get_reg_8 = nvme_fabric_get_reg_8;
+		f->fabric_ops.ctrlr_set_reg_4 = nvme_fabric_set_reg_4;
+		f->fabric_ops.ctrlr_set_reg_8 = nvme_fabric_set_reg_8;
+		f->ctrlr.ops = &f->fabric_ops;
+		f->adminq.ops = &f->fabric_ops;
+		f->adminq.queue_size = 32;
+		f->cdata.ioccsz = 4; /* the 64-byte command */
+		f->cdata.iorcsz = 1; /* the 16-byte completion */
+	}
 	return f;
 }
 

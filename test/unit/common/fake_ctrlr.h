@@ -54,6 +54,13 @@ struct fake_ctrlr {
 	bool present;                 /* false: hot-removed */
 	int io_connect_rc;            /* what connecting an I/O queue returns */
 	bool fail_after_answer;       /* fail the controller right after answering Identify */
+	/* Fabrics (fake_ctrlr_create_fabrics): its ops, connections opened and
+	 * closed, and fabrics commands seen by type. */
+	struct nvme_transport_ops fabric_ops;
+	int opens;
+	int closes;
+	int fabric_count[256];
+	uint32_t prop_refused; /* a property offset answered INVALID FIELD (0: none) */
 	uint8_t abort_sc;             /* Abort: generic status, and dword 0 */
 	uint32_t abort_cdw0;
 };
@@ -71,6 +78,9 @@ extern int g_fake_shutdowns;
 /* A ready-to-init fake: NVMe 1.4, one 1 GiB namespace of 512 B blocks,
  * RDY following EN after 3 reads. */
 struct fake_ctrlr *fake_ctrlr_create(void);
+/* The same, as a fabrics controller: an admin connection opened by
+ * bring-up, registers only through Property Get/Set. */
+struct fake_ctrlr *fake_ctrlr_create_fabrics(void);
 /* Add namespace @p nsid with @p blocks of 2^@p lbads bytes. */
 void fake_ctrlr_add_ns(struct fake_ctrlr *f, uint32_t nsid, uint64_t blocks, uint8_t lbads);
 /* Poll bring-up until it leaves the in-progress state; returns its result. */
