@@ -253,15 +253,36 @@ init_reg_poll(struct pnvme_ctrlr *ctrlr)
 /* Steps                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Fabrics: the admin queue's connection and its Connect, the first step
+/* Fabrics: the admin queue's connection, then its Connect, the first steps
  * (registers are properties reached through it). */
 static int
-connect_admin_start(struct pnvme_ctrlr *ctrlr)
+open_admin_start(struct pnvme_ctrlr *ctrlr)
 {
+	int rc;
+
 	if (ctrlr->ops->fabric_qops == NULL) {
 		init_goto(ctrlr, NVME_INIT_READ_CAP);
 		return 0;
 	}
+	rc = ctrlr->ops->fabric_qops->open_start(ctrlr->adminq);
+	if (rc != 0) {
+		ctrlr->init.state = NVME_INIT_FAILED; /* logged */
+		return rc;
+	}
+	ctrlr->init.wait = NVME_WAIT_OPEN;
+	return 0;
+}
+
+static int
+open_admin_done(struct pnvme_ctrlr *ctrlr)
+{
+	init_goto(ctrlr, NVME_INIT_CONNECT_ADMIN);
+	return 0;
+}
+
+static int
+connect_admin_start(struct pnvme_ctrlr *ctrlr)
+{
 	return init_wait_admin(ctrlr, nvme_fabric_admin_connect_start(ctrlr, ctrlr->init.buf,
 								       init_admin_done, ctrlr));
 }
@@ -693,6 +714,7 @@ ns_id_descs_done(struct pnvme_ctrlr *ctrlr)
 }
 
 static const struct init_step g_steps[] = {
+	[NVME_INIT_OPEN_ADMIN] = {"OPEN_ADMIN", open_admin_start, open_admin_done},
 	[NVME_INIT_CONNECT_ADMIN] = {"CONNECT_ADMIN", connect_admin_start, connect_admin_done},
 	[NVME_INIT_READ_CAP] = {"READ_CAP", read_cap_start, NULL},
 	[NVME_INIT_CHECK_EN] = {"CHECK_EN", check_en_start, check_en_done},
@@ -761,7 +783,7 @@ nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr)
 	nvme_ctrlr_ns_table_discard(ctrlr);
 	free(ctrlr->init.active_ids);
 	memset(&ctrlr->init, 0, sizeof(ctrlr->init));
-	ctrlr->init.state = NVME_INIT_CONNECT_ADMIN;
+	ctrlr->init.state = NVME_INIT_OPEN_ADMIN;
 	ctrlr->init.buf = buf != NULL ? buf : pnvme_dma_zmalloc(PNVME_IDENTIFY_DATA_SIZE, 4096, NULL);
 	if (ctrlr->init.buf == NULL) {
 		init_fail(ctrlr, init_error(ctrlr, -ENOMEM, "cannot allocate a 4 KiB DMA buffer "
@@ -854,6 +876,18 @@ init_poll_wait(struct pnvme_ctrlr *ctrlr)
 					  ctrlr->opts.admin_timeout_ms);
 		}
 		return 0;
+	case NVME_WAIT_OPEN:
+		/* The transport keeps the deadline (the admin timeout). */
+		rc = ctrlr->ops->fabric_qops->open_poll(ctrlr->adminq);
+		if (rc == -EAGAIN) {
+			return 0;
+		}
+		if (rc != 0) {
+			init->state = NVME_INIT_FAILED; /* logged */
+			return rc;
+		}
+		init->wait = NVME_WAIT_NONE;
+		return g_steps[init->state].done(ctrlr);
 	default:
 		return 0;
 	}

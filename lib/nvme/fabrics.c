@@ -242,10 +242,6 @@ nvme_fabric_admin_connect_start(struct pnvme_ctrlr *ctrlr, void *buf, pnvme_cmd_
 	struct pnvme_qpair *adminq = ctrlr->adminq;
 	int rc;
 
-	rc = ctrlr->ops->fabric_qops->open(adminq);
-	if (rc != 0) {
-		return rc;
-	}
 	adminq->failed = false;
 	adminq->generation = ctrlr->generation;
 	/* A discovery controller is short-lived: no Keep Alive. */

@@ -26,6 +26,10 @@ int nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize
  * Connect): open it (0 or -errno, logged) and close it again. */
 struct nvme_fabric_queue_ops {
 	int (*open)(struct pnvme_qpair *qpair);
+	/* The same in steps (bring-up): start, then poll until 0 (open) or
+	 * -errno (logged); -EAGAIN while under way. Never waits. */
+	int (*open_start)(struct pnvme_qpair *qpair);
+	int (*open_poll)(struct pnvme_qpair *qpair);
 	void (*close)(struct pnvme_qpair *qpair);
 };
 
@@ -41,10 +45,10 @@ int nvme_fabric_qpair_connect(struct pnvme_qpair *qpair);
 void nvme_fabric_qpair_disconnect(struct pnvme_qpair *qpair);
 
 /*
- * Bring-up's first step on fabrics: open the admin queue's connection and
- * submit its Connect (a new controller ID, and the association's Keep
- * Alive Timeout), with @p buf (1 KiB or more, kept until completion) for
- * its data. 0 or -errno (logged).
+ * Bring-up's second step on fabrics, once the admin queue's connection is
+ * open: submit its Connect (a new controller ID, and the association's
+ * Keep Alive Timeout), with @p buf (1 KiB or more, kept until completion)
+ * for its data. 0 or -errno (logged).
  */
 int nvme_fabric_admin_connect_start(struct pnvme_ctrlr *ctrlr, void *buf, pnvme_cmd_cb cb_fn,
 				    void *cb_arg);

@@ -293,6 +293,7 @@ int nvme_ns_apply_id_descs(struct pnvme_ns *ns, const uint8_t *buf, size_t len);
 /* ------------------------------------------------------------------ */
 
 enum nvme_init_state {
+	NVME_INIT_OPEN_ADMIN,
 	NVME_INIT_CONNECT_ADMIN,
 	NVME_INIT_READ_CAP,
 	NVME_INIT_CHECK_EN,
@@ -313,6 +314,7 @@ enum nvme_init_wait {
 	NVME_WAIT_RDY_0,
 	NVME_WAIT_RDY_1,
 	NVME_WAIT_ADMIN,
+	NVME_WAIT_OPEN, /* fabrics: the admin queue's connection */
 };
 
 struct nvme_ctrlr_init {

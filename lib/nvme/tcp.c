@@ -14,14 +14,30 @@
 /* Largest transfer one command carries when data digests are off. */
 #define TCP_MAX_XFER_SIZE (8u * 1024 * 1024)
 
-/* The fabrics layer's view of a queue: one connection, with ICReq/ICResp. */
+/* The fabrics layer's view of a queue: one connection, with ICReq/ICResp,
+ * opened in one call or step by step. */
 static int
 tcp_queue_open(struct pnvme_qpair *qpair)
 {
-	struct pnvme_ctrlr *ctrlr = qpair->ctrlr;
+	const struct pnvme_ctrlr_opts *opts = &qpair->ctrlr->opts;
 
-	return tcp_qpair_open(tcp_qpair(qpair), &ctrlr->trid, ctrlr->opts.header_digest,
-			      ctrlr->opts.data_digest, ctrlr->opts.admin_timeout_ms);
+	return tcp_qpair_open(tcp_qpair(qpair), opts->header_digest, opts->data_digest,
+			      opts->admin_timeout_ms);
+}
+
+static int
+tcp_queue_open_start(struct pnvme_qpair *qpair)
+{
+	const struct pnvme_ctrlr_opts *opts = &qpair->ctrlr->opts;
+
+	return tcp_qpair_open_start(tcp_qpair(qpair), opts->header_digest, opts->data_digest,
+				    opts->admin_timeout_ms);
+}
+
+static int
+tcp_queue_open_poll(struct pnvme_qpair *qpair)
+{
+	return tcp_qpair_open_poll(tcp_qpair(qpair));
 }
 
 static void
@@ -37,6 +53,8 @@ tcp_queue_close(struct pnvme_qpair *qpair)
 
 static const struct nvme_fabric_queue_ops g_tcp_queue_ops = {
 	.open = tcp_queue_open,
+	.open_start = tcp_queue_open_start,
+	.open_poll = tcp_queue_open_poll,
 	.close = tcp_queue_close,
 };
 

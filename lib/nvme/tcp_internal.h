@@ -57,10 +57,29 @@ enum tcp_recv_state {
 	TCP_RECV_DATA,   /* C2HData payload (+ digest) into the command's buffer */
 };
 
+/* Connection set-up (tcp_open.c). */
+enum tcp_open_step {
+	TCP_OPEN_CONNECT, /* the socket's connect */
+	TCP_OPEN_ICREQ,   /* ICReq going out */
+	TCP_OPEN_ICRESP,  /* ICResp coming in */
+};
+
 struct tcp_qpair {
 	struct pnvme_qpair qpair;
 	int fd;
 	bool ic_done;
+	/* Connection set-up in progress: its step, bytes of the PDU moved,
+	 * deadline, and the PDU. */
+	uint8_t open_step;
+	bool open_hdgst;
+	bool open_ddgst;
+	size_t open_done;
+	uint32_t open_timeout_ms;
+	uint64_t open_deadline;
+	union {
+		struct tcp_ic_req req;
+		struct tcp_ic_resp resp;
+	} ic;
 	bool delay_send; /* send once per poll instead of per submission */
 	struct tcp_conn_params params;
 	uint32_t max_icd; /* in-capsule data limit for non-fabrics commands */
@@ -116,9 +135,13 @@ extern const struct nvme_transport_ops g_nvme_tcp_ops;
 int tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qid,
 			uint32_t entries, uint32_t num_reqs);
 void tcp_qpair_destruct(struct tcp_qpair *tq);
-/* Open the connection and exchange ICReq/ICResp: 0 or -errno (logged). */
-int tcp_qpair_open(struct tcp_qpair *tq, const struct pnvme_transport_id *trid, bool hdgst,
-		   bool ddgst, uint32_t timeout_ms);
+/* tcp_open.c: open the connection to the controller's address and
+ * exchange ICReq/ICResp within @p timeout_ms. Start it, then poll: 0 once
+ * open, -EAGAIN while under way, -errno (logged, socket closed). Or all in
+ * one call, sleeping on the socket between polls. */
+int tcp_qpair_open_start(struct tcp_qpair *tq, bool hdgst, bool ddgst, uint32_t timeout_ms);
+int tcp_qpair_open_poll(struct tcp_qpair *tq);
+int tcp_qpair_open(struct tcp_qpair *tq, bool hdgst, bool ddgst, uint32_t timeout_ms);
 /* Fail the connection: log @p why once, complete everything, close. */
 void tcp_qpair_fail_conn(struct tcp_qpair *tq, const char *why);
 int tcp_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req);

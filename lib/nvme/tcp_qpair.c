@@ -90,49 +90,6 @@ ddgst_len(const struct tcp_qpair *tq)
 	return tq->params.ddgst ? TCP_DIGEST_LEN : 0;
 }
 
-int
-tcp_qpair_open(struct tcp_qpair *tq, const struct pnvme_transport_id *trid, bool hdgst,
-	       bool ddgst, uint32_t timeout_ms)
-{
-	struct tcp_ic_req icreq;
-	struct tcp_ic_resp icresp;
-	uint32_t rest;
-	char why[160];
-	int rc;
-
-	tq->fd = tcp_sock_connect(trid, timeout_ms);
-	if (tq->fd < 0) {
-		rc = tq->fd;
-		tq->fd = -1;
-		return rc;
-	}
-	tcp_pdu_build_ic_req(&icreq, hdgst, ddgst);
-	rc = tcp_sock_send_all(tq->fd, &icreq, sizeof(icreq), timeout_ms);
-	if (rc == 0) {
-		rc = tcp_sock_recv_all(tq->fd, &icresp, sizeof(icresp), timeout_ms);
-	}
-	if (rc != 0) {
-		PNVME_ERRLOG("%s:%s: qpair %u: no ICResp: %s", trid->traddr, trid->trsvcid,
-			     tq->qpair.id, strerror(-rc));
-		goto fail;
-	}
-	if (tcp_pdu_check_common(&icresp.ch, &tq->params, false, &rest, why, sizeof(why)) != 0 ||
-	    tcp_pdu_check_ic_resp(&icresp, hdgst, ddgst, &tq->params, why, sizeof(why)) != 0) {
-		PNVME_ERRLOG("%s:%s: qpair %u: %s", trid->traddr, trid->trsvcid, tq->qpair.id, why);
-		rc = -EPROTO;
-		goto fail;
-	}
-	tq->ic_done = true;
-	tq->rstate = TCP_RECV_HEADER;
-	tq->rgot = 0;
-	tq->rwant = TCP_CAPSULE_RESP_HLEN + hdgst_len(tq);
-	return 0;
-fail:
-	close(tq->fd);
-	tq->fd = -1;
-	return rc;
-}
-
 /* ---------------------------------------------------------------- */
 /* Data of a request as vectors                                      */
 /* ---------------------------------------------------------------- */

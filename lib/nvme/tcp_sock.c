@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Socket set-up for NVMe/TCP. Only connection set-up waits (poll with a
- * deadline); the data path never blocks.
+ * Socket set-up for NVMe/TCP, step by step: nothing here waits (the
+ * caller decides whether to poll again or to sleep on the socket).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "nvme/tcp_sock.h"
@@ -19,50 +18,27 @@
 
 #define DEFAULT_PORT "4420"
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait for @p events on @p fd until @p deadline (ms): 0, -ETIMEDOUT or -errno. */
-static int
-wait_fd(int fd, short events, int64_t deadline)
+int
+tcp_sock_wait(int fd, short events, uint32_t max_ms)
 {
 	struct pollfd pfd = {.fd = fd, .events = events};
-	int64_t left;
-	int rc;
+	int rc = poll(&pfd, 1, (int)max_ms);
 
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0) {
-			return -ETIMEDOUT;
-		}
-		rc = poll(&pfd, 1, (int)PNVME_MIN(left, 1000));
-		if (rc > 0) {
-			return 0;
-		}
-		if (rc < 0 && errno != EINTR) {
-			return -errno;
-		}
-	}
+	return rc < 0 && errno != EINTR ? -errno : 0;
 }
 
 int
-tcp_sock_connect(const struct pnvme_transport_id *trid, uint32_t timeout_ms)
+tcp_sock_connect_start(const struct pnvme_transport_id *trid)
 {
 	const char *port = trid->trsvcid[0] ? trid->trsvcid : DEFAULT_PORT;
-	struct addrinfo hints, *res = NULL, *ai;
-	int64_t deadline = now_ms() + timeout_ms;
-	int fd = -1, rc, err = 0, one = 1;
-	socklen_t len = sizeof(err);
+	struct addrinfo hints, *res = NULL;
+	int fd, rc;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = trid->adrfam == PNVME_ADRFAM_IPV6 ? AF_INET6 : AF_INET;
 	hints.ai_socktype = SOCK_STREAM;
+	/* A numeric address resolves without waiting; a host name is looked
+	 * up here, the one step that may wait. */
 	hints.ai_flags = AI_NUMERICSERV;
 	rc = getaddrinfo(trid->traddr, port, &hints, &res);
 	if (rc != 0) {
@@ -70,88 +46,76 @@ tcp_sock_connect(const struct pnvme_transport_id *trid, uint32_t timeout_ms)
 			     gai_strerror(rc));
 		return -EINVAL;
 	}
-	rc = -EHOSTUNREACH;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    ai->ai_protocol);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
-			rc = wait_fd(fd, POLLOUT, deadline);
-			if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0) {
-				rc = -err;
-			}
-		} else {
-			rc = -errno;
-		}
-		if (rc == 0) {
-			break;
-		}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    res->ai_protocol);
+	if (fd < 0) {
+		rc = -errno;
+	} else if (connect(fd, res->ai_addr, res->ai_addrlen) != 0 && errno != EINPROGRESS) {
+		rc = -errno;
 		close(fd);
-		fd = -1;
 	}
 	freeaddrinfo(res);
-	if (fd < 0) {
+	if (rc != 0) {
 		PNVME_ERRLOG("%s:%s: cannot connect: %s", trid->traddr, port, strerror(-rc));
 		return rc;
 	}
-	/* Commands go out as soon as they are written. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
 }
 
 int
-tcp_sock_send_all(int fd, const void *buf, size_t len, uint32_t timeout_ms)
+tcp_sock_connect_done(int fd)
 {
-	int64_t deadline = now_ms() + timeout_ms;
-	const uint8_t *p = buf;
-	ssize_t n;
-	int rc;
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	int err = 0, one = 1;
+	socklen_t len = sizeof(err);
 
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (poll(&pfd, 1, 0) == 0) {
+		return -EAGAIN;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+		return -errno;
+	}
+	if (err != 0) {
+		return -err;
+	}
+	/* Commands go out as soon as they are written. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return 0;
+}
+
+int
+tcp_sock_send_some(int fd, const void *buf, size_t len, size_t *done)
+{
+	ssize_t n;
+
+	while (*done < len) {
+		n = send(fd, (const uint8_t *)buf + *done, len - *done, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			*done += (size_t)n;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			return -EAGAIN;
+		} else if (errno != EINTR) {
 			return -errno;
-		}
-		rc = wait_fd(fd, POLLOUT, deadline);
-		if (rc != 0) {
-			return rc;
 		}
 	}
 	return 0;
 }
 
 int
-tcp_sock_recv_all(int fd, void *buf, size_t len, uint32_t timeout_ms)
+tcp_sock_recv_some(int fd, void *buf, size_t len, size_t *done)
 {
-	int64_t deadline = now_ms() + timeout_ms;
-	uint8_t *p = buf;
 	ssize_t n;
-	int rc;
 
-	while (len > 0) {
-		n = recv(fd, p, len, MSG_DONTWAIT);
+	while (*done < len) {
+		n = recv(fd, (uint8_t *)buf + *done, len - *done, MSG_DONTWAIT);
 		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n == 0) {
+			*done += (size_t)n;
+		} else if (n == 0) {
 			return -ECONNRESET;
-		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			return -EAGAIN;
+		} else if (errno != EINTR) {
 			return -errno;
-		}
-		rc = wait_fd(fd, POLLIN, deadline);
-		if (rc != 0) {
-			return rc;
 		}
 	}
 	return 0;

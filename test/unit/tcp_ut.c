@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -857,6 +860,93 @@ test_connect_timeout(void)
 	pnvme_log_set_handler(NULL);
 }
 
+/* A listening socket on the loopback interface; its port in @p trid. */
+static int
+listen_loopback(struct pnvme_transport_id *trid)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CU_ASSERT_EQUAL_FATAL(listen(fd, 1), 0);
+	CU_ASSERT_EQUAL_FATAL(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	memset(trid, 0, sizeof(*trid));
+	trid->trtype = PNVME_TRANSPORT_TCP;
+	trid->adrfam = PNVME_ADRFAM_IPV4;
+	snprintf(trid->traddr, sizeof(trid->traddr), "127.0.0.1");
+	snprintf(trid->trsvcid, sizeof(trid->trsvcid), "%u", ntohs(sa.sin_port));
+	return fd;
+}
+
+/* Connection set-up in steps: each poll moves it on without waiting, an
+ * ICResp that arrives in pieces is put together, and a peer that never
+ * answers makes it fail at its deadline with one line. */
+static void
+test_open_in_steps(void)
+{
+	struct pnvme_transport_id trid;
+	struct pnvme_ctrlr ctrlr;
+	struct tcp_qpair tq;
+	struct tcp_ic_req icreq;
+	struct tcp_ic_resp icresp;
+	int lfd, peer, i, rc = -EAGAIN;
+
+	test_log_capture_start();
+	lfd = listen_loopback(&trid);
+	memset(&ctrlr, 0, sizeof(ctrlr));
+	CU_ASSERT_EQUAL_FATAL(nvme_ctrlr_construct(&ctrlr, &g_nvme_tcp_ops, &trid, NULL), 0);
+	memset(&tq, 0, sizeof(tq));
+	CU_ASSERT_EQUAL_FATAL(tcp_qpair_construct(&tq, &ctrlr, 0, 8, 8), 0);
+	CU_ASSERT_EQUAL(tcp_qpair_open_start(&tq, false, false, 1000), 0);
+	peer = accept(lfd, NULL, NULL);
+	CU_ASSERT_FATAL(peer >= 0);
+	for (i = 0; i < 100 && tq.open_step != TCP_OPEN_ICRESP; i++) {
+		CU_ASSERT_EQUAL(tcp_qpair_open_poll(&tq), -EAGAIN);
+	}
+	CU_ASSERT_EQUAL(read(peer, &icreq, sizeof(icreq)), (ssize_t)sizeof(icreq));
+	CU_ASSERT_EQUAL(icreq.ch.type, TCP_PDU_IC_REQ);
+	memset(&icresp, 0, sizeof(icresp));
+	icresp.ch.type = TCP_PDU_IC_RESP;
+	icresp.ch.hlen = TCP_IC_LEN;
+	icresp.ch.plen = TCP_IC_LEN;
+	icresp.maxh2cdata = 8192;
+	/* Half now: still under way. */
+	CU_ASSERT_EQUAL(write(peer, &icresp, 64), 64);
+	CU_ASSERT_EQUAL(tcp_qpair_open_poll(&tq), -EAGAIN);
+	CU_ASSERT_FALSE(tq.ic_done);
+	CU_ASSERT_EQUAL(write(peer, (uint8_t *)&icresp + 64, TCP_IC_LEN - 64), TCP_IC_LEN - 64);
+	for (i = 0; i < 1000 && rc == -EAGAIN; i++) {
+		rc = tcp_qpair_open_poll(&tq);
+	}
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(tq.ic_done);
+	CU_ASSERT_EQUAL(tq.params.maxh2cdata, 8192);
+	CU_ASSERT_EQUAL(test_log_lines(), 0);
+	close(peer);
+	close(tq.fd);
+	tq.fd = -1;
+
+	/* Connected, ICReq taken, no answer: the deadline ends it. */
+	CU_ASSERT_EQUAL(tcp_qpair_open_start(&tq, false, false, 5), 0);
+	peer = accept(lfd, NULL, NULL);
+	g_test_tick_step = 1000;
+	for (rc = -EAGAIN, i = 0; i < 1000 && rc == -EAGAIN; i++) {
+		rc = tcp_qpair_open_poll(&tq);
+	}
+	g_test_tick_step = 1;
+	CU_ASSERT_EQUAL(rc, -ETIMEDOUT);
+	CU_ASSERT(test_log_contains("qpair 0: no ICResp: timed out"));
+	CU_ASSERT_EQUAL(test_log_lines(), 1);
+	CU_ASSERT_EQUAL(tq.fd, -1);
+	close(peer);
+	close(lfd);
+	tcp_qpair_destruct(&tq);
+	nvme_ctrlr_destruct_common(&ctrlr);
+	pnvme_log_set_handler(NULL);
+}
+
 /* CAP.MQES 0xffff allows 65536 entries: command IDs 0-65535, no wrap. */
 static void
 test_queue_of_65536_entries(void)
@@ -1014,6 +1104,7 @@ main(void)
 		{"fused_pair_waits_for_two_ids", test_fused_pair_waits_for_two_ids},
 		{"connect_timeout", test_connect_timeout},
 		{"connect_reserved_cntlid", test_connect_reserved_cntlid},
+		{"open_in_steps", test_open_in_steps},
 		{"queue_of_65536_entries", test_queue_of_65536_entries},
 		{"discovery_log", test_discovery_log},
 		{NULL, NULL},

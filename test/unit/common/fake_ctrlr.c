@@ -495,8 +495,17 @@ fake_queue_close(struct pnvme_qpair *qpair)
 	fake(qpair->ctrlr)->closes++;
 }
 
+static int
+fake_queue_open_poll(struct pnvme_qpair *qpair)
+{
+	(void)qpair;
+	return 0;
+}
+
 static const struct nvme_fabric_queue_ops g_fake_queue_ops = {
 	.open = fake_queue_open,
+	.open_start = fake_queue_open,
+	.open_poll = fake_queue_open_poll,
 	.close = fake_queue_close,
 };
 
