@@ -115,6 +115,7 @@ static struct worker g_workers[MAX_WORKERS];
 static uint32_t g_num_workers;
 static struct thread_ctx g_threads[MAX_THREADS];
 static atomic_bool g_stop;
+static atomic_int g_threads_running;
 static uint64_t g_hz;
 static uint64_t g_resets;
 
@@ -413,6 +414,7 @@ thread_main(void *arg)
 			}
 		}
 	} while (busy);
+	atomic_fetch_sub(&g_threads_running, 1);
 	return NULL;
 }
 
@@ -901,6 +903,7 @@ main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	next_reset = g_cfg.reset_every_s;
+	atomic_store(&g_threads_running, (int)g_cfg.num_threads);
 	for (i = 0; i < (int)g_cfg.num_threads; i++) {
 		pthread_create(&g_threads[i].tid, NULL, thread_main, &g_threads[i]);
 	}
@@ -952,6 +955,14 @@ main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* The threads drain their qpairs; a reset under way must go on being
+	 * driven meanwhile, or what it stopped would never complete. */
+	while (atomic_load(&g_threads_running) > 0) {
+		for (i = 0; i < g_num_ctrlrs; i++) {
+			pnvme_ctrlr_process_admin_completions(g_ctrlrs[i]);
+		}
+		usleep(1000);
+	}
 	for (i = 0; i < (int)g_cfg.num_threads; i++) {
 		pthread_join(g_threads[i].tid, NULL);
 		failed |= g_threads[i].failed;

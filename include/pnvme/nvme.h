@@ -284,8 +284,9 @@ int pnvme_ctrlr_reconnect_poll_async(struct pnvme_ctrlr *ctrlr);
 
 /**
  * Connect an I/O qpair again after a reset, or after its own connection
- * failed, in the thread that owns it. Its handle, request pool and error
- * injections stay. Does nothing for a qpair that is connected.
+ * failed, in the thread that owns it, outside its completion callbacks.
+ * Its handle, request pool and error injections stay. Does nothing for a
+ * qpair that is connected.
  *
  * @return 0; -EAGAIN while the controller is still resetting (try again
  * later); -ENXIO when the controller failed or the connection could not be

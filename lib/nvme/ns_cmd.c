@@ -40,10 +40,10 @@ check_common(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const char *what)
 			     qpair->id, ns->id);
 		return -EINVAL;
 	}
-	if (pnvme_unlikely(qpair->epoch != ns->ctrlr->epoch)) {
-		nvme_qpair_follow_ctrlr(qpair);
-	}
-	if (pnvme_unlikely(qpair->failed || ns->removed)) {
+	/* A reset or failure this qpair's poll has not caught up with yet:
+	 * refused until it has. Catching up here could run inside that poll
+	 * (a completion callback submitting) and pull its ring from under it. */
+	if (pnvme_unlikely(qpair->failed || qpair->epoch != ns->ctrlr->epoch || ns->removed)) {
 		return -ENXIO;
 	}
 	return 0;
@@ -638,11 +638,8 @@ pnvme_ctrlr_cmd_io_raw(struct pnvme_ctrlr *ctrlr, struct pnvme_qpair *qpair,
 			     ctrlr->max_xfer_size);
 		return -EINVAL;
 	}
-	if (qpair->epoch != ctrlr->epoch) {
-		nvme_qpair_follow_ctrlr(qpair);
-	}
-	if (qpair->failed) {
-		return -ENXIO;
+	if (qpair->failed || qpair->epoch != ctrlr->epoch) {
+		return -ENXIO; /* as for namespace commands */
 	}
 	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);
 	if (req == NULL) {

@@ -191,10 +191,11 @@ test_fabrics_reset(void)
 	fake_ctrlr_destroy(f);
 }
 
-/* A qpair nobody polled during the reset still learns of it when its
- * thread submits: its old commands complete aborted first. */
+/* A qpair nobody polled during the reset refuses submissions until its
+ * poll has caught up (never from inside a completion callback); that poll
+ * completes its old commands, aborted, and creates its queue again. */
 static void
-test_qpair_catches_up_on_submit(void)
+test_qpair_catches_up_in_its_poll(void)
 {
 	struct fake_ctrlr *f = live_fake();
 	struct pnvme_qpair *qpair = pnvme_ctrlr_alloc_io_qpair(&f->ctrlr, NULL, 0);
@@ -209,11 +210,15 @@ test_qpair_catches_up_on_submit(void)
 	test_log_capture_start();
 	CU_ASSERT_EQUAL(pnvme_ctrlr_reset(&f->ctrlr), 0);
 	CU_ASSERT_EQUAL(g_num_seen, 0);
-	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(ns, qpair, buf, 0, 1, record_cb, NULL, 0), 0);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(ns, qpair, buf, 0, 1, record_cb, NULL, 0), -ENXIO);
+	CU_ASSERT_EQUAL(g_num_seen, 0);
+	CU_ASSERT_EQUAL(fq->connects, 1);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(qpair, 0), 0);
 	CU_ASSERT_EQUAL(g_num_seen, 1);
 	CU_ASSERT_EQUAL(g_seen[0].status.sc, PNVME_SC_ABORTED_SQ_DELETION);
 	CU_ASSERT_EQUAL(fq->connects, 2);
 	fq->hold = false;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(ns, qpair, buf, 0, 1, record_cb, NULL, 0), 0);
 	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(qpair, 0), 1);
 	CU_ASSERT_EQUAL(g_num_seen, 2);
 	CU_ASSERT_FALSE(pnvme_cpl_is_error(&g_seen[1]));
@@ -441,7 +446,7 @@ main(void)
 	static const struct ut_test tests[] = {
 		{"reset_completes_outstanding_once_and_recreates_qpair",
 		 test_reset_completes_outstanding_once_and_recreates_qpair},
-		{"qpair_catches_up_on_submit", test_qpair_catches_up_on_submit},
+		{"qpair_catches_up_in_its_poll", test_qpair_catches_up_in_its_poll},
 		{"fabrics_reset", test_fabrics_reset},
 		{"namespaces_identified_again", test_namespaces_identified_again},
 		{"failed_reset_then_recovery", test_failed_reset_then_recovery},
