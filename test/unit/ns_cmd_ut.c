@@ -61,6 +61,55 @@ test_read_encoding(void)
 	pnvme_dma_free(buf);
 }
 
+/* A completion callback that fails the controller and submits again, in
+ * the middle of the poll: the submission is refused, the poll goes on
+ * with the ring it is walking, and each command completes exactly once. */
+static struct pcie_fixture *g_fx;
+static void *g_buf;
+static int g_resubmit_rc = 1;
+
+static void
+fail_and_resubmit_cb(void *arg, const struct pnvme_cpl *cpl)
+{
+	done_cb(arg, cpl);
+	if (g_done == 1) {
+		nvme_ctrlr_fail(&g_fx->ctrlr.ctrlr, "test: failed from a callback");
+		g_resubmit_rc = pnvme_ns_cmd_read(&g_fx->ns, &g_fx->pq->qpair, g_buf, 0, 1, done_cb,
+						  NULL, 0);
+	}
+}
+
+static void
+test_submit_from_callback_after_a_change(void)
+{
+	struct pcie_fixture fx;
+
+	g_buf = pnvme_dma_zmalloc(4096, 4096, NULL);
+	g_fx = &fx;
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	g_done = 0;
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, g_buf, 0, 1, fail_and_resubmit_cb,
+					  NULL, 0),
+			0);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, g_buf, 8, 1, fail_and_resubmit_cb,
+					  NULL, 0),
+			0);
+	pcie_fixture_complete(&fx, 0, 0);
+	pcie_fixture_complete(&fx, 1, 0);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.pq->qpair, 0), 2);
+	CU_ASSERT_EQUAL(g_resubmit_rc, -ENXIO);
+	CU_ASSERT_EQUAL(g_done, 2);
+	CU_ASSERT_FALSE(test_log_contains("not outstanding"));
+	/* The next poll catches up: nothing is left to complete. */
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.pq->qpair, 0), -ENXIO);
+	CU_ASSERT_EQUAL(g_done, 2);
+	CU_ASSERT_EQUAL(fx.pq->qpair.num_free_reqs, 32);
+	pnvme_log_set_handler(NULL);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(g_buf);
+}
+
 static void
 test_split_at_mdts_and_boundary(void)
 {
@@ -643,6 +692,7 @@ main(void)
 {
 	static const struct ut_test tests[] = {
 		{"read_encoding", test_read_encoding},
+		{"submit_from_callback_after_a_change", test_submit_from_callback_after_a_change},
 		{"split_at_mdts_and_boundary", test_split_at_mdts_and_boundary},
 		{"argument_errors", test_argument_errors},
 		{"pool_exhaustion_loses_nothing", test_pool_exhaustion_loses_nothing},
