@@ -51,6 +51,25 @@ fabric_connect_submit(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, 
 	return nvme_qpair_submit_request(qpair, req);
 }
 
+/* Command-specific statuses mean other things for Connect than for I/O. */
+static const char *
+connect_status_string(const struct pnvme_status *st)
+{
+	static const char *const names[] = {
+		[PNVME_SC_CONNECT_INCOMPATIBLE_FORMAT - 0x80] = "CONNECT INCOMPATIBLE FORMAT",
+		[PNVME_SC_CONNECT_CONTROLLER_BUSY - 0x80] = "CONNECT CONTROLLER BUSY",
+		[PNVME_SC_CONNECT_INVALID_PARAMETERS - 0x80] = "CONNECT INVALID PARAMETERS",
+		[PNVME_SC_CONNECT_RESTART_DISCOVERY - 0x80] = "CONNECT RESTART DISCOVERY",
+		[PNVME_SC_CONNECT_INVALID_HOST - 0x80] = "CONNECT INVALID HOST",
+	};
+
+	if (st->sct == PNVME_SCT_COMMAND_SPECIFIC && st->sc >= 0x80 &&
+	    st->sc < 0x80 + PNVME_ARRAY_SIZE(names)) {
+		return names[st->sc - 0x80];
+	}
+	return pnvme_status_string(st);
+}
+
 /* Judge a Connect's completion: 0 (with *cntlid_out for the admin queue),
  * -EAGAIN (busy: not logged, the caller retries) or -errno (logged). */
 static int
@@ -71,7 +90,7 @@ fabric_connect_check(struct pnvme_qpair *qpair, uint16_t qid, const struct pnvme
 		PNVME_ERRLOG("%s: %s refused the Connect of queue %u: %s (sct %u sc 0x%02x, "
 			     "dword 0 0x%08x)",
 			     ctrlr->trid.traddr, ctrlr->trid.subnqn, qid,
-			     pnvme_status_string(&cpl->status), cpl->status.sct, cpl->status.sc,
+			     connect_status_string(&cpl->status), cpl->status.sct, cpl->status.sc,
 			     cpl->cdw0);
 		return -ECONNREFUSED;
 	}

@@ -825,6 +825,15 @@ test_connect_reserved_cntlid(void)
 	peer_write(&fx, &r, sizeof(r));
 	CU_ASSERT_EQUAL(nvme_fabric_connect(&fx.tq.qpair, 0, 7, 0, 0xffff, 1000, &cntlid), 0);
 	CU_ASSERT_EQUAL(cntlid, 0x12);
+	/* A refusal is named as Connect's, not as an I/O status. */
+	peer_read_capsule(&fx, &cap, data);
+	r.cpl.status.sct = PNVME_SCT_COMMAND_SPECIFIC;
+	r.cpl.status.sc = PNVME_SC_CONNECT_INVALID_PARAMETERS;
+	peer_write(&fx, &r, sizeof(r));
+	CU_ASSERT_EQUAL(nvme_fabric_connect(&fx.tq.qpair, 0, 7, 0, 0xffff, 1000, &cntlid),
+			-ECONNREFUSED);
+	CU_ASSERT(test_log_contains("refused the Connect of queue 0: CONNECT INVALID PARAMETERS "
+				    "(sct 1 sc 0x82"));
 	fx_teardown(&fx);
 	pnvme_log_set_handler(NULL);
 }
