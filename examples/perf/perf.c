@@ -465,7 +465,7 @@ static int
 setup_workers(void)
 {
 	struct pnvme_io_qpair_opts qopts;
-	uint32_t c, p, t = 0, j;
+	uint32_t c, p, t = 0, j, max_entries;
 	uint32_t nsid;
 
 	for (c = 0; c < (uint32_t)g_num_ctrlrs; c++) {
@@ -502,8 +502,11 @@ setup_workers(void)
 				w->rng = 0x9e3779b97f4a7c15ull * (g_num_workers + 1);
 				w->lat_min = UINT64_MAX;
 				pnvme_ctrlr_get_default_io_qpair_opts(g_ctrlrs[c], &qopts, sizeof(qopts));
+				/* As deep as asked, up to what the controller allows
+				 * (CAP.MQES); the library queues the rest in software. */
+				max_entries = pnvme_ctrlr_get_regs_cap(g_ctrlrs[c]).bits.mqes + 1u;
 				if (qopts.io_queue_size < g_cfg.depth + 1) {
-					qopts.io_queue_size = g_cfg.depth + 1;
+					qopts.io_queue_size = g_cfg.depth + 1 < max_entries ? g_cfg.depth + 1 : max_entries;
 				}
 				qopts.io_queue_requests = g_cfg.depth * 2 + 16;
 				qopts.delay_cmd_submit = true;

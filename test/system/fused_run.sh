@@ -123,6 +123,21 @@ else
 	not_ok "perf --verify --reset-every 1: no errors, no mismatches across the resets"
 fi
 
+echo "== fused: perf deeper than the controller's queues"
+timeout 120 "$BIN/bin/pnvme_perf" -r "$ADDR" -q 512 -o 4096 -w randrw -t 2 --verify --json \
+	>"$out" 2>"$JOB/perf.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["total"]
+assert t["iops"] > 0 and t["errors"] == 0 and t["verify_errors"] == 0, t
+' "$out"; then
+	ok "perf -q 512 against 128-entry queues (CAP.MQES 127): the rest waits in software, no errors"
+else
+	cat "$out" "$JOB/perf.err"
+	not_ok "perf -q 512 against 128-entry queues (CAP.MQES 127): the rest waits in software, no errors"
+fi
+
 echo "== fused: target stops"
 if stop_target; then
 	ok "the test target stops cleanly on SIGTERM"
