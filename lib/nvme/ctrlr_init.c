@@ -28,6 +28,8 @@
 /* Namespaces kept per controller: bounds bring-up (one Identify each) and
  * the namespace table (each entry holds a 4 KiB Identify Namespace copy). */
 #define MAX_ACTIVE_NS 1024u
+/* How long a reset waits for each Delete I/O SQ/CQ before disabling. */
+#define DELETE_QUEUE_TIMEOUT_MS 1000u
 /* FFFFFFFFh is the broadcast namespace ID, never a namespace. */
 #define NSID_BROADCAST 0xffffffffu
 
@@ -252,6 +254,66 @@ init_reg_poll(struct pnvme_ctrlr *ctrlr)
 /* ------------------------------------------------------------------ */
 /* Steps                                                               */
 /* ------------------------------------------------------------------ */
+
+/*
+ * A reset of a live PCIe controller deletes its I/O queues first, as the
+ * mature drivers do: the device then completes or cancels what each queue
+ * holds by the well-trodden Delete path before CC.EN=0 (a device may
+ * handle a disable with commands in flight less well). A refusal or a
+ * timeout only leaves the rest to the disable.
+ */
+static int
+delete_io_queues_start(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	struct pnvme_cmd cmd;
+	int rc;
+
+	if (init->delete_index == 2 * init->num_delete_qids) {
+		init_goto(ctrlr, NVME_INIT_OPEN_ADMIN);
+		return 0;
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = init->delete_index % 2 == 0 ? PNVME_OPC_DELETE_IO_SQ : PNVME_OPC_DELETE_IO_CQ;
+	cmd.cdw10 = init->delete_qids[init->delete_index / 2];
+	rc = init_wait_admin(ctrlr, nvme_ctrlr_submit_admin(ctrlr, &cmd, NULL, 0, init_admin_done,
+							    ctrlr));
+	init->deadline = pnvme_get_ticks() + nvme_ms_to_ticks(DELETE_QUEUE_TIMEOUT_MS);
+	return rc;
+}
+
+static int
+delete_io_queues_done(struct pnvme_ctrlr *ctrlr)
+{
+	ctrlr->init.delete_index++;
+	init_goto(ctrlr, NVME_INIT_DELETE_IO_QUEUES);
+	return 0;
+}
+
+void
+nvme_ctrlr_init_delete_io_queues(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	struct pnvme_qpair *qpair;
+	uint32_t n = 0;
+
+	TAILQ_FOREACH(qpair, &ctrlr->io_qpairs, ctrlr_link) {
+		n++;
+	}
+	init->delete_qids = n > 0 ? calloc(n, sizeof(*init->delete_qids)) : NULL;
+	if (init->delete_qids == NULL) {
+		return; /* nothing to delete, or the disable does it */
+	}
+	/* The owners' flags are read without their lock: a queue missed or
+	 * named twice costs only a refused Delete or a plain disable. */
+	TAILQ_FOREACH(qpair, &ctrlr->io_qpairs, ctrlr_link) {
+		if (!qpair->failed && qpair->generation == ctrlr->generation) {
+			init->delete_qids[init->num_delete_qids++] = qpair->id;
+		}
+	}
+	init->delete_index = 0;
+	init->state = NVME_INIT_DELETE_IO_QUEUES;
+}
 
 /* Fabrics: the admin queue's connection, then its Connect, the first steps
  * (registers are properties reached through it). */
@@ -714,6 +776,8 @@ ns_id_descs_done(struct pnvme_ctrlr *ctrlr)
 }
 
 static const struct init_step g_steps[] = {
+	[NVME_INIT_DELETE_IO_QUEUES] = {"DELETE_IO_QUEUES", delete_io_queues_start,
+					 delete_io_queues_done},
 	[NVME_INIT_OPEN_ADMIN] = {"OPEN_ADMIN", open_admin_start, open_admin_done},
 	[NVME_INIT_CONNECT_ADMIN] = {"CONNECT_ADMIN", connect_admin_start, connect_admin_done},
 	[NVME_INIT_READ_CAP] = {"READ_CAP", read_cap_start, NULL},
@@ -748,6 +812,9 @@ nvme_ctrlr_init_cleanup(struct pnvme_ctrlr *ctrlr)
 	free(ctrlr->init.active_ids);
 	ctrlr->init.active_ids = NULL;
 	ctrlr->init.num_active = ctrlr->init.active_cap = 0;
+	free(ctrlr->init.delete_qids);
+	ctrlr->init.delete_qids = NULL;
+	ctrlr->init.num_delete_qids = 0;
 }
 
 static int
@@ -782,6 +849,7 @@ nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr)
 
 	nvme_ctrlr_ns_table_discard(ctrlr);
 	free(ctrlr->init.active_ids);
+	free(ctrlr->init.delete_qids);
 	memset(&ctrlr->init, 0, sizeof(ctrlr->init));
 	ctrlr->init.state = NVME_INIT_OPEN_ADMIN;
 	ctrlr->init.buf = buf != NULL ? buf : pnvme_dma_zmalloc(PNVME_IDENTIFY_DATA_SIZE, 4096, NULL);
@@ -868,6 +936,14 @@ init_poll_wait(struct pnvme_ctrlr *ctrlr)
 			if (rc != 0) {
 				return rc;
 			}
+		}
+		if (now > init->deadline && init->state == NVME_INIT_DELETE_IO_QUEUES) {
+			/* Unanswered: the disable stops the queues instead (the
+			 * command completes, aborted, once the device is stopped). */
+			PNVME_NOTICELOG("%s: Delete I/O queue unanswered in %u ms; disabling",
+					ctrlr->trid.traddr, DELETE_QUEUE_TIMEOUT_MS);
+			init_goto(ctrlr, NVME_INIT_OPEN_ADMIN);
+			return 0;
 		}
 		if (now > init->deadline) {
 			return init_error(ctrlr, -ETIMEDOUT,

@@ -63,8 +63,12 @@ pnvme_ctrlr_disconnect(struct pnvme_ctrlr *ctrlr)
 		nvme_ctrlr_reset_quiesced(ctrlr);
 	}
 	/* PCIe: the table's DISABLE step stops the device; its ENABLE step
-	 * calls nvme_ctrlr_reset_quiesced once CSTS.RDY reads 0. */
+	 * calls nvme_ctrlr_reset_quiesced once CSTS.RDY reads 0. A live one
+	 * has its I/O queues deleted first. */
 	nvme_ctrlr_init_start(ctrlr);
+	if (ctrlr->ops->fabric_qops == NULL && state == NVME_CTRLR_LIVE) {
+		nvme_ctrlr_init_delete_io_queues(ctrlr);
+	}
 	pthread_mutex_unlock(&ctrlr->lock);
 	return 0;
 }

@@ -293,6 +293,7 @@ int nvme_ns_apply_id_descs(struct pnvme_ns *ns, const uint8_t *buf, size_t len);
 /* ------------------------------------------------------------------ */
 
 enum nvme_init_state {
+	NVME_INIT_DELETE_IO_QUEUES,
 	NVME_INIT_OPEN_ADMIN,
 	NVME_INIT_CONNECT_ADMIN,
 	NVME_INIT_READ_CAP,
@@ -346,6 +347,11 @@ struct nvme_ctrlr_init {
 	uint8_t reg_size;
 	uint64_t reg_deadline;
 	struct pnvme_cpl reg_cpl;
+	/* A reset of a live PCIe controller: the I/O queues to delete before
+	 * it is disabled, and how far that went (SQ, then CQ, of each). */
+	uint16_t *delete_qids;
+	uint32_t num_delete_qids;
+	uint32_t delete_index; /* 2 per queue: even SQ, odd CQ */
 	/* The namespace table being built (it replaces ctrlr->ns at the end,
 	 * keeping the objects of namespaces still active). */
 	struct pnvme_ns **new_ns;
@@ -515,6 +521,9 @@ void nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr);
 /* Advance; returns 0 while in progress, 1 when ready, negative errno when failed. */
 int nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr);
 const char *nvme_ctrlr_init_state_name(enum nvme_init_state state);
+/* A reset of a live PCIe controller: begin by deleting the I/O queues it
+ * has (after nvme_ctrlr_init_start, under the admin lock). */
+void nvme_ctrlr_init_delete_io_queues(struct pnvme_ctrlr *ctrlr);
 /* Free bring-up buffers (after READY, or once the controller is disabled). */
 void nvme_ctrlr_init_cleanup(struct pnvme_ctrlr *ctrlr);
 

@@ -89,6 +89,7 @@ test_reset_completes_outstanding_once_and_recreates_qpair(void)
 	}
 	/* An admin command the device sits on. */
 	f->admin_hang = true;
+	f->never_answer_opc = PNVME_OPC_GET_LOG_PAGE;
 	CU_ASSERT_EQUAL(nvme_ctrlr_submit_admin(&f->ctrlr, &cmd, NULL, 0, record_cb, NULL), 0);
 	epoch = f->ctrlr.epoch;
 
@@ -111,7 +112,10 @@ test_reset_completes_outstanding_once_and_recreates_qpair(void)
 	}
 	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_LIVE);
 	CU_ASSERT(test_log_contains("reset done"));
-	/* CC.EN went 1 -> 0 -> 1, the admin queue was set up again. */
+	/* The live controller's I/O queue was deleted first, then CC.EN went
+	 * 1 -> 0 -> 1 and the admin queue was set up again. */
+	CU_ASSERT_EQUAL(f->admin_count[PNVME_OPC_DELETE_IO_SQ], 1);
+	CU_ASSERT_EQUAL(f->admin_count[PNVME_OPC_DELETE_IO_CQ], 1);
 	CU_ASSERT_EQUAL(f->cc.bits.en, 1);
 	CU_ASSERT_EQUAL(f->enable_calls, 2);
 	/* The admin command completed once, aborted, in the reset's thread. */
@@ -305,9 +309,10 @@ test_failed_reset_then_recovery(void)
 	CU_ASSERT_EQUAL(submit_flush(qpair), -ENXIO);
 	CU_ASSERT_EQUAL(pnvme_ctrlr_reconnect_io_qpair(qpair), -ENXIO);
 
-	/* A reset is the way out of FAILED. */
+	/* A reset is the way out of FAILED (no Delete for a failed one). */
 	f->rdy_after = 3;
 	CU_ASSERT_EQUAL(pnvme_ctrlr_reset(&f->ctrlr), 0);
+	CU_ASSERT_EQUAL(f->admin_count[PNVME_OPC_DELETE_IO_SQ], 1); /* the first reset's */
 	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_LIVE);
 	fq->hold = false;
 	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(qpair, 0), 0);

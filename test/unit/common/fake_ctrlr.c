@@ -282,6 +282,7 @@ static int32_t
 fake_process(struct pnvme_qpair *qpair, uint32_t max)
 {
 	struct fake_ctrlr *f = fake(qpair->ctrlr);
+	STAILQ_HEAD(, nvme_request) kept = STAILQ_HEAD_INITIALIZER(kept);
 	struct nvme_request *req;
 	struct pnvme_cpl cpl;
 	int32_t n = 0;
@@ -295,6 +296,10 @@ fake_process(struct pnvme_qpair *qpair, uint32_t max)
 	}
 	while ((req = STAILQ_FIRST(&f->pending)) != NULL) {
 		STAILQ_REMOVE_HEAD(&f->pending, link);
+		if (f->never_answer_opc != 0 && req->cmd.opc == f->never_answer_opc) {
+			STAILQ_INSERT_TAIL(&kept, req, link);
+			continue;
+		}
 		memset(&cpl, 0, sizeof(cpl));
 		cpl.cid = req->cmd.cid;
 		f->admin_count[req->cmd.opc]++;
@@ -322,6 +327,7 @@ fake_process(struct pnvme_qpair *qpair, uint32_t max)
 		nvme_qpair_complete_request(qpair, req, &cpl);
 		n++;
 	}
+	STAILQ_CONCAT(&f->pending, &kept);
 	if (f->fail_after_answer && n > 0 && f->admin_count[PNVME_OPC_IDENTIFY] > 0) {
 		nvme_ctrlr_fail(qpair->ctrlr, "the fake dropped its admin queue");
 		return -ENXIO;

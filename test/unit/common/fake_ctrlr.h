@@ -54,6 +54,7 @@ struct fake_ctrlr {
 	bool present;                 /* false: hot-removed */
 	int io_connect_rc;            /* what connecting an I/O queue returns */
 	bool fail_after_answer;       /* fail the controller right after answering Identify */
+	uint8_t never_answer_opc;     /* admin opcode left unanswered (0: none) */
 	/* Fabrics (fake_ctrlr_create_fabrics): its ops, connections opened and
 	 * closed, and fabrics commands seen by type. */
 	struct nvme_transport_ops fabric_ops;
