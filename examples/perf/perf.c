@@ -551,6 +551,7 @@ setup_workers(void)
 struct summary {
 	uint64_t ios, lat_sum, lat_min, lat_max, errors, verify_errors, aborted, retries;
 	uint64_t sq_doorbells, cq_doorbells; /* doorbell writes that reached the device */
+	uint64_t recv_calls;                 /* NVMe/TCP receive system calls */
 	bool shadow_doorbells;
 };
 
@@ -575,6 +576,7 @@ summarize(struct summary *s, const struct worker *w)
 		s->sq_doorbells += qs.sq_doorbell_writes;
 		s->cq_doorbells += qs.cq_doorbell_writes;
 		s->shadow_doorbells |= qs.shadow_doorbells;
+		s->recv_calls += qs.recv_calls;
 	}
 }
 
@@ -675,6 +677,7 @@ report(double elapsed)
 		json_double(&jw, "sq_doorbells_per_io", per_io(total.sq_doorbells, total.ios));
 		json_double(&jw, "cq_doorbells_per_io", per_io(total.cq_doorbells, total.ios));
 		json_bool(&jw, "shadow_doorbells", total.shadow_doorbells);
+		json_double(&jw, "recv_calls_per_io", per_io(total.recv_calls, total.ios));
 		if (hist != NULL) {
 			for (k = 0; k < 5; k++) {
 				char key[16];
@@ -691,9 +694,16 @@ report(double elapsed)
 		       (double)total.ios / elapsed * g_cfg.io_size / 1048576.0,
 		       total.ios ? ticks_to_us(total.lat_sum / total.ios) : 0.0,
 		       total.ios ? ticks_to_us(total.lat_min) : 0.0, ticks_to_us(total.lat_max));
-		printf("Doorbell writes to the device per I/O: SQ %.3f, CQ %.3f (shadow doorbells %s)\n",
-		       per_io(total.sq_doorbells, total.ios), per_io(total.cq_doorbells, total.ios),
-		       total.shadow_doorbells ? "on" : "off");
+		if (total.recv_calls > 0) {
+			printf("Receive system calls per I/O: %.3f\n",
+			       per_io(total.recv_calls, total.ios));
+		} else {
+			printf("Doorbell writes to the device per I/O: SQ %.3f, CQ %.3f (shadow "
+			       "doorbells %s)\n",
+			       per_io(total.sq_doorbells, total.ios),
+			       per_io(total.cq_doorbells, total.ios),
+			       total.shadow_doorbells ? "on" : "off");
+		}
 		if (total.errors || total.verify_errors || g_cfg.verify || g_resets ||
 		    total.retries) {
 			printf("I/O errors: %" PRIu64 ", verify mismatches: %" PRIu64 "\n", total.errors,

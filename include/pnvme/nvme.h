@@ -489,6 +489,8 @@ struct pnvme_qpair_stats {
 	/** PDUs sent and received (NVMe/TCP). */
 	uint64_t pdus_sent;
 	uint64_t pdus_received;
+	/** Receive system calls made (NVMe/TCP). */
+	uint64_t recv_calls;
 };
 
 /**

@@ -22,6 +22,9 @@ enum tcp_send_kind {
 	TCP_SEND_H2C_DATA,
 };
 
+/* Receive buffer of a connection: one recv takes up to this much. */
+#define TCP_RBUF_SIZE (64u * 1024)
+
 /* One command in flight; index in the qpair's array = command ID. */
 struct tcp_req {
 	struct nvme_request *req; /* NULL when free */
@@ -103,6 +106,11 @@ struct tcp_qpair {
 		struct tcp_ic_resp ic;
 		uint8_t raw[TCP_MAX_RECV_HDR];
 	} rhdr;
+	/* Received and not yet parsed: [rbuf_head, rbuf_tail) of rbuf. The
+	 * socket came back short this poll: it is empty. */
+	uint8_t *rbuf;
+	uint32_t rbuf_head, rbuf_tail;
+	bool rdrained;
 	struct tcp_req *rreq; /* C2HData being received */
 	uint32_t rdata_off, rdata_len;
 	uint8_t rddgst[TCP_DIGEST_LEN];
@@ -110,6 +118,7 @@ struct tcp_qpair {
 	/* Counters (pnvme_qpair_get_stats). */
 	uint64_t pdus_sent;
 	uint64_t pdus_received;
+	uint64_t recv_calls; /* recv/readv system calls */
 };
 
 struct tcp_ctrlr {

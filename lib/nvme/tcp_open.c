@@ -68,6 +68,7 @@ open_finish(struct tcp_qpair *tq)
 	}
 	tq->ic_done = true;
 	tq->rstate = TCP_RECV_HEADER;
+	tq->rbuf_head = tq->rbuf_tail = 0;
 	tq->rgot = 0;
 	tq->rwant = TCP_CAPSULE_RESP_HLEN + (tq->params.hdgst ? TCP_DIGEST_LEN : 0);
 	return 0;

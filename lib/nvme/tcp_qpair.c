@@ -24,6 +24,17 @@
 /* Vector entries one sendmsg/readv call takes. */
 #define TCP_MAX_IOV 64
 
+static void
+tcp_qpair_free_arrays(struct tcp_qpair *tq)
+{
+	free(tq->reqs);
+	free(tq->free_cids);
+	free(tq->rbuf);
+	tq->reqs = NULL;
+	tq->free_cids = NULL;
+	tq->rbuf = NULL;
+}
+
 int
 tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qid,
 		    uint32_t entries, uint32_t num_reqs)
@@ -40,11 +51,10 @@ tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qi
 	TAILQ_INIT(&tq->send_queue);
 	tq->reqs = calloc(entries, sizeof(*tq->reqs));
 	tq->free_cids = calloc(entries, sizeof(*tq->free_cids));
-	if (tq->reqs == NULL || tq->free_cids == NULL) {
-		free(tq->reqs);
-		free(tq->free_cids);
-		tq->reqs = NULL;
-		tq->free_cids = NULL;
+	tq->rbuf = malloc(TCP_RBUF_SIZE);
+	tq->rbuf_head = tq->rbuf_tail = 0;
+	if (tq->reqs == NULL || tq->free_cids == NULL || tq->rbuf == NULL) {
+		tcp_qpair_free_arrays(tq);
 		return -ENOMEM;
 	}
 	for (i = 0; i < entries; i++) {
@@ -54,10 +64,7 @@ tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qi
 	tq->num_free = entries;
 	rc = nvme_qpair_init(&tq->qpair, ctrlr, qid, num_reqs);
 	if (rc != 0) {
-		free(tq->reqs);
-		free(tq->free_cids);
-		tq->reqs = NULL;
-		tq->free_cids = NULL;
+		tcp_qpair_free_arrays(tq);
 	}
 	return rc;
 }
@@ -72,10 +79,7 @@ tcp_qpair_destruct(struct tcp_qpair *tq)
 	if (tq->reqs != NULL) {
 		nvme_qpair_fini(&tq->qpair);
 	}
-	free(tq->reqs);
-	free(tq->free_cids);
-	tq->reqs = NULL;
-	tq->free_cids = NULL;
+	tcp_qpair_free_arrays(tq);
 }
 
 static uint32_t
@@ -689,22 +693,88 @@ recv_result(ssize_t n)
 	return -errno;
 }
 
+/*
+ * The receive buffer: one recv per poll takes what the socket holds, up to
+ * its size, and every whole PDU in it is parsed from there. A read that
+ * comes back short means the socket is empty: no more calls this poll.
+ */
+static uint32_t
+rbuf_avail(const struct tcp_qpair *tq)
+{
+	return tq->rbuf_tail - tq->rbuf_head;
+}
+
+static uint32_t
+rbuf_take(struct tcp_qpair *tq, void *dst, uint32_t len)
+{
+	len = PNVME_MIN(len, rbuf_avail(tq));
+	memcpy(dst, tq->rbuf + tq->rbuf_head, len);
+	tq->rbuf_head += len;
+	return len;
+}
+
+/* Refill the (empty) buffer: bytes, 0 when the socket had nothing this
+ * poll, or -errno. */
+static ssize_t
+rbuf_fill(struct tcp_qpair *tq)
+{
+	ssize_t n;
+
+	if (tq->rdrained) {
+		return 0;
+	}
+	tq->rbuf_head = tq->rbuf_tail = 0;
+	n = recv_result(recv(tq->fd, tq->rbuf, TCP_RBUF_SIZE, MSG_DONTWAIT));
+	tq->recv_calls++;
+	if (n >= 0 && n < (ssize_t)TCP_RBUF_SIZE) {
+		tq->rdrained = true;
+	}
+	if (n > 0) {
+		tq->rbuf_tail = (uint32_t)n;
+	}
+	return n;
+}
+
+/* Buffered bytes of the C2HData payload (then its digest) into place. */
+static void
+data_from_rbuf(struct tcp_qpair *tq)
+{
+	struct iovec iov[TCP_MAX_IOV];
+	uint32_t covered, want;
+	int cnt, i;
+
+	while (rbuf_avail(tq) > 0 && tq->rgot < tq->rdata_len) {
+		want = PNVME_MIN(tq->rdata_len - tq->rgot, rbuf_avail(tq));
+		cnt = payload_iov(tq->rreq->req, tq->rdata_off + tq->rgot, want, iov, TCP_MAX_IOV,
+				  &covered);
+		for (i = 0; i < cnt; i++) {
+			tq->rgot += rbuf_take(tq, iov[i].iov_base, (uint32_t)iov[i].iov_len);
+		}
+	}
+	if (tq->rgot >= tq->rdata_len) {
+		tq->rgot += rbuf_take(tq, tq->rddgst + (tq->rgot - tq->rdata_len),
+				      tq->rdata_len + ddgst_len(tq) - tq->rgot);
+	}
+}
+
 /* One receive step: >0 progress, 0 nothing to read, <0 connection failed. */
 static int
 recv_step(struct tcp_qpair *tq, uint32_t *done)
 {
 	struct iovec iov[TCP_MAX_IOV];
-	uint32_t rest, covered, dd = ddgst_len(tq);
+	uint32_t rest, covered, asked, dd = ddgst_len(tq);
 	char why[160];
 	ssize_t n;
 	int cnt, fes;
 
 	if (tq->rstate == TCP_RECV_HEADER) {
-		n = recv_result(recv(tq->fd, tq->rhdr.raw + tq->rgot, tq->rwant - tq->rgot,
-				     MSG_DONTWAIT));
-		if (n <= 0) {
-			return (int)n;
+		if (rbuf_avail(tq) == 0) {
+			n = rbuf_fill(tq);
+			if (n <= 0) {
+				return (int)n;
+			}
 		}
+		n = rbuf_take(tq, tq->rhdr.raw + tq->rgot, tq->rwant - tq->rgot);
 		tq->rgot += (uint32_t)n;
 		if (tq->rgot < sizeof(struct tcp_common_hdr)) {
 			return 1;
@@ -720,6 +790,15 @@ recv_step(struct tcp_qpair *tq, uint32_t *done)
 				return -EPROTO;
 			}
 			tq->rwant = (uint32_t)sizeof(struct tcp_common_hdr) + rest;
+			if (tq->rgot > tq->rwant) {
+				/* A shorter PDU than the first read asked for: the
+				 * rest belongs to the next one. */
+				tq->rbuf_head -= tq->rgot - tq->rwant;
+				tq->rgot = tq->rwant;
+			} else if (tq->rgot < tq->rwant) {
+				tq->rgot += rbuf_take(tq, tq->rhdr.raw + tq->rgot,
+						      tq->rwant - tq->rgot);
+			}
 		}
 		if (tq->rgot < tq->rwant) {
 			return 1;
@@ -730,26 +809,50 @@ recv_step(struct tcp_qpair *tq, uint32_t *done)
 		return tq->fd < 0 ? -ENXIO : 1;
 	}
 
-	/* C2HData payload, straight into the command's buffer, then its digest. */
-	cnt = 0;
-	if (tq->rgot < tq->rdata_len) {
-		cnt = payload_iov(tq->rreq->req, tq->rdata_off + tq->rgot, tq->rdata_len - tq->rgot,
-				  iov, TCP_MAX_IOV - 1, &covered);
-		if (covered == tq->rdata_len - tq->rgot && dd) {
-			iov[cnt].iov_base = tq->rddgst;
-			iov[cnt].iov_len = dd;
-			cnt++;
+	/* C2HData payload: what the buffer holds is copied; the rest is read
+	 * straight into the command's buffer, then its digest, with the same
+	 * call picking up the next PDUs into the (empty) receive buffer. */
+	data_from_rbuf(tq);
+	if (tq->rgot < tq->rdata_len + dd) {
+		if (tq->rdrained) {
+			return 0;
 		}
-	} else {
-		iov[0].iov_base = tq->rddgst + (tq->rgot - tq->rdata_len);
-		iov[0].iov_len = tq->rdata_len + dd - tq->rgot;
-		cnt = 1;
+		cnt = 0;
+		asked = 0;
+		if (tq->rgot < tq->rdata_len) {
+			cnt = payload_iov(tq->rreq->req, tq->rdata_off + tq->rgot,
+					  tq->rdata_len - tq->rgot, iov, TCP_MAX_IOV - 2, &covered);
+			asked = covered;
+			if (covered == tq->rdata_len - tq->rgot && dd) {
+				iov[cnt].iov_base = tq->rddgst;
+				iov[cnt].iov_len = dd;
+				asked += dd;
+				cnt++;
+			}
+		} else {
+			iov[0].iov_base = tq->rddgst + (tq->rgot - tq->rdata_len);
+			iov[0].iov_len = tq->rdata_len + dd - tq->rgot;
+			asked = (uint32_t)iov[0].iov_len;
+			cnt = 1;
+		}
+		tq->rbuf_head = tq->rbuf_tail = 0;
+		iov[cnt].iov_base = tq->rbuf;
+		iov[cnt].iov_len = TCP_RBUF_SIZE;
+		cnt++;
+		n = recv_result(readv(tq->fd, iov, cnt));
+		tq->recv_calls++;
+		if (n >= 0 && (size_t)n < asked + TCP_RBUF_SIZE) {
+			tq->rdrained = true;
+		}
+		if (n <= 0) {
+			return (int)n;
+		}
+		if ((uint32_t)n > asked) {
+			tq->rbuf_tail = (uint32_t)n - asked;
+			n = asked;
+		}
+		tq->rgot += (uint32_t)n;
 	}
-	n = recv_result(readv(tq->fd, iov, cnt));
-	if (n <= 0) {
-		return (int)n;
-	}
-	tq->rgot += (uint32_t)n;
 	if (tq->rgot == tq->rdata_len + dd) {
 		tq->rgot = 0;
 		data_received(tq, done);
@@ -773,6 +876,7 @@ tcp_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 		return -ENXIO;
 	}
 	rc = tcp_flush(tq);
+	tq->rdrained = false; /* one read that comes back short per poll */
 	while (rc == 0 && (max == 0 || done < max)) {
 		rc = recv_step(tq, &done);
 		if (rc > 0) {
@@ -811,6 +915,7 @@ tcp_qpair_abort_reqs(struct pnvme_qpair *qpair)
 	TAILQ_INIT(&tq->send_queue);
 	tq->rreq = NULL;
 	tq->rstate = TCP_RECV_HEADER;
+	tq->rbuf_head = tq->rbuf_tail = 0; /* bytes of a connection that is gone */
 	for (i = 0; i < tq->num_entries; i++) {
 		req = tq->reqs[i].req;
 		if (req == NULL) {
@@ -831,4 +936,5 @@ tcp_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats)
 
 	stats->pdus_sent = tq->pdus_sent;
 	stats->pdus_received = tq->pdus_received;
+	stats->recv_calls = tq->recv_calls;
 }

@@ -869,6 +869,41 @@ test_connect_timeout(void)
 	pnvme_log_set_handler(NULL);
 }
 
+/* Many answers arrive together: one poll takes them with one receive call
+ * and completes them all; a poll that finds nothing costs one call. */
+static void
+test_one_receive_call_per_poll(void)
+{
+	struct fixture fx;
+	struct tcp_capsule_cmd cap;
+	struct tcp_capsule_resp r[8];
+	struct pnvme_qpair_stats st;
+	uint8_t data[16];
+	int i;
+
+	fx_setup(&fx, false, false, 4096, 8192);
+	for (i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_FLUSH, NULL, 0), 0);
+	}
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.tq.qpair, 0), 0);
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 8; i++) {
+		peer_read_capsule(&fx, &cap, data);
+		r[i].ch.type = TCP_PDU_CAPSULE_RESP;
+		r[i].ch.hlen = 24;
+		r[i].ch.plen = 24;
+		r[i].cpl.cid = cap.cmd.cid;
+	}
+	peer_write(&fx, r, sizeof(r));
+	pnvme_qpair_get_stats(&fx.tq.qpair, &st, sizeof(st));
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.tq.qpair, 0), 8);
+	CU_ASSERT_EQUAL(g_done, 8);
+	CU_ASSERT_EQUAL(fx.tq.recv_calls - st.recv_calls, 1);
+	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.tq.qpair, 0), 0);
+	CU_ASSERT_EQUAL(fx.tq.recv_calls - st.recv_calls, 2);
+	fx_teardown(&fx);
+}
+
 /* A listening socket on the loopback interface; its port in @p trid. */
 static int
 listen_loopback(struct pnvme_transport_id *trid)
@@ -1113,6 +1148,7 @@ main(void)
 		{"fused_pair_waits_for_two_ids", test_fused_pair_waits_for_two_ids},
 		{"connect_timeout", test_connect_timeout},
 		{"connect_reserved_cntlid", test_connect_reserved_cntlid},
+		{"one_receive_call_per_poll", test_one_receive_call_per_poll},
 		{"open_in_steps", test_open_in_steps},
 		{"queue_of_65536_entries", test_queue_of_65536_entries},
 		{"discovery_log", test_discovery_log},
