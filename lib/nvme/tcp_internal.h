@@ -113,6 +113,7 @@ struct tcp_qpair {
 	bool rdrained;
 	struct tcp_req *rreq; /* C2HData being received */
 	uint32_t rdata_off, rdata_len;
+	uint32_t rcrc; /* data digest so far, over the payload bytes landed */
 	uint8_t rddgst[TCP_DIGEST_LEN];
 
 	/* Counters (pnvme_qpair_get_stats). */

@@ -594,6 +594,7 @@ handle_c2h_data_header(struct tcp_qpair *tq)
 		tq->rreq = tr;
 		tq->rdata_off = h->datao;
 		tq->rdata_len = datal;
+		tq->rcrc = CRC32C_INIT;
 		tq->rstate = TCP_RECV_DATA;
 		return;
 	}
@@ -651,7 +652,7 @@ data_received(struct tcp_qpair *tq, uint32_t *done)
 	tq->rreq = NULL;
 	if (tq->params.ddgst) {
 		memcpy(&want, tq->rddgst, sizeof(want));
-		if (payload_crc(tr->req, tq->rdata_off, tq->rdata_len) != want) {
+		if (crc32c_finish(tq->rcrc) != want) {
 			snprintf(why, sizeof(why), "data digest mismatch in C2HData for command ID %u",
 				 tr->cid);
 			tcp_qpair_fail_conn(tq, why);
@@ -735,6 +736,21 @@ rbuf_fill(struct tcp_qpair *tq)
 	return n;
 }
 
+/* The data digest, over payload bytes just written where they land (the
+ * first @p len bytes of @p iov), while they are still in cache. */
+static void
+rcrc_landed(struct tcp_qpair *tq, const struct iovec *iov, int cnt, uint32_t len)
+{
+	uint32_t take;
+	int i;
+
+	for (i = 0; i < cnt && len > 0 && tq->params.ddgst; i++) {
+		take = (uint32_t)PNVME_MIN(iov[i].iov_len, (size_t)len);
+		tq->rcrc = crc32c_update(tq->rcrc, iov[i].iov_base, take);
+		len -= take;
+	}
+}
+
 /* Buffered bytes of the C2HData payload (then its digest) into place. */
 static void
 data_from_rbuf(struct tcp_qpair *tq)
@@ -749,6 +765,7 @@ data_from_rbuf(struct tcp_qpair *tq)
 				  &covered);
 		for (i = 0; i < cnt; i++) {
 			tq->rgot += rbuf_take(tq, iov[i].iov_base, (uint32_t)iov[i].iov_len);
+			rcrc_landed(tq, &iov[i], 1, (uint32_t)iov[i].iov_len);
 		}
 	}
 	if (tq->rgot >= tq->rdata_len) {
@@ -850,6 +867,9 @@ recv_step(struct tcp_qpair *tq, uint32_t *done)
 		if ((uint32_t)n > asked) {
 			tq->rbuf_tail = (uint32_t)n - asked;
 			n = asked;
+		}
+		if (tq->rgot < tq->rdata_len) {
+			rcrc_landed(tq, iov, cnt, PNVME_MIN((uint32_t)n, tq->rdata_len - tq->rgot));
 		}
 		tq->rgot += (uint32_t)n;
 	}
