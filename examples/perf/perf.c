@@ -3,8 +3,9 @@
  * pnvme_perf: drive I/O at a fixed queue depth and report IOPS, bandwidth
  * and latency per namespace and thread.
  *
- * Each thread owns its workers (one per namespace x qpair) and polls them;
- * nothing on the I/O path takes a lock, allocates or makes a system call.
+ * Each thread owns its workers (one per namespace x qpair) and polls them,
+ * through a poll group when it has more than one; nothing on the I/O path
+ * takes a lock or allocates.
  * With --reset-every the main thread resets the controllers while the
  * workload runs: commands the reset aborts are sent again, and each thread
  * reconnects its qpairs.
@@ -88,6 +89,7 @@ struct worker {
 	uint32_t outstanding;
 	uint32_t idle;
 	bool draining;
+	bool disconnected; /* its poll group said so: reconnect it */
 	/* Results. */
 	_Atomic uint64_t ios;
 	uint64_t lat_sum, lat_min, lat_max;
@@ -105,6 +107,9 @@ struct thread_ctx {
 	uint32_t index;
 	struct worker *workers[MAX_WORKERS];
 	uint32_t num_workers;
+	/* More than one worker: they are polled as one group. */
+	struct pnvme_poll_group *group;
+	struct pnvme_poll_group_stats group_stats;
 	int failed;
 };
 
@@ -303,6 +308,7 @@ worker_recover(struct worker *w)
 	if (rc != 0) {
 		return false;
 	}
+	w->disconnected = false;
 	for (j = 0; j < g_cfg.depth && w->idle > 0 && !w->draining; j++) {
 		struct task *t = &w->tasks[j];
 
@@ -368,6 +374,72 @@ io_done(void *arg, const struct pnvme_cpl *cpl)
 	}
 }
 
+/* A poll group told: the qpair is disconnected. */
+static void
+group_qpair_disconnected(struct pnvme_qpair *qpair, void *ctx)
+{
+	struct thread_ctx *tc = ctx;
+	uint32_t i;
+
+	for (i = 0; i < tc->num_workers; i++) {
+		if (tc->workers[i]->qpair == qpair) {
+			tc->workers[i]->disconnected = true;
+		}
+	}
+}
+
+static int
+thread_group_create(struct thread_ctx *tc)
+{
+	uint32_t i;
+
+	tc->group = pnvme_poll_group_create(tc);
+	if (tc->group == NULL) {
+		return -1;
+	}
+	for (i = 0; i < tc->num_workers; i++) {
+		if (pnvme_poll_group_add(tc->group, tc->workers[i]->qpair) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+thread_group_destroy(struct thread_ctx *tc)
+{
+	uint32_t i;
+
+	if (tc->group == NULL) {
+		return;
+	}
+	pnvme_poll_group_get_stats(tc->group, &tc->group_stats, sizeof(tc->group_stats));
+	for (i = 0; i < tc->num_workers; i++) {
+		pnvme_poll_group_remove(tc->group, tc->workers[i]->qpair);
+	}
+	pnvme_poll_group_destroy(tc->group);
+	tc->group = NULL;
+}
+
+/* One poll of every qpair of the thread: marks the disconnected ones. */
+static void
+thread_poll(struct thread_ctx *tc)
+{
+	uint32_t i;
+
+	if (tc->group != NULL) {
+		pnvme_poll_group_process_completions(tc->group, 0, group_qpair_disconnected);
+		return;
+	}
+	for (i = 0; i < tc->num_workers; i++) {
+		struct worker *w = tc->workers[i];
+
+		if (pnvme_qpair_process_completions(w->qpair, 0) < 0) {
+			w->disconnected = true;
+		}
+	}
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -381,17 +453,21 @@ thread_main(void *arg)
 		CPU_SET(tc->core, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
+	if (tc->num_workers > 1 && thread_group_create(tc) != 0) {
+		tc->failed = 1;
+		atomic_store(&g_stop, true);
+	}
 	for (i = 0; i < tc->num_workers; i++) {
 		for (j = 0; j < g_cfg.depth; j++) {
 			submit_task(&tc->workers[i]->tasks[j]);
 		}
 	}
 	while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
+		thread_poll(tc);
 		for (i = 0; i < tc->num_workers; i++) {
 			struct worker *w = tc->workers[i];
 
-			if ((pnvme_qpair_process_completions(w->qpair, 0) < 0 || w->idle > 0) &&
-			    !worker_recover(w)) {
+			if ((w->disconnected || w->idle > 0) && !worker_recover(w)) {
 				tc->failed = 1;
 				atomic_store(&g_stop, true);
 			}
@@ -402,18 +478,18 @@ thread_main(void *arg)
 		tc->workers[i]->draining = true;
 	}
 	do {
+		thread_poll(tc);
 		busy = false;
 		for (i = 0; i < tc->num_workers; i++) {
 			struct worker *w = tc->workers[i];
 
-			if (w->outstanding > 0) {
-				busy = true;
-				if (pnvme_qpair_process_completions(w->qpair, 0) < 0) {
-					w->outstanding = 0; /* failed: all completed with errors */
-				}
+			if (w->disconnected) {
+				w->outstanding = 0; /* failed: all completed with errors */
 			}
+			busy |= w->outstanding > 0;
 		}
 	} while (busy);
+	thread_group_destroy(tc);
 	atomic_fetch_sub(&g_threads_running, 1);
 	return NULL;
 }
@@ -551,7 +627,7 @@ setup_workers(void)
 struct summary {
 	uint64_t ios, lat_sum, lat_min, lat_max, errors, verify_errors, aborted, retries;
 	uint64_t sq_doorbells, cq_doorbells; /* doorbell writes that reached the device */
-	uint64_t recv_calls;                 /* NVMe/TCP receive system calls */
+	uint64_t recv_calls, send_calls;     /* NVMe/TCP system calls */
 	bool shadow_doorbells;
 };
 
@@ -577,6 +653,7 @@ summarize(struct summary *s, const struct worker *w)
 		s->cq_doorbells += qs.cq_doorbell_writes;
 		s->shadow_doorbells |= qs.shadow_doorbells;
 		s->recv_calls += qs.recv_calls;
+		s->send_calls += qs.send_calls;
 	}
 }
 
@@ -607,10 +684,13 @@ static void
 report(double elapsed)
 {
 	struct summary total = {.lat_min = UINT64_MAX};
-	uint64_t *hist = NULL;
+	uint64_t *hist = NULL, readiness_calls = 0;
 	struct json_writer jw;
 	uint32_t i, k;
 
+	for (i = 0; i < g_cfg.num_threads; i++) {
+		readiness_calls += g_threads[i].group_stats.readiness_calls;
+	}
 	if (g_cfg.latency_level > 0) {
 		hist = calloc(HIST_BUCKETS, sizeof(*hist));
 		for (i = 0; i < g_num_workers && hist; i++) {
@@ -678,6 +758,10 @@ report(double elapsed)
 		json_double(&jw, "cq_doorbells_per_io", per_io(total.cq_doorbells, total.ios));
 		json_bool(&jw, "shadow_doorbells", total.shadow_doorbells);
 		json_double(&jw, "recv_calls_per_io", per_io(total.recv_calls, total.ios));
+		json_double(&jw, "send_calls_per_io", per_io(total.send_calls, total.ios));
+		json_double(&jw, "readiness_calls_per_io", per_io(readiness_calls, total.ios));
+		json_double(&jw, "syscalls_per_io",
+			    per_io(total.recv_calls + total.send_calls + readiness_calls, total.ios));
 		if (hist != NULL) {
 			for (k = 0; k < 5; k++) {
 				char key[16];
@@ -695,8 +779,11 @@ report(double elapsed)
 		       total.ios ? ticks_to_us(total.lat_sum / total.ios) : 0.0,
 		       total.ios ? ticks_to_us(total.lat_min) : 0.0, ticks_to_us(total.lat_max));
 		if (total.recv_calls > 0) {
-			printf("Receive system calls per I/O: %.3f\n",
-			       per_io(total.recv_calls, total.ios));
+			printf("System calls per I/O: %.3f (receive %.3f, send %.3f, poll group "
+			       "readiness %.3f)\n",
+			       per_io(total.recv_calls + total.send_calls + readiness_calls, total.ios),
+			       per_io(total.recv_calls, total.ios), per_io(total.send_calls, total.ios),
+			       per_io(readiness_calls, total.ios));
 		} else {
 			printf("Doorbell writes to the device per I/O: SQ %.3f, CQ %.3f (shadow "
 			       "doorbells %s)\n",

@@ -454,6 +454,100 @@ int pnvme_ctrlr_free_io_qpair(struct pnvme_qpair *qpair);
 int32_t pnvme_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
 
 /**
+ * @name Poll groups
+ * One thread drives many I/O qpairs, of any transport, with one call. A
+ * transport that can tell which of its qpairs have something to receive
+ * asks once per group poll (NVMe/TCP: one epoll set for all the group's
+ * connections), so idle qpairs cost no system call. PCIe qpairs are simply
+ * polled in turn.
+ *
+ * A group belongs to the thread that polls it; its qpairs are polled only
+ * through it (or by that thread). A qpair is in one group at most.
+ * @{
+ */
+
+/** A set of I/O qpairs polled together. */
+struct pnvme_poll_group;
+
+/**
+ * Called by pnvme_poll_group_process_completions() for each qpair of the
+ * group that is disconnected (failed, or waiting for
+ * pnvme_ctrlr_reconnect_io_qpair() after a reset), on every poll until it
+ * is connected again or removed. Every request it held has completed by
+ * then. The callback may remove the qpair from the group and free it.
+ */
+typedef void (*pnvme_poll_group_disconnected_cb)(struct pnvme_qpair *qpair, void *group_ctx);
+
+/**
+ * Create an empty poll group.
+ *
+ * @param ctx handed to the disconnected-qpair callback.
+ * @return the group, or NULL (out of memory, logged).
+ */
+struct pnvme_poll_group *pnvme_poll_group_create(void *ctx);
+
+/**
+ * Add an I/O qpair to the group. It may be connected or not; a qpair that
+ * connects again later (after a reset) stays in the group.
+ *
+ * @return 0; -EINVAL for NULL, the admin qpair, or a qpair already in a
+ *         group; -ENOMEM; or -errno from the transport (logged).
+ */
+int pnvme_poll_group_add(struct pnvme_poll_group *group, struct pnvme_qpair *qpair);
+
+/**
+ * Take a qpair out of its group. Its outstanding requests stay; poll it
+ * with pnvme_qpair_process_completions() from then on.
+ *
+ * @return 0, or -EINVAL for NULL or a qpair not in @p group.
+ */
+int pnvme_poll_group_remove(struct pnvme_poll_group *group, struct pnvme_qpair *qpair);
+
+/**
+ * Process completions on every qpair of the group.
+ *
+ * @param completions_per_qpair most completions per qpair, 0 for no limit.
+ * @param disconnected_cb called for each disconnected qpair (required).
+ * @return completions processed in all, or -EINVAL for bad arguments, or
+ *         -errno when the transport could not tell which qpairs are ready
+ *         (logged; every qpair was then polled).
+ */
+int64_t pnvme_poll_group_process_completions(struct pnvme_poll_group *group,
+					     uint32_t completions_per_qpair,
+					     pnvme_poll_group_disconnected_cb disconnected_cb);
+
+/** @return the ctx given to pnvme_poll_group_create(), or NULL for NULL. */
+void *pnvme_poll_group_get_ctx(const struct pnvme_poll_group *group);
+
+/** Poll group counters. */
+struct pnvme_poll_group_stats {
+	/** pnvme_poll_group_process_completions() calls. */
+	uint64_t polls;
+	/** System calls made to learn which qpairs are ready (NVMe/TCP). */
+	uint64_t readiness_calls;
+	/** Qpair polls skipped because their transport said nothing was there. */
+	uint64_t idle_qpair_skips;
+};
+
+/**
+ * Read the group's counters.
+ *
+ * @param stats_size sizeof(*stats) as the caller knows it.
+ * @return 0, or -EINVAL for a NULL argument.
+ */
+int pnvme_poll_group_get_stats(const struct pnvme_poll_group *group,
+			       struct pnvme_poll_group_stats *stats, size_t stats_size);
+
+/**
+ * Destroy an empty group.
+ *
+ * @return 0; -EBUSY while qpairs are in it; -EINVAL for NULL.
+ */
+int pnvme_poll_group_destroy(struct pnvme_poll_group *group);
+
+/** @} */
+
+/**
  * Called for each Discovery Log Page entry.
  *
  * @param entry the entry as the discovery service sent it.
@@ -491,6 +585,8 @@ struct pnvme_qpair_stats {
 	uint64_t pdus_received;
 	/** Receive system calls made (NVMe/TCP). */
 	uint64_t recv_calls;
+	/** Send system calls made (NVMe/TCP). */
+	uint64_t send_calls;
 };
 
 /**

@@ -139,6 +139,9 @@ pnvme_ctrlr_free_io_qpair(struct pnvme_qpair *qpair)
 	}
 	ctrlr = qpair->ctrlr;
 	qid = qpair->id;
+	if (qpair->group != NULL) {
+		pnvme_poll_group_remove(qpair->group, qpair);
+	}
 	pthread_mutex_lock(&ctrlr->lock);
 	TAILQ_REMOVE(&ctrlr->io_qpairs, qpair, ctrlr_link);
 	nvme_qpair_disconnect(qpair);

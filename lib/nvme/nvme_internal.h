@@ -97,6 +97,14 @@ struct pnvme_qpair {
 	uint64_t timeout_ticks;
 	TAILQ_HEAD(, nvme_request) timed_reqs;
 	TAILQ_ENTRY(pnvme_qpair) ctrlr_link; /* in the controller's I/O qpair list */
+	/* Poll group membership (poll_group.c): the group, the transport's
+	 * part of it (NULL when the transport has none), and, for the
+	 * group's current poll only, "the transport's readiness check found
+	 * nothing to receive" (the receive call is skipped). */
+	struct pnvme_poll_group *group;
+	struct nvme_transport_poll_group *tgroup;
+	bool recv_idle;
+	TAILQ_ENTRY(pnvme_qpair) group_link;
 };
 
 int nvme_qpair_init(struct pnvme_qpair *qpair, struct pnvme_ctrlr *ctrlr, uint16_t id,
@@ -253,6 +261,25 @@ struct nvme_transport_ops {
 	void (*qpair_abort_reqs)(struct pnvme_qpair *qpair);
 	/* Optional: fill transport counters (zeroed by the caller). */
 	void (*qpair_get_stats)(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats);
+
+	/* Poll groups, optional: a transport without them has its qpairs
+	 * polled in turn. One transport group per poll group; add and remove
+	 * return 0 or -errno (logged). */
+	struct nvme_transport_poll_group *(*poll_group_create)(void);
+	int (*poll_group_add)(struct nvme_transport_poll_group *tgroup, struct pnvme_qpair *qpair);
+	void (*poll_group_remove)(struct nvme_transport_poll_group *tgroup,
+				  struct pnvme_qpair *qpair);
+	/* Once per group poll, its qpairs' recv_idle all set: clear it on
+	 * each that has something to receive. 0, or -errno (logged). */
+	int (*poll_group_wait)(struct nvme_transport_poll_group *tgroup);
+	void (*poll_group_destroy)(struct nvme_transport_poll_group *tgroup);
+};
+
+/* A transport's part of a poll group (embedded first in its own struct). */
+struct nvme_transport_poll_group {
+	const struct nvme_transport_ops *ops;
+	uint32_t num_qpairs;
+	uint64_t readiness_calls;
 };
 
 const struct nvme_transport_ops *nvme_transport_get_ops(enum pnvme_transport_type type);

@@ -20,9 +20,13 @@ static int
 tcp_queue_open(struct pnvme_qpair *qpair)
 {
 	const struct pnvme_ctrlr_opts *opts = &qpair->ctrlr->opts;
+	int rc = tcp_qpair_open(tcp_qpair(qpair), opts->header_digest, opts->data_digest,
+				opts->admin_timeout_ms);
 
-	return tcp_qpair_open(tcp_qpair(qpair), opts->header_digest, opts->data_digest,
-			      opts->admin_timeout_ms);
+	if (rc == 0) {
+		tcp_poll_group_watch(tcp_qpair(qpair));
+	}
+	return rc;
 }
 
 static int
@@ -37,18 +41,18 @@ tcp_queue_open_start(struct pnvme_qpair *qpair)
 static int
 tcp_queue_open_poll(struct pnvme_qpair *qpair)
 {
-	return tcp_qpair_open_poll(tcp_qpair(qpair));
+	int rc = tcp_qpair_open_poll(tcp_qpair(qpair));
+
+	if (rc == 0) {
+		tcp_poll_group_watch(tcp_qpair(qpair));
+	}
+	return rc;
 }
 
 static void
 tcp_queue_close(struct pnvme_qpair *qpair)
 {
-	struct tcp_qpair *tq = tcp_qpair(qpair);
-
-	if (tq->fd >= 0) {
-		close(tq->fd);
-		tq->fd = -1;
-	}
+	tcp_qpair_close_socket(tcp_qpair(qpair));
 }
 
 static const struct nvme_fabric_queue_ops g_tcp_queue_ops = {
@@ -180,4 +184,9 @@ const struct nvme_transport_ops g_nvme_tcp_ops = {
 	.qpair_process_completions = tcp_qpair_process_completions,
 	.qpair_abort_reqs = tcp_qpair_abort_reqs,
 	.qpair_get_stats = tcp_qpair_get_stats,
+	.poll_group_create = tcp_poll_group_create,
+	.poll_group_add = tcp_poll_group_add,
+	.poll_group_remove = tcp_poll_group_remove,
+	.poll_group_wait = tcp_poll_group_wait,
+	.poll_group_destroy = tcp_poll_group_destroy,
 };

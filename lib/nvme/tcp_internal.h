@@ -7,6 +7,7 @@
 #define PNVME_TCP_INTERNAL_H
 
 #include <sys/queue.h>
+#include <unistd.h>
 
 #include "nvme/nvme_internal.h"
 #include "nvme/tcp_pdu.h"
@@ -116,10 +117,15 @@ struct tcp_qpair {
 	uint32_t rcrc; /* data digest so far, over the payload bytes landed */
 	uint8_t rddgst[TCP_DIGEST_LEN];
 
+	/* In a poll group whose epoll set watches this connection: the
+	 * group's readiness check may then spare the receive call. */
+	bool watched;
+
 	/* Counters (pnvme_qpair_get_stats). */
 	uint64_t pdus_sent;
 	uint64_t pdus_received;
 	uint64_t recv_calls; /* recv/readv system calls */
+	uint64_t send_calls; /* sendmsg system calls */
 };
 
 struct tcp_ctrlr {
@@ -141,6 +147,22 @@ tcp_ctrlr(struct pnvme_ctrlr *ctrlr)
 
 extern const struct nvme_transport_ops g_nvme_tcp_ops;
 
+/* Close the connection's socket, if open (a poll group's epoll set drops
+ * it by itself). */
+static inline void
+tcp_qpair_close_socket(struct tcp_qpair *tq)
+{
+	if (tq->fd >= 0) {
+		close(tq->fd);
+		tq->fd = -1;
+	}
+	tq->watched = false;
+}
+
+/* tcp_poll_group.c: a connection just opened joins its poll group's epoll
+ * set (nothing when not in a group). */
+void tcp_poll_group_watch(struct tcp_qpair *tq);
+
 /* tcp_qpair.c */
 int tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qid,
 			uint32_t entries, uint32_t num_reqs);
@@ -158,5 +180,11 @@ int tcp_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req
 int32_t tcp_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
 void tcp_qpair_abort_reqs(struct pnvme_qpair *qpair);
 void tcp_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats);
+/* tcp_poll_group.c: the transport's poll-group ops. */
+struct nvme_transport_poll_group *tcp_poll_group_create(void);
+int tcp_poll_group_add(struct nvme_transport_poll_group *tgroup, struct pnvme_qpair *qpair);
+void tcp_poll_group_remove(struct nvme_transport_poll_group *tgroup, struct pnvme_qpair *qpair);
+int tcp_poll_group_wait(struct nvme_transport_poll_group *tgroup);
+void tcp_poll_group_destroy(struct nvme_transport_poll_group *tgroup);
 
 #endif

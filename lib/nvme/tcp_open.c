@@ -44,8 +44,7 @@ open_fail(struct tcp_qpair *tq, int rc, const char *what)
 
 	PNVME_ERRLOG("%s:%s: qpair %u: %s: %s", trid->traddr, trid->trsvcid, tq->qpair.id, what,
 		     rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
-	close(tq->fd);
-	tq->fd = -1;
+	tcp_qpair_close_socket(tq);
 	return rc;
 }
 
@@ -62,8 +61,7 @@ open_finish(struct tcp_qpair *tq)
 	    tcp_pdu_check_ic_resp(icresp, tq->open_hdgst, tq->open_ddgst, &tq->params, why,
 				  sizeof(why)) != 0) {
 		PNVME_ERRLOG("%s:%s: qpair %u: %s", trid->traddr, trid->trsvcid, tq->qpair.id, why);
-		close(tq->fd);
-		tq->fd = -1;
+		tcp_qpair_close_socket(tq);
 		return -EPROTO;
 	}
 	tq->ic_done = true;

@@ -72,10 +72,7 @@ tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qi
 void
 tcp_qpair_destruct(struct tcp_qpair *tq)
 {
-	if (tq->fd >= 0) {
-		close(tq->fd);
-		tq->fd = -1;
-	}
+	tcp_qpair_close_socket(tq);
 	if (tq->reqs != NULL) {
 		nvme_qpair_fini(&tq->qpair);
 	}
@@ -278,6 +275,7 @@ tcp_flush(struct tcp_qpair *tq)
 		msg.msg_iov = iov;
 		msg.msg_iovlen = (size_t)n;
 		sent = sendmsg(tq->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		tq->send_calls++;
 		if (sent < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				return 0;
@@ -411,8 +409,7 @@ tcp_qpair_fail_conn(struct tcp_qpair *tq, const char *why)
 	if (tq->fd >= 0) {
 		PNVME_ERRLOG("%s:%s: qpair %u: %s; closing the connection", ctrlr->trid.traddr,
 			     ctrlr->trid.trsvcid, tq->qpair.id, why);
-		close(tq->fd);
-		tq->fd = -1;
+		tcp_qpair_close_socket(tq);
 	}
 	if (tq->qpair.id == 0) {
 		nvme_ctrlr_fail(ctrlr, why);
@@ -896,7 +893,10 @@ tcp_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 		return -ENXIO;
 	}
 	rc = tcp_flush(tq);
-	tq->rdrained = false; /* one read that comes back short per poll */
+	/* One read that comes back short per poll; none when the poll group's
+	 * epoll set says the socket holds nothing (what is buffered is still
+	 * parsed). */
+	tq->rdrained = qpair->recv_idle && tq->watched;
 	while (rc == 0 && (max == 0 || done < max)) {
 		rc = recv_step(tq, &done);
 		if (rc > 0) {
@@ -957,4 +957,5 @@ tcp_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats)
 	stats->pdus_sent = tq->pdus_sent;
 	stats->pdus_received = tq->pdus_received;
 	stats->recv_calls = tq->recv_calls;
+	stats->send_calls = tq->send_calls;
 }

@@ -173,6 +173,7 @@ struct fixture {
 };
 
 static int g_done;
+static int g_errors;
 static struct pnvme_cpl g_cpl;
 
 static void
@@ -180,6 +181,7 @@ done_cb(void *arg, const struct pnvme_cpl *cpl)
 {
 	(void)arg;
 	g_done++;
+	g_errors += pnvme_cpl_is_error(cpl);
 	g_cpl = *cpl;
 }
 
@@ -202,6 +204,7 @@ fx_setup(struct fixture *fx, bool hdgst, bool ddgst, uint32_t maxh2cdata, uint32
 	fx->tq.max_icd = max_icd;
 	fx->tq.rwant = TCP_CAPSULE_RESP_HLEN + (hdgst ? 4 : 0);
 	g_done = 0;
+	g_errors = 0;
 	memset(&g_cpl, 0, sizeof(g_cpl));
 }
 
@@ -904,6 +907,314 @@ test_one_receive_call_per_poll(void)
 	fx_teardown(&fx);
 }
 
+/* ---------------------------------------------------------------- */
+/* PDUs split and coalesced across reads                             */
+/* ---------------------------------------------------------------- */
+
+/* Bytes a controller sends, PDU after PDU, with the fixture's digests. */
+struct stream {
+	uint8_t b[8192];
+	uint32_t len;
+};
+
+static void
+stream_put(struct stream *s, const void *p, uint32_t len)
+{
+	CU_ASSERT_FATAL(s->len + len <= sizeof(s->b));
+	memcpy(s->b + s->len, p, len);
+	s->len += len;
+}
+
+static void
+stream_pdu(struct stream *s, const struct fixture *fx, void *hdr, uint32_t hlen, const void *data,
+	   uint32_t dlen)
+{
+	struct tcp_common_hdr *ch = hdr;
+	uint32_t hd = fx->tq.params.hdgst ? 4 : 0, dd = fx->tq.params.ddgst && dlen ? 4 : 0, d;
+
+	ch->hlen = (uint8_t)hlen;
+	ch->pdo = (uint8_t)(dlen ? hlen + hd : 0);
+	ch->plen = hlen + hd + dlen + dd;
+	ch->flags |= (hd ? TCP_FLAG_HDGST : 0) | (dd ? TCP_FLAG_DDGST : 0);
+	stream_put(s, hdr, hlen);
+	if (hd) {
+		d = crc32c(hdr, hlen);
+		stream_put(s, &d, 4);
+	}
+	if (dlen) {
+		stream_put(s, data, dlen);
+		if (dd) {
+			d = crc32c(data, dlen);
+			stream_put(s, &d, 4);
+		}
+	}
+}
+
+static void
+stream_c2h(struct stream *s, const struct fixture *fx, uint16_t cid, uint32_t off, const void *data,
+	   uint32_t len, uint8_t flags)
+{
+	struct tcp_data_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.ch.type = TCP_PDU_C2H_DATA;
+	h.ch.flags = flags;
+	h.cccid = cid;
+	h.datao = off;
+	h.datal = len;
+	stream_pdu(s, fx, &h, 24, data, len);
+}
+
+static void
+stream_resp(struct stream *s, const struct fixture *fx, uint16_t cid)
+{
+	struct tcp_capsule_resp r;
+
+	memset(&r, 0, sizeof(r));
+	r.ch.type = TCP_PDU_CAPSULE_RESP;
+	r.cpl.cid = cid;
+	stream_pdu(s, fx, &r, 24, NULL, 0);
+}
+
+/*
+ * Three commands answered by five PDUs: a read in two C2HData (the last
+ * with SUCCESS), a flush's CapsuleResp, a read in one C2HData and its
+ * CapsuleResp. The byte stream is cut at every offset (two reads, a poll
+ * between them), fed one byte per poll, and sent whole (one receive call
+ * parses all five PDUs). Each time every command completes once, without
+ * error, with its data in place.
+ */
+static void
+split_and_coalesce(bool hdgst, bool ddgst)
+{
+	enum { A_LEN = 100, C_LEN = 3000 };
+	struct fixture fx;
+	struct tcp_capsule_cmd cap[3];
+	struct stream st;
+	uint8_t *a = calloc(1, A_LEN), *c = calloc(1, C_LEN), src[C_LEN];
+	uint64_t calls;
+	uint32_t cut, i;
+	int64_t last;
+
+	for (i = 0; i < C_LEN; i++) {
+		src[i] = (uint8_t)(i * 13 + 5);
+	}
+	fx_setup(&fx, hdgst, ddgst, 4096, 0);
+	/* cut = stream length + 1: one byte per poll. */
+	for (last = -1, cut = 0; (int64_t)cut != last; cut++) {
+		g_done = 0;
+		g_errors = 0;
+		memset(a, 0, A_LEN);
+		memset(c, 0, C_LEN);
+		CU_ASSERT_EQUAL_FATAL(submit(&fx, PNVME_OPC_READ, a, A_LEN), 0);
+		CU_ASSERT_EQUAL_FATAL(submit(&fx, PNVME_OPC_FLUSH, NULL, 0), 0);
+		CU_ASSERT_EQUAL_FATAL(submit(&fx, PNVME_OPC_READ, c, C_LEN), 0);
+		CU_ASSERT_EQUAL_FATAL(tcp_qpair_process_completions(&fx.tq.qpair, 0), 0);
+		for (i = 0; i < 3; i++) {
+			peer_read_capsule(&fx, &cap[i], NULL);
+		}
+		st.len = 0;
+		stream_c2h(&st, &fx, cap[0].cmd.cid, 0, src, 60, 0);
+		stream_c2h(&st, &fx, cap[0].cmd.cid, 60, src + 60, A_LEN - 60,
+			   TCP_FLAG_LAST_PDU | TCP_FLAG_SUCCESS);
+		stream_resp(&st, &fx, cap[1].cmd.cid);
+		stream_c2h(&st, &fx, cap[2].cmd.cid, 0, src, C_LEN, TCP_FLAG_LAST_PDU);
+		stream_resp(&st, &fx, cap[2].cmd.cid);
+		last = st.len + 1;
+		calls = fx.tq.recv_calls;
+		if (cut <= st.len) {
+			peer_write(&fx, st.b, cut);
+			CU_ASSERT_FATAL(tcp_qpair_process_completions(&fx.tq.qpair, 0) >= 0);
+			CU_ASSERT_FATAL(g_done <= 3);
+			peer_write(&fx, st.b + cut, st.len - cut);
+		} else {
+			for (i = 0; i < st.len; i++) {
+				peer_write(&fx, st.b + i, 1);
+				CU_ASSERT_FATAL(tcp_qpair_process_completions(&fx.tq.qpair, 0) >= 0);
+			}
+		}
+		CU_ASSERT_FATAL(poll_until(&fx, 3) >= 0);
+		CU_ASSERT_EQUAL_FATAL(g_done, 3);
+		CU_ASSERT_EQUAL_FATAL(g_errors, 0);
+		CU_ASSERT_EQUAL_FATAL(memcmp(a, src, A_LEN), 0);
+		CU_ASSERT_EQUAL_FATAL(memcmp(c, src, C_LEN), 0);
+		if (cut == st.len) {
+			/* Sent whole: one receive call took all five PDUs. */
+			CU_ASSERT_EQUAL(fx.tq.recv_calls - calls, 1);
+		}
+	}
+	CU_ASSERT_EQUAL(fx.tq.qpair.num_outstanding, 0);
+	fx_teardown(&fx);
+	free(a);
+	free(c);
+}
+
+static void
+test_pdus_split_and_coalesced(void)
+{
+	split_and_coalesce(false, false);
+	split_and_coalesce(true, false);
+	split_and_coalesce(false, true);
+	split_and_coalesce(true, true);
+}
+
+/* ---------------------------------------------------------------- */
+/* Poll groups                                                       */
+/* ---------------------------------------------------------------- */
+
+static struct pnvme_qpair *g_disconnected[16];
+static int g_num_disconnected;
+static bool g_remove_in_callback;
+
+static void
+group_disconnected(struct pnvme_qpair *qpair, void *ctx)
+{
+	struct pnvme_poll_group *group = *(struct pnvme_poll_group **)ctx;
+
+	if (g_num_disconnected < 16) {
+		g_disconnected[g_num_disconnected] = qpair;
+	}
+	g_num_disconnected++;
+	if (g_remove_in_callback) {
+		CU_ASSERT_EQUAL(pnvme_poll_group_remove(group, qpair), 0);
+	}
+}
+
+/*
+ * 64 idle connections cost one readiness call per group poll and no
+ * receive call. Of four busy ones, one controller closes its connection
+ * and one sends a response for a command it never got: both qpairs are
+ * reported disconnected on every poll (until the callback removes them),
+ * their commands complete once with an error, and the others go on.
+ */
+static void
+test_poll_group_idle_and_failing(void)
+{
+	enum { N = 64 };
+	struct fixture *fx = calloc(N, sizeof(*fx));
+	struct pnvme_poll_group *group;
+	struct pnvme_poll_group_stats gs;
+	struct tcp_capsule_cmd cap;
+	struct pnvme_qpair_stats qs;
+	uint8_t data[16];
+	int i;
+
+	CU_ASSERT_FATAL(fx != NULL);
+	group = pnvme_poll_group_create(&group);
+	CU_ASSERT_FATAL(group != NULL);
+	CU_ASSERT_PTR_EQUAL(pnvme_poll_group_get_ctx(group), &group);
+	for (i = 0; i < N; i++) {
+		fx_setup(&fx[i], false, false, 4096, 8192);
+		CU_ASSERT_EQUAL_FATAL(pnvme_poll_group_add(group, &fx[i].tq.qpair), 0);
+	}
+	CU_ASSERT_EQUAL(pnvme_poll_group_add(group, &fx[0].tq.qpair), -EINVAL);
+	CU_ASSERT_EQUAL(pnvme_poll_group_process_completions(group, 0, NULL), -EINVAL);
+	g_num_disconnected = 0;
+	g_remove_in_callback = false;
+
+	/* Idle. */
+	CU_ASSERT_EQUAL(pnvme_poll_group_process_completions(group, 0, group_disconnected), 0);
+	CU_ASSERT_EQUAL(pnvme_poll_group_get_stats(group, &gs, sizeof(gs)), 0);
+	CU_ASSERT_EQUAL(gs.polls, 1);
+	CU_ASSERT_EQUAL(gs.readiness_calls, 1);
+	CU_ASSERT_EQUAL(gs.idle_qpair_skips, N);
+	for (i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL(fx[i].tq.recv_calls, 0);
+	}
+
+	/* Four busy; 1 and 3 fail. */
+	g_done = 0;
+	g_errors = 0;
+	for (i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(submit(&fx[i], PNVME_OPC_FLUSH, NULL, 0), 0);
+	}
+	CU_ASSERT_EQUAL(pnvme_poll_group_process_completions(group, 0, group_disconnected), 0);
+	for (i = 0; i < 4; i++) {
+		peer_read_capsule(&fx[i], &cap, data);
+		if (i == 0 || i == 2) {
+			peer_send_resp(&fx[i], cap.cmd.cid, 0);
+		} else if (i == 3) {
+			peer_send_resp(&fx[i], (uint16_t)(cap.cmd.cid + 1), 0);
+		}
+	}
+	close(fx[1].peer);
+	fx[1].peer = -1;
+	CU_ASSERT_EQUAL(pnvme_poll_group_process_completions(group, 0, group_disconnected), 2);
+	CU_ASSERT_EQUAL(g_done, 4);
+	CU_ASSERT_EQUAL(g_errors, 2);
+	CU_ASSERT_EQUAL_FATAL(g_num_disconnected, 2);
+	CU_ASSERT_PTR_EQUAL(g_disconnected[0], &fx[1].tq.qpair);
+	CU_ASSERT_PTR_EQUAL(g_disconnected[1], &fx[3].tq.qpair);
+	for (i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL(fx[i].tq.recv_calls, i < 4 ? 1u : 0u);
+	}
+	/* Reported again, and removed by the callback. */
+	g_remove_in_callback = true;
+	CU_ASSERT_EQUAL(pnvme_poll_group_process_completions(group, 0, group_disconnected), 0);
+	CU_ASSERT_EQUAL(g_num_disconnected, 4);
+	CU_ASSERT_EQUAL(pnvme_poll_group_remove(group, &fx[1].tq.qpair), -EINVAL);
+	CU_ASSERT_EQUAL(pnvme_poll_group_process_completions(group, 0, group_disconnected), 0);
+	CU_ASSERT_EQUAL(g_num_disconnected, 4);
+	CU_ASSERT_EQUAL(g_done, 4);
+
+	/* The others go on. */
+	CU_ASSERT_EQUAL(submit(&fx[2], PNVME_OPC_FLUSH, NULL, 0), 0);
+	CU_ASSERT_EQUAL(pnvme_poll_group_process_completions(group, 0, group_disconnected), 0);
+	peer_read_capsule(&fx[2], &cap, data);
+	peer_send_resp(&fx[2], cap.cmd.cid, 0);
+	CU_ASSERT_EQUAL(pnvme_poll_group_process_completions(group, 0, group_disconnected), 1);
+	CU_ASSERT_EQUAL(g_done, 5);
+	CU_ASSERT_EQUAL(g_errors, 2);
+	pnvme_qpair_get_stats(&fx[2].tq.qpair, &qs, sizeof(qs));
+	CU_ASSERT_EQUAL(qs.send_calls, 2);
+
+	CU_ASSERT_EQUAL(pnvme_poll_group_destroy(group), -EBUSY);
+	for (i = 0; i < N; i++) {
+		if (i != 1 && i != 3) {
+			CU_ASSERT_EQUAL(pnvme_poll_group_remove(group, &fx[i].tq.qpair), 0);
+		}
+	}
+	CU_ASSERT_EQUAL(pnvme_poll_group_destroy(group), 0);
+	for (i = 0; i < N; i++) {
+		fx_teardown(&fx[i]);
+	}
+	free(fx);
+}
+
+/* A connection opened while in a group (a reconnect) is watched: its
+ * answer is seen through the group's readiness check. */
+static void
+test_poll_group_watches_new_connection(void)
+{
+	struct fixture fx;
+	struct pnvme_poll_group *group = pnvme_poll_group_create(NULL);
+	struct tcp_capsule_cmd cap;
+	uint8_t data[16];
+	int sv[2];
+
+	CU_ASSERT_FATAL(group != NULL);
+	fx_setup(&fx, false, false, 4096, 8192);
+	tcp_qpair_close_socket(&fx.tq);
+	close(fx.peer);
+	CU_ASSERT_EQUAL(pnvme_poll_group_add(group, &fx.tq.qpair), 0);
+	CU_ASSERT(!fx.tq.watched);
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fx.tq.fd = sv[0];
+	fx.peer = sv[1];
+	tcp_poll_group_watch(&fx.tq);
+	CU_ASSERT(fx.tq.watched);
+	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_FLUSH, NULL, 0), 0);
+	CU_ASSERT_EQUAL(pnvme_poll_group_process_completions(group, 0, group_disconnected), 0);
+	peer_read_capsule(&fx, &cap, data);
+	peer_send_resp(&fx, cap.cmd.cid, 0);
+	CU_ASSERT_EQUAL(pnvme_poll_group_process_completions(group, 0, group_disconnected), 1);
+	CU_ASSERT_EQUAL(g_done, 1);
+	CU_ASSERT_EQUAL(pnvme_poll_group_remove(group, &fx.tq.qpair), 0);
+	CU_ASSERT(!fx.tq.watched);
+	CU_ASSERT_EQUAL(pnvme_poll_group_destroy(group), 0);
+	fx_teardown(&fx);
+}
+
 /* A listening socket on the loopback interface; its port in @p trid. */
 static int
 listen_loopback(struct pnvme_transport_id *trid)
@@ -1149,6 +1460,9 @@ main(void)
 		{"connect_timeout", test_connect_timeout},
 		{"connect_reserved_cntlid", test_connect_reserved_cntlid},
 		{"one_receive_call_per_poll", test_one_receive_call_per_poll},
+		{"pdus_split_and_coalesced", test_pdus_split_and_coalesced},
+		{"poll_group_idle_and_failing", test_poll_group_idle_and_failing},
+		{"poll_group_watches_new_connection", test_poll_group_watches_new_connection},
 		{"open_in_steps", test_open_in_steps},
 		{"queue_of_65536_entries", test_queue_of_65536_entries},
 		{"discovery_log", test_discovery_log},
