@@ -685,11 +685,13 @@ report(double elapsed)
 {
 	struct summary total = {.lat_min = UINT64_MAX};
 	uint64_t *hist = NULL, readiness_calls = 0;
+	uint32_t grouped_threads = 0;
 	struct json_writer jw;
 	uint32_t i, k;
 
 	for (i = 0; i < g_cfg.num_threads; i++) {
 		readiness_calls += g_threads[i].group_stats.readiness_calls;
+		grouped_threads += g_threads[i].group_stats.polls > 0;
 	}
 	if (g_cfg.latency_level > 0) {
 		hist = calloc(HIST_BUCKETS, sizeof(*hist));
@@ -760,6 +762,7 @@ report(double elapsed)
 		json_double(&jw, "recv_calls_per_io", per_io(total.recv_calls, total.ios));
 		json_double(&jw, "send_calls_per_io", per_io(total.send_calls, total.ios));
 		json_double(&jw, "readiness_calls_per_io", per_io(readiness_calls, total.ios));
+		json_uint(&jw, "poll_group_threads", grouped_threads);
 		json_double(&jw, "syscalls_per_io",
 			    per_io(total.recv_calls + total.send_calls + readiness_calls, total.ios));
 		if (hist != NULL) {
@@ -790,6 +793,10 @@ report(double elapsed)
 			       per_io(total.sq_doorbells, total.ios),
 			       per_io(total.cq_doorbells, total.ios),
 			       total.shadow_doorbells ? "on" : "off");
+		}
+		if (grouped_threads > 0) {
+			printf("Poll groups: %u threads poll their qpairs as a group\n",
+			       grouped_threads);
 		}
 		if (total.errors || total.verify_errors || g_cfg.verify || g_resets ||
 		    total.retries) {

@@ -107,17 +107,18 @@ timeout 600 "$BIN/test/system/pnvme_reset_test" -r "$ADDR" >"$out" 2>&1
 count "reset against the test target" $? "$out"
 
 echo "== fused: perf rides through a reset every second"
-timeout 120 "$BIN/bin/pnvme_perf" -r "$ADDR" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 2 --verify \
+timeout 120 "$BIN/bin/pnvme_perf" -r "$ADDR" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 4 --verify \
 	--reset-every 1 --json >"$out" 2>"$JOB/perf.err"
 rc=$?
 if [ $rc -eq 0 ] && python3 -c '
 import json, sys
 t = json.load(open(sys.argv[1]))["total"]
 assert t["resets"] >= 3 and t["iops"] > 0 and t["errors"] == 0 and t["verify_errors"] == 0, t
+assert t["poll_group_threads"] == 2 and t["readiness_calls_per_io"] > 0, t
 print("# %d resets, %.0f IOPS, %d aborted by them and sent again" %
       (t["resets"], t["iops"], t["aborted_by_reset"]))
 ' "$out"; then
-	ok "perf --verify --reset-every 1: no errors, no mismatches across the resets"
+	ok "perf --verify --reset-every 1, 2 qpairs per thread in a poll group: no errors, no mismatches across the resets"
 else
 	cat "$out" "$JOB/perf.err"
 	not_ok "perf --verify --reset-every 1: no errors, no mismatches across the resets"

@@ -20,11 +20,12 @@ IO_CMD='HUGEMEM=512 scripts/setup.sh config >/dev/null &&
 	bdf=$(basename "$(dirname "$(grep -l 0x010802 /sys/bus/pci/devices/*/class | head -n 1)")") &&
 	{ build/test/system/pnvme_io_test -r "trtype:PCIe traddr:$bdf"; rc=$?;
 	build/test/system/pnvme_reset_test -r "trtype:PCIe traddr:$bdf" || rc=1;
-	build/bin/pnvme_perf -r "trtype:PCIe traddr:$bdf" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 2 \
+	build/bin/pnvme_perf -r "trtype:PCIe traddr:$bdf" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 4 \
 		--verify --reset-every 1 >/tmp/perf.out 2>&1 &&
 		grep -q "^I/O errors: 0, verify mismatches: 0" /tmp/perf.out &&
 		grep -Eq "^Resets: [3-9]" /tmp/perf.out &&
-		echo "ok - perf --verify --reset-every 1: no errors, no mismatches across the resets" ||
+		grep -q "^Poll groups: 2 threads" /tmp/perf.out &&
+		echo "ok - perf --verify --reset-every 1, 2 qpairs per thread in a poll group: no errors, no mismatches across the resets" ||
 		{ cat /tmp/perf.out; rc=1; echo "not ok - perf --verify --reset-every 1"; };
 	[ $rc -eq 0 ]; }'
 

@@ -154,17 +154,18 @@ else
 fi
 
 echo "== tcp: perf rides through a reset every second"
-build/bin/pnvme_perf -r "$ADDR subnqn:$NQN1" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 2 --verify \
+build/bin/pnvme_perf -r "$ADDR subnqn:$NQN1" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 4 --verify \
 	--reset-every 1 --json >"$out" 2>"$out.err"
 rc=$?
 if [ $rc -eq 0 ] && python3 -c '
 import json, sys
 t = json.load(open(sys.argv[1]))["total"]
 assert t["resets"] >= 3 and t["iops"] > 0 and t["errors"] == 0 and t["verify_errors"] == 0, t
+assert t["poll_group_threads"] == 2 and t["readiness_calls_per_io"] > 0, t
 print("# %d resets, %.0f IOPS, %d aborted by them and sent again" %
       (t["resets"], t["iops"], t["aborted_by_reset"]))
 ' "$out"; then
-	ok "perf --verify --reset-every 1 over TCP: no errors, no mismatches across the resets"
+	ok "perf --verify --reset-every 1 over TCP, 2 qpairs per thread in a poll group: no errors, no mismatches across the resets"
 else
 	cat "$out" "$out.err"
 	not_ok "perf --verify --reset-every 1 over TCP: no errors, no mismatches across the resets"
