@@ -583,10 +583,14 @@ struct pnvme_qpair_stats {
 	/** PDUs sent and received (NVMe/TCP). */
 	uint64_t pdus_sent;
 	uint64_t pdus_received;
-	/** Receive system calls made (NVMe/TCP). */
+	/** Receive system calls made (NVMe/TCP), zero-copy release notes
+	 * included. */
 	uint64_t recv_calls;
 	/** Send system calls made (NVMe/TCP). */
 	uint64_t send_calls;
+	/** Of them, sends whose data the kernel took from the buffer itself
+	 * rather than copying it (NVMe/TCP, large writes). */
+	uint64_t zero_copy_sends;
 };
 
 /**

@@ -48,6 +48,15 @@ struct tcp_req {
 	uint32_t pdu_data_off;
 	uint32_t pdu_data_len;
 	uint32_t ddgst;
+	/* Zero-copy send (tcp_zcopy.c): bytes of this command went out in
+	 * MSG_ZEROCOPY send number zc_seq (the last such), so the kernel may
+	 * still read them from the buffer and from hdr; its answer is then
+	 * held in zc_cpl (zc_held) until the kernel says it is done. */
+	bool zc_wait;
+	bool zc_held;
+	uint32_t zc_seq;
+	struct pnvme_cpl zc_cpl;
+	TAILQ_ENTRY(tcp_req) zc_link;
 	union {
 		struct tcp_capsule_cmd capsule;
 		struct tcp_data_hdr h2c;
@@ -121,11 +130,24 @@ struct tcp_qpair {
 	 * group's readiness check may then spare the receive call. */
 	bool watched;
 
+	/* Zero-copy send (tcp_zcopy.c): on while the kernel really sends from
+	 * our memory (a loopback peer makes it copy: then off). MSG_ZEROCOPY
+	 * sends numbered 0.. per connection: zc_sent made, every one below
+	 * zc_done released by the kernel, bit i of zc_ahead: zc_done + i
+	 * released out of order. Commands answered while the kernel still
+	 * has their bytes wait in zc_held. */
+	bool zcopy;
+	uint32_t zc_sent;
+	uint32_t zc_done;
+	uint64_t zc_ahead;
+	TAILQ_HEAD(, tcp_req) zc_held;
+
 	/* Counters (pnvme_qpair_get_stats). */
 	uint64_t pdus_sent;
 	uint64_t pdus_received;
 	uint64_t recv_calls; /* recv/readv system calls */
 	uint64_t send_calls; /* sendmsg system calls */
+	uint64_t zcopy_sends; /* of them with MSG_ZEROCOPY */
 };
 
 struct tcp_ctrlr {
@@ -147,13 +169,45 @@ tcp_ctrlr(struct pnvme_ctrlr *ctrlr)
 
 extern const struct nvme_transport_ops g_nvme_tcp_ops;
 
+/* tcp_zcopy.c */
+/* Zero-copy sends pay off from this many bytes in one call. */
+#define TCP_ZCOPY_MIN_BYTES (32u * 1024)
+/* MSG_ZEROCOPY sends the kernel may hold at once (zc_ahead's bits). */
+#define TCP_ZCOPY_MAX_PENDING 64u
+/* A connection just opened: ask for zero-copy sends (SO_ZEROCOPY). */
+void tcp_zcopy_enable(struct tcp_qpair *tq);
+/* The kernel released MSG_ZEROCOPY sends @p lo to @p hi (inclusive). */
+void tcp_zcopy_released(struct tcp_qpair *tq, uint32_t lo, uint32_t hi);
+/* Read the kernel's release notes (one call per poll while sends are
+ * pending) and complete the held commands whose bytes are free; adds them
+ * to *done. */
+void tcp_zcopy_reap(struct tcp_qpair *tq, uint32_t *done);
+/* true when the kernel no longer reads bytes of send number @p seq. */
+static inline bool
+tcp_zcopy_seq_done(const struct tcp_qpair *tq, uint32_t seq)
+{
+	return (int32_t)(seq - tq->zc_done) < 0;
+}
+static inline bool
+tcp_zcopy_pending(const struct tcp_qpair *tq)
+{
+	return tq->zc_sent != tq->zc_done;
+}
+/* Close the socket now, dropping what it still holds to send, so the
+ * kernel lets go of memory lent to it by zero-copy sends. */
+void tcp_zcopy_close(int fd);
+
 /* Close the connection's socket, if open (a poll group's epoll set drops
  * it by itself). */
 static inline void
 tcp_qpair_close_socket(struct tcp_qpair *tq)
 {
 	if (tq->fd >= 0) {
-		close(tq->fd);
+		if (tcp_zcopy_pending(tq)) {
+			tcp_zcopy_close(tq->fd);
+		} else {
+			close(tq->fd);
+		}
 		tq->fd = -1;
 	}
 	tq->watched = false;
@@ -180,6 +234,8 @@ int tcp_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req
 int32_t tcp_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max);
 void tcp_qpair_abort_reqs(struct pnvme_qpair *qpair);
 void tcp_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats);
+/* Complete @p tr now with @p cpl (its answer, or an abort). */
+void tcp_req_complete_now(struct tcp_qpair *tq, struct tcp_req *tr, const struct pnvme_cpl *cpl);
 /* tcp_poll_group.c: the transport's poll-group ops. */
 struct nvme_transport_poll_group *tcp_poll_group_create(void);
 int tcp_poll_group_add(struct nvme_transport_poll_group *tgroup, struct pnvme_qpair *qpair);

@@ -65,6 +65,7 @@ open_finish(struct tcp_qpair *tq)
 		return -EPROTO;
 	}
 	tq->ic_done = true;
+	tcp_zcopy_enable(tq);
 	tq->rstate = TCP_RECV_HEADER;
 	tq->rbuf_head = tq->rbuf_tail = 0;
 	tq->rgot = 0;

@@ -49,6 +49,7 @@ tcp_qpair_construct(struct tcp_qpair *tq, struct pnvme_ctrlr *ctrlr, uint16_t qi
 	}
 	tq->num_entries = entries;
 	TAILQ_INIT(&tq->send_queue);
+	TAILQ_INIT(&tq->zc_held);
 	tq->reqs = calloc(entries, sizeof(*tq->reqs));
 	tq->free_cids = calloc(entries, sizeof(*tq->free_cids));
 	tq->rbuf = malloc(TCP_RBUF_SIZE);
@@ -250,31 +251,51 @@ pdu_sent(struct tcp_qpair *tq, struct tcp_req *tr)
 	}
 }
 
+/* The PDU in @p tr->hdr is the command's last: nothing rewrites hdr before
+ * the command completes (an R2T write's capsule is followed by H2CData
+ * headers built in the same place). */
+static bool
+pdu_is_commands_last(const struct tcp_req *tr)
+{
+	if (tr->send_kind == TCP_SEND_CAPSULE) {
+		return tr->dir != TCP_DIR_H2C || tr->in_capsule;
+	}
+	return tr->pdu_data_off + tr->pdu_data_len == tr->data_len;
+}
+
 /* Write queued PDUs, several per call, until done or the socket is full.
- * 0, or -errno when the connection is broken. */
+ * A large call whose PDUs are each their command's last goes zero-copy
+ * (tcp_zcopy.c). 0, or -errno when the connection is broken. */
 static int
 tcp_flush(struct tcp_qpair *tq)
 {
 	struct iovec iov[TCP_MAX_IOV];
+	bool whole, zc, zc_refused = false;
 	struct msghdr msg;
 	struct tcp_req *tr;
-	uint32_t left;
+	uint32_t left, seq = 0;
+	size_t bytes;
 	ssize_t sent;
-	bool whole;
-	int n;
+	int n, i;
 
 	while (!TAILQ_EMPTY(&tq->send_queue)) {
 		n = 0;
+		zc = tq->zcopy && !zc_refused && tq->zc_sent - tq->zc_done < TCP_ZCOPY_MAX_PENDING;
 		TAILQ_FOREACH(tr, &tq->send_queue, send_link) {
 			n += pdu_iov(tq, tr, iov + n, TCP_MAX_IOV - n, &whole);
+			zc = zc && pdu_is_commands_last(tr);
 			if (!whole || n == TCP_MAX_IOV) {
 				break;
 			}
 		}
+		for (i = 0, bytes = 0; zc && i < n; i++) {
+			bytes += iov[i].iov_len;
+		}
+		zc = zc && bytes >= TCP_ZCOPY_MIN_BYTES;
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_iov = iov;
 		msg.msg_iovlen = (size_t)n;
-		sent = sendmsg(tq->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		sent = sendmsg(tq->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL | (zc ? MSG_ZEROCOPY : 0));
 		tq->send_calls++;
 		if (sent < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -283,9 +304,21 @@ tcp_flush(struct tcp_qpair *tq)
 			if (errno == EINTR) {
 				continue;
 			}
+			if (zc && errno == ENOBUFS) {
+				zc_refused = true; /* no room to track it: copy this time */
+				continue;
+			}
 			return -errno;
 		}
+		if (zc) {
+			seq = tq->zc_sent++;
+			tq->zcopy_sends++;
+		}
 		while (sent > 0 && (tr = TAILQ_FIRST(&tq->send_queue)) != NULL) {
+			if (zc) {
+				tr->zc_wait = true;
+				tr->zc_seq = seq;
+			}
 			left = pdu_total(tq, tr) - tr->send_done;
 			if ((size_t)sent < left) {
 				tr->send_done += (uint32_t)sent;
@@ -457,10 +490,14 @@ lookup(struct tcp_qpair *tq, uint16_t cid, const char *pdu)
 {
 	char why[128];
 
-	if (cid < tq->num_entries && tq->reqs[cid].req != NULL && tq->reqs[cid].capsule_sent) {
+	if (cid < tq->num_entries && tq->reqs[cid].req != NULL && tq->reqs[cid].capsule_sent &&
+	    !tq->reqs[cid].zc_held) {
 		return &tq->reqs[cid];
 	}
-	if (cid < tq->num_entries && tq->reqs[cid].req != NULL) {
+	if (cid < tq->num_entries && tq->reqs[cid].zc_held) {
+		snprintf(why, sizeof(why), "%s for command ID %u, which was already answered",
+			 pdu, cid);
+	} else if (cid < tq->num_entries && tq->reqs[cid].req != NULL) {
 		snprintf(why, sizeof(why), "%s for command ID %u, whose command is not sent yet",
 			 pdu, cid);
 	} else {
@@ -474,17 +511,28 @@ lookup(struct tcp_qpair *tq, uint16_t cid, const char *pdu)
 	return NULL;
 }
 
+void
+tcp_req_complete_now(struct tcp_qpair *tq, struct tcp_req *tr, const struct pnvme_cpl *cpl)
+{
+	struct nvme_request *req = tr->req;
+
+	tr->req = NULL;
+	tr->zc_wait = false;
+	tq->free_cids[tq->num_free++] = tr->cid;
+	nvme_qpair_complete_request(&tq->qpair, req, cpl);
+}
+
 /*
  * Complete @p tr with @p cpl. A command still on the send queue (H2CData the
  * controller no longer wants, e.g. after an early error response) leaves it
  * first; if part of its PDU is already on the wire the stream cannot be
- * ended cleanly, so the connection fails instead (which completes it).
- * Returns false when the connection failed.
+ * ended cleanly, so the connection fails instead (which completes it). A
+ * command whose bytes the kernel may still read (zero-copy send) is held
+ * until it is done. Returns true when the command completed now.
  */
 static bool
 complete(struct tcp_qpair *tq, struct tcp_req *tr, const struct pnvme_cpl *cpl)
 {
-	struct nvme_request *req = tr->req;
 	char why[128];
 
 	if (tr->queued) {
@@ -497,9 +545,13 @@ complete(struct tcp_qpair *tq, struct tcp_req *tr, const struct pnvme_cpl *cpl)
 		TAILQ_REMOVE(&tq->send_queue, tr, send_link);
 		tr->queued = false;
 	}
-	tr->req = NULL;
-	tq->free_cids[tq->num_free++] = tr->cid;
-	nvme_qpair_complete_request(&tq->qpair, req, cpl);
+	if (pnvme_unlikely(tr->zc_wait) && !tcp_zcopy_seq_done(tq, tr->zc_seq)) {
+		tr->zc_cpl = *cpl;
+		tr->zc_held = true;
+		TAILQ_INSERT_TAIL(&tq->zc_held, tr, zc_link);
+		return false;
+	}
+	tcp_req_complete_now(tq, tr, cpl);
 	return true;
 }
 
@@ -918,6 +970,12 @@ tcp_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 	if (rc == 0 && tq->fd >= 0 && !TAILQ_EMPTY(&tq->send_queue)) {
 		rc = tcp_flush(tq);
 	}
+	/* Commands answered while the kernel may still read their bytes. A
+	 * release note wakes a poll group's readiness check like data does. */
+	if (pnvme_unlikely(tcp_zcopy_pending(tq) || !TAILQ_EMPTY(&tq->zc_held)) && rc == 0 &&
+	    !(qpair->recv_idle && tq->watched)) {
+		tcp_zcopy_reap(tq, &done);
+	}
 	if (rc < 0 && tq->fd >= 0) {
 		snprintf(why, sizeof(why), "send failed: %s", strerror(-rc));
 		tcp_qpair_fail_conn(tq, why);
@@ -933,6 +991,9 @@ tcp_qpair_abort_reqs(struct pnvme_qpair *qpair)
 	uint32_t i;
 
 	TAILQ_INIT(&tq->send_queue);
+	TAILQ_INIT(&tq->zc_held); /* closed with a reset: the kernel let go */
+	tq->zc_sent = tq->zc_done = 0;
+	tq->zc_ahead = 0;
 	tq->rreq = NULL;
 	tq->rstate = TCP_RECV_HEADER;
 	tq->rbuf_head = tq->rbuf_tail = 0; /* bytes of a connection that is gone */
@@ -941,8 +1002,15 @@ tcp_qpair_abort_reqs(struct pnvme_qpair *qpair)
 		if (req == NULL) {
 			continue;
 		}
-		tq->reqs[i].req = NULL;
 		tq->reqs[i].queued = false;
+		if (tq->reqs[i].zc_held) {
+			/* Answered already: that answer, not an abort. */
+			tq->reqs[i].zc_held = false;
+			tcp_req_complete_now(tq, &tq->reqs[i], &tq->reqs[i].zc_cpl);
+			continue;
+		}
+		tq->reqs[i].req = NULL;
+		tq->reqs[i].zc_wait = false;
 		tq->free_cids[tq->num_free++] = (uint16_t)i;
 		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
 						   PNVME_SC_ABORTED_SQ_DELETION);
@@ -958,4 +1026,5 @@ tcp_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats)
 	stats->pdus_received = tq->pdus_received;
 	stats->recv_calls = tq->recv_calls;
 	stats->send_calls = tq->send_calls;
+	stats->zero_copy_sends = tq->zcopy_sends;
 }

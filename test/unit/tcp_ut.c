@@ -10,6 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "nvme/crc32c.h"
 #include "nvme/fabrics.h"
 #include "nvme/tcp_internal.h"
+#include "nvme/tcp_sock.h"
 #include "test_env.h"
 #include "ut.h"
 
@@ -1235,6 +1237,137 @@ listen_loopback(struct pnvme_transport_id *trid)
 	return fd;
 }
 
+/* ---------------------------------------------------------------- */
+/* Zero-copy send                                                    */
+/* ---------------------------------------------------------------- */
+
+/* Submit a write of @p len bytes (no in-capsule data), answer its R2T for
+ * all of it, and take the H2CData it brings: header and data. */
+static void
+zc_write_through_r2t(struct fixture *fx, const uint8_t *src, uint32_t len, uint16_t *cid)
+{
+	struct tcp_capsule_cmd cap;
+	struct tcp_r2t_hdr r2t;
+	struct tcp_data_hdr h2c;
+	uint8_t *got = malloc(len);
+
+	CU_ASSERT_FATAL(got != NULL);
+	CU_ASSERT_EQUAL_FATAL(submit(fx, PNVME_OPC_WRITE, (void *)src, len), 0);
+	CU_ASSERT_EQUAL_FATAL(tcp_qpair_process_completions(&fx->tq.qpair, 0), 0);
+	peer_read_capsule(fx, &cap, NULL);
+	memset(&r2t, 0, sizeof(r2t));
+	r2t.ch.type = TCP_PDU_R2T;
+	r2t.ch.hlen = 24;
+	r2t.ch.plen = 24;
+	r2t.cccid = cap.cmd.cid;
+	r2t.r2tl = len;
+	peer_write(fx, &r2t, sizeof(r2t));
+	CU_ASSERT_EQUAL_FATAL(tcp_qpair_process_completions(&fx->tq.qpair, 0), 0);
+	peer_read(fx, &h2c, sizeof(h2c));
+	CU_ASSERT_EQUAL(h2c.datal, len);
+	peer_read(fx, got, len);
+	CU_ASSERT_EQUAL(memcmp(got, src, len), 0);
+	*cid = cap.cmd.cid;
+	free(got);
+}
+
+/*
+ * A large H2CData goes out zero-copy; the controller's answer is held
+ * until the kernel says it no longer reads the buffer, then completes it
+ * once. A release note for a send never made changes nothing; a PDU for
+ * the held command is refused; a connection that fails completes a held
+ * command once, with the answer it had.
+ */
+static void
+test_zero_copy_send_holds_the_answer(void)
+{
+	enum { LEN = 40 * 1024 };
+	struct fixture fx;
+	uint8_t *src = malloc(LEN);
+	struct pnvme_qpair_stats st;
+	uint16_t cid;
+	uint32_t i;
+
+	CU_ASSERT_FATAL(src != NULL);
+	for (i = 0; i < LEN; i++) {
+		src[i] = (uint8_t)(i * 31 + 1);
+	}
+	fx_setup(&fx, false, false, 128 * 1024, 0);
+	/* A socket pair never sends release notes: they are given by hand. */
+	fx.tq.zcopy = true;
+	zc_write_through_r2t(&fx, src, LEN, &cid);
+	pnvme_qpair_get_stats(&fx.tq.qpair, &st, sizeof(st));
+	CU_ASSERT_EQUAL(st.zero_copy_sends, 1); /* the H2CData, not the capsule */
+	CU_ASSERT_EQUAL(fx.tq.zc_sent, 1);
+	peer_send_resp(&fx, cid, 0);
+	CU_ASSERT_EQUAL(tcp_qpair_process_completions(&fx.tq.qpair, 0), 0);
+	CU_ASSERT_EQUAL(g_done, 0);
+	tcp_zcopy_released(&fx.tq, 1, 1); /* never sent: ignored */
+	CU_ASSERT_EQUAL(tcp_qpair_process_completions(&fx.tq.qpair, 0), 0);
+	CU_ASSERT_EQUAL(g_done, 0);
+	tcp_zcopy_released(&fx.tq, 0, 0);
+	CU_ASSERT_EQUAL(tcp_qpair_process_completions(&fx.tq.qpair, 0), 1);
+	CU_ASSERT_EQUAL(g_done, 1);
+	CU_ASSERT_EQUAL(g_errors, 0);
+
+	/* Held, then a second answer for it: a protocol error, and the held
+	 * command completes once, with its first answer. */
+	zc_write_through_r2t(&fx, src, LEN, &cid);
+	peer_send_resp(&fx, cid, 0);
+	CU_ASSERT_EQUAL(tcp_qpair_process_completions(&fx.tq.qpair, 0), 0);
+	CU_ASSERT_EQUAL(g_done, 1);
+	peer_send_resp(&fx, cid, 0);
+	CU_ASSERT_EQUAL(tcp_qpair_process_completions(&fx.tq.qpair, 0), -ENXIO);
+	CU_ASSERT_EQUAL(g_done, 2);
+	CU_ASSERT_EQUAL(g_errors, 0);
+	CU_ASSERT_EQUAL(fx.tq.qpair.num_outstanding, 0);
+	fx_teardown(&fx);
+	free(src);
+}
+
+/* Over a real TCP connection on the loopback interface: the kernel's
+ * release note arrives, the command completes, and since a peer on the
+ * same host made the kernel copy anyway, zero copy turns itself off. */
+static void
+test_zero_copy_send_over_loopback(void)
+{
+	enum { LEN = 64 * 1024 };
+	struct pnvme_transport_id trid;
+	struct fixture fx;
+	uint8_t *src = malloc(LEN);
+	uint16_t cid;
+	int lfd, cfd, i;
+
+	CU_ASSERT_FATAL(src != NULL);
+	memset(src, 0x5a, LEN);
+	lfd = listen_loopback(&trid);
+	cfd = tcp_sock_connect_start(&trid);
+	CU_ASSERT_FATAL(cfd >= 0);
+	fx_setup(&fx, false, false, 128 * 1024, 0);
+	close(fx.tq.fd);
+	close(fx.peer);
+	fx.peer = accept(lfd, NULL, NULL);
+	CU_ASSERT_FATAL(fx.peer >= 0);
+	fx.tq.fd = cfd;
+	CU_ASSERT_EQUAL_FATAL(tcp_sock_wait(cfd, POLLOUT, 1000), 0);
+	tcp_zcopy_enable(&fx.tq);
+	CU_ASSERT_FATAL(fx.tq.zcopy);
+	zc_write_through_r2t(&fx, src, LEN, &cid);
+	CU_ASSERT_EQUAL(fx.tq.zcopy_sends, 1);
+	peer_send_resp(&fx, cid, 0);
+	for (i = 0; i < 1000 && g_done == 0; i++) {
+		CU_ASSERT_FATAL(tcp_qpair_process_completions(&fx.tq.qpair, 0) >= 0);
+		usleep(1000);
+	}
+	CU_ASSERT_EQUAL(g_done, 1);
+	CU_ASSERT_EQUAL(g_errors, 0);
+	CU_ASSERT_EQUAL(fx.tq.zc_done, 1);
+	CU_ASSERT(!fx.tq.zcopy);
+	fx_teardown(&fx);
+	close(lfd);
+	free(src);
+}
+
 /* Connection set-up in steps: each poll moves it on without waiting, an
  * ICResp that arrives in pieces is put together, and a peer that never
  * answers makes it fail at its deadline with one line. */
@@ -1463,6 +1596,8 @@ main(void)
 		{"pdus_split_and_coalesced", test_pdus_split_and_coalesced},
 		{"poll_group_idle_and_failing", test_poll_group_idle_and_failing},
 		{"poll_group_watches_new_connection", test_poll_group_watches_new_connection},
+		{"zero_copy_send_holds_the_answer", test_zero_copy_send_holds_the_answer},
+		{"zero_copy_send_over_loopback", test_zero_copy_send_over_loopback},
 		{"open_in_steps", test_open_in_steps},
 		{"queue_of_65536_entries", test_queue_of_65536_entries},
 		{"discovery_log", test_discovery_log},
