@@ -6,13 +6,28 @@
  *
  *   pnvme_test_target --nqn NQN [--port PORT] [--size-mib MIB]
  *                     [--ready-file PATH] [--timeout SECONDS] [--no-fused]
- *                     [--verbose]
+ *                     [--bench] [--verbose]
  *
  * Listens on 127.0.0.1 only. Port 0 (the default) takes a free port. Once
  * listening it prints "ready port=PORT" and writes PORT to the ready file.
  * Ends cleanly on SIGTERM or SIGINT, or after --timeout seconds.
  * --no-fused reports FUSES 0 and refuses fused commands, like the other
  * peers the tests use.
+ *
+ * --bench makes it a peer to benchmark a host against, so that the target
+ * is not what limits the I/O rate; it is never a test peer. The namespace
+ * is null: it keeps its size (--size-mib) and Identify data but has no
+ * memory; every block reads as zeroes, sent from one shared zero buffer,
+ * and written data is received and dropped. Compare (and so fused
+ * compare-and-write) works, against those zeroes; nothing else changes.
+ * Connection threads poll their socket, yielding the core between tries,
+ * and sleep only after about a millisecond without data: pin the target
+ * to a core of its own and the host to another (pnvme_perf -c 0x2, say:
+ * perf pins its threads by its own core mask, whatever taskset says, and
+ * a host sharing the target's core starves it). In every mode a
+ * connection reads what the socket holds at once and answers all of it
+ * with one send (see tcp_conn.h); --verbose reports, as each connection
+ * closes, its system calls and how long it waited for the host.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,6 +70,7 @@ struct options {
 	const char *ready_file;
 	unsigned int timeout_s;
 	bool no_fused;
+	bool bench;
 	bool verbose;
 };
 
@@ -79,7 +95,10 @@ usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s --nqn NQN [--port PORT] [--size-mib MIB] [--ready-file PATH]\n"
-		"       [--timeout SECONDS] [--no-fused] [--verbose]\n",
+		"       [--timeout SECONDS] [--no-fused] [--bench] [--verbose]\n"
+		"  --bench  benchmark peer, never a test peer: null namespace (reads return\n"
+		"           zeroes, writes are dropped, compare is against zeroes) and\n"
+		"           connections that poll their socket (pin it to its own core)\n",
 		argv0);
 }
 
@@ -109,6 +128,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{"ready-file", required_argument, NULL, 'r'},
 		{"timeout", required_argument, NULL, 't'},
 		{"no-fused", no_argument, NULL, 'F'},
+		{"bench", no_argument, NULL, 'B'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -130,7 +150,7 @@ parse_options(int argc, char **argv, struct options *o)
 			o->port = (unsigned int)v;
 			break;
 		case 's':
-			/* Up to 64 GiB of (lazily allocated) memory. */
+			/* Up to 64 GiB of (lazily allocated) memory; none with --bench. */
 			if (!parse_uint(optarg, 1, 65536, &o->size_mib)) {
 				fprintf(stderr, "--size-mib: '%s' is not 1-65536\n", optarg);
 				return -1;
@@ -148,6 +168,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'F':
 			o->no_fused = true;
+			break;
+		case 'B':
+			o->bench = true;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -232,7 +255,7 @@ conn_thread(void *arg)
 }
 
 static void
-start_conn(int fd, const struct sockaddr_in *peer, bool verbose)
+start_conn(int fd, const struct sockaddr_in *peer, const struct options *o)
 {
 	struct timeval send_timeout = {.tv_sec = SEND_TIMEOUT_S};
 	struct target_conn *conn;
@@ -250,7 +273,8 @@ start_conn(int fd, const struct sockaddr_in *peer, bool verbose)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
 	conn->fd = fd;
 	conn->stop = &g_stop;
-	conn->verbose = verbose;
+	conn->verbose = o->verbose;
+	conn->bench = o->bench;
 	conn->q.subsys = &g_subsys;
 	inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof(ip));
 	snprintf(conn->peer, sizeof(conn->peer), "%s:%u", ip, ntohs(peer->sin_port));
@@ -310,7 +334,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = target_subsys_init(&g_subsys, o.nqn, o.size_mib << 20);
+	rc = target_subsys_init(&g_subsys, o.nqn, o.size_mib << 20, o.bench);
 	if (rc != 0) {
 		fprintf(stderr, "pnvme_test_target: cannot set up a %llu MiB namespace: %s\n",
 			(unsigned long long)o.size_mib, strerror(-rc));
@@ -329,8 +353,9 @@ main(int argc, char **argv)
 		target_subsys_fini(&g_subsys);
 		return 1;
 	}
-	printf("ready port=%u nqn=%s size=%llu MiB fused=%s\n", port, o.nqn,
-	       (unsigned long long)o.size_mib, o.no_fused ? "no" : "yes");
+	printf("ready port=%u nqn=%s size=%llu MiB fused=%s%s\n", port, o.nqn,
+	       (unsigned long long)o.size_mib, o.no_fused ? "no" : "yes",
+	       o.bench ? " bench (null namespace, polled)" : "");
 	fflush(stdout);
 
 	deadline = o.timeout_s ? now_ms() + (int64_t)o.timeout_s * 1000 : 0;
@@ -348,7 +373,7 @@ main(int argc, char **argv)
 		peer_len = sizeof(peer);
 		fd = accept4(lfd, (struct sockaddr *)&peer, &peer_len, SOCK_CLOEXEC);
 		if (fd >= 0) {
-			start_conn(fd, &peer, o.verbose);
+			start_conn(fd, &peer, &o);
 		}
 	}
 	close(lfd);

@@ -3,15 +3,30 @@
  * NVM command set I/O over heap memory. Checks come first (namespace ID,
  * LBA range, data length), then the memory is touched under the namespace
  * lock. Deallocated blocks read as zeroes (DLFEAT reports that).
+ *
+ * A null namespace runs the same checks, so a host sees the same
+ * statuses, then acts as if every block held zeroes and stayed so: reads
+ * return zeroes, compares compare against zeroes, writes change nothing.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "identify.h"
 #include "nvm_ns.h"
 
+/* In .bss: its pages are mapped on first read to the kernel's one zero
+ * page, so sending from any part of it reads the same cached memory. */
+static uint8_t g_zeroes[TARGET_MAX_DATA] __attribute__((aligned(4096)));
+
+const uint8_t *
+target_ns_zeroes(void)
+{
+	return g_zeroes;
+}
+
 int
-target_ns_init(struct target_ns *ns, uint64_t bytes)
+target_ns_init(struct target_ns *ns, uint64_t bytes, bool null_blocks)
 {
 	uint64_t i;
 
@@ -19,10 +34,12 @@ target_ns_init(struct target_ns *ns, uint64_t bytes)
 	if (bytes < TARGET_NS_BLOCK_SIZE || (bytes & (TARGET_NS_BLOCK_SIZE - 1)) != 0) {
 		return -EINVAL;
 	}
-	/* calloc: untouched blocks cost no memory and read as zeroes. */
-	ns->mem = calloc(1, bytes);
-	if (ns->mem == NULL) {
-		return -ENOMEM;
+	if (!null_blocks) {
+		/* calloc: untouched blocks cost no memory and read as zeroes. */
+		ns->mem = calloc(1, bytes);
+		if (ns->mem == NULL) {
+			return -ENOMEM;
+		}
 	}
 	ns->nblocks = bytes >> TARGET_NS_BLOCK_SHIFT;
 	pthread_rwlock_init(&ns->lock, NULL);
@@ -39,10 +56,38 @@ target_ns_init(struct target_ns *ns, uint64_t bytes)
 void
 target_ns_fini(struct target_ns *ns)
 {
-	if (ns->mem != NULL) {
+	if (ns->nblocks != 0) {
 		pthread_rwlock_destroy(&ns->lock);
 		free(ns->mem);
 		ns->mem = NULL;
+		ns->nblocks = 0;
+	}
+}
+
+/* The namespace lock, left alone by a null namespace: with no blocks
+ * there is nothing a command could see half done, and connection threads
+ * need not share a lock's cache line for nothing. */
+static void
+ns_rdlock(struct target_ns *ns)
+{
+	if (ns->mem != NULL) {
+		pthread_rwlock_rdlock(&ns->lock);
+	}
+}
+
+static void
+ns_wrlock(struct target_ns *ns)
+{
+	if (ns->mem != NULL) {
+		pthread_rwlock_wrlock(&ns->lock);
+	}
+}
+
+static void
+ns_unlock(struct target_ns *ns)
+{
+	if (ns->mem != NULL) {
+		pthread_rwlock_unlock(&ns->lock);
 	}
 }
 
@@ -98,7 +143,11 @@ do_read(struct target_ns *ns, struct target_cmd *cmd)
 	uint16_t status = check_lba_cmd(ns, cmd, true);
 
 	if (status == TARGET_SUCCESS) {
-		memcpy(cmd->data, block_ptr(ns, cmd_slba(cmd)), cmd->data_len);
+		if (ns->mem != NULL) {
+			memcpy(cmd->data, block_ptr(ns, cmd_slba(cmd)), cmd->data_len);
+		} else if (cmd->data != g_zeroes) {
+			memset(cmd->data, 0, cmd->data_len);
+		}
 		cmd->c2h_len = cmd->data_len;
 	}
 	return status;
@@ -109,7 +158,7 @@ do_write(struct target_ns *ns, const struct target_cmd *cmd)
 {
 	uint16_t status = check_lba_cmd(ns, cmd, true);
 
-	if (status == TARGET_SUCCESS) {
+	if (status == TARGET_SUCCESS && ns->mem != NULL) {
 		memcpy(block_ptr(ns, cmd_slba(cmd)), cmd->data, cmd->data_len);
 	}
 	return status;
@@ -121,7 +170,8 @@ do_compare(struct target_ns *ns, const struct target_cmd *cmd)
 	uint16_t status = check_lba_cmd(ns, cmd, true);
 
 	if (status == TARGET_SUCCESS &&
-	    memcmp(block_ptr(ns, cmd_slba(cmd)), cmd->data, cmd->data_len) != 0) {
+	    memcmp(ns->mem != NULL ? block_ptr(ns, cmd_slba(cmd)) : g_zeroes, cmd->data,
+		   cmd->data_len) != 0) {
 		status = TARGET_STATUS(PNVME_SCT_MEDIA_ERROR, PNVME_SC_COMPARE_FAILURE);
 	}
 	return status;
@@ -132,7 +182,7 @@ do_write_zeroes(struct target_ns *ns, const struct target_cmd *cmd)
 {
 	uint16_t status = check_lba_cmd(ns, cmd, false);
 
-	if (status == TARGET_SUCCESS) {
+	if (status == TARGET_SUCCESS && ns->mem != NULL) {
 		memset(block_ptr(ns, cmd_slba(cmd)), 0,
 		       (size_t)cmd_nlb(cmd) << TARGET_NS_BLOCK_SHIFT);
 	}
@@ -159,7 +209,7 @@ do_dsm(struct target_ns *ns, const struct target_cmd *cmd)
 			return TARGET_GENERIC(PNVME_SC_LBA_OUT_OF_RANGE);
 		}
 	}
-	for (i = 0; i < nr && deallocate; i++) {
+	for (i = 0; i < nr && deallocate && ns->mem != NULL; i++) {
 		memcpy(&range, cmd->data + i * sizeof(range), sizeof(range));
 		if (range.length != 0) {
 			memset(block_ptr(ns, range.starting_lba), 0,
@@ -181,33 +231,33 @@ target_ns_execute(struct target_ns *ns, struct target_cmd *cmd)
 				      : TARGET_GENERIC(PNVME_SC_INVALID_NAMESPACE_OR_FORMAT);
 		return;
 	case PNVME_OPC_READ:
-		pthread_rwlock_rdlock(&ns->lock);
+		ns_rdlock(ns);
 		cmd->status = do_read(ns, cmd);
-		pthread_rwlock_unlock(&ns->lock);
+		ns_unlock(ns);
 		return;
 	case PNVME_OPC_COMPARE:
-		pthread_rwlock_rdlock(&ns->lock);
+		ns_rdlock(ns);
 		cmd->status = do_compare(ns, cmd);
-		pthread_rwlock_unlock(&ns->lock);
+		ns_unlock(ns);
 		return;
 	case PNVME_OPC_VERIFY:
 		/* Memory never fails to read back: only the checks can fail. */
 		cmd->status = check_lba_cmd(ns, cmd, false);
 		return;
 	case PNVME_OPC_WRITE:
-		pthread_rwlock_wrlock(&ns->lock);
+		ns_wrlock(ns);
 		cmd->status = do_write(ns, cmd);
-		pthread_rwlock_unlock(&ns->lock);
+		ns_unlock(ns);
 		return;
 	case PNVME_OPC_WRITE_ZEROES:
-		pthread_rwlock_wrlock(&ns->lock);
+		ns_wrlock(ns);
 		cmd->status = do_write_zeroes(ns, cmd);
-		pthread_rwlock_unlock(&ns->lock);
+		ns_unlock(ns);
 		return;
 	case PNVME_OPC_DATASET_MANAGEMENT:
-		pthread_rwlock_wrlock(&ns->lock);
+		ns_wrlock(ns);
 		cmd->status = do_dsm(ns, cmd);
-		pthread_rwlock_unlock(&ns->lock);
+		ns_unlock(ns);
 		return;
 	default:
 		cmd->status = TARGET_GENERIC(PNVME_SC_INVALID_OPCODE);
@@ -235,12 +285,12 @@ target_ns_execute_fused(struct target_ns *ns, struct target_cmd *first, struct t
 {
 	first->c2h_len = 0;
 	second->c2h_len = 0;
-	pthread_rwlock_wrlock(&ns->lock);
+	ns_wrlock(ns);
 	first->status = do_compare(ns, first);
 	if (first->status != TARGET_SUCCESS) {
 		second->status = TARGET_GENERIC(PNVME_SC_ABORTED_FAILED_FUSED);
 	} else {
 		second->status = do_write(ns, second);
 	}
-	pthread_rwlock_unlock(&ns->lock);
+	ns_unlock(ns);
 }

@@ -16,7 +16,8 @@
 #define CONNECT_DATA_HOSTNQN_OFFSET 512u
 
 int
-target_subsys_init(struct target_subsys *subsys, const char *nqn, uint64_t ns_bytes)
+target_subsys_init(struct target_subsys *subsys, const char *nqn, uint64_t ns_bytes,
+		   bool null_ns)
 {
 	memset(subsys, 0, sizeof(*subsys));
 	if (strlen(nqn) >= TARGET_NQN_SIZE || nqn[0] == '\0') {
@@ -26,7 +27,7 @@ target_subsys_init(struct target_subsys *subsys, const char *nqn, uint64_t ns_by
 	pthread_mutex_init(&subsys->lock, NULL);
 	subsys->next_cntlid = 1;
 	subsys->fused_supported = true;
-	return target_ns_init(&subsys->ns, ns_bytes);
+	return target_ns_init(&subsys->ns, ns_bytes, null_ns);
 }
 
 void

@@ -55,8 +55,10 @@ struct target_subsys {
 	uint16_t next_cntlid;
 };
 
-/** Set up the subsystem with a namespace of @p ns_bytes. 0 or -errno. */
-int target_subsys_init(struct target_subsys *subsys, const char *nqn, uint64_t ns_bytes);
+/** Set up the subsystem with a namespace of @p ns_bytes, a null one (no
+ * memory, reads return zeroes) with @p null_ns. 0 or -errno. */
+int target_subsys_init(struct target_subsys *subsys, const char *nqn, uint64_t ns_bytes,
+		       bool null_ns);
 void target_subsys_fini(struct target_subsys *subsys);
 
 /** A new controller for an admin queue (one reference, the admin queue's); NULL when full. */

@@ -32,6 +32,9 @@ struct target_cmd {
 	struct pnvme_cmd sqe;
 	enum target_dir dir;
 	uint8_t *data;          /**< data_len bytes: what the host sent, or what goes back */
+	/** data is not the command's own (bench mode: the shared zeroes or the
+	 * connection's sink): never freed with the command. */
+	bool data_borrowed;
 	uint32_t data_len;      /**< SGL length of the command */
 	uint32_t data_got;      /**< host-to-controller bytes received so far */
 	bool r2t_sent;

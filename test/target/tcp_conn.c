@@ -2,17 +2,25 @@
 /*
  * The NVMe/TCP side of the test target. The socket is blocking (with a
  * send timeout so a host that stops reading cannot hold a thread for
- * ever); reads wait in poll() with a short timeout so a stop request is
- * seen promptly.
+ * ever). Reads never block in recv(): they take what is there, and an
+ * empty socket is waited on in poll() with a short timeout so a stop
+ * request is seen promptly (in bench mode after a spell of polling).
+ *
+ * recv_exact() hands out each PDU piece by piece from the receive
+ * buffer; only an empty buffer costs a system call. Replies are queued in
+ * the send batch, and every read of the socket flushes it first, which is
+ * what keeps the host and the target from waiting on each other.
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crc32c_sw.h"
@@ -22,6 +30,11 @@
 
 /* How often a waiting read looks at the stop flag. */
 #define POLL_INTERVAL_MS 200
+/* Bench mode: how long a read polls an empty socket before it sleeps. */
+#define RX_SPIN_NS 1000000
+/* A rest of a PDU this large that is not in the receive buffer yet is
+ * read straight into its destination, sparing a copy through the buffer. */
+#define RX_DIRECT_MIN 4096u
 /* How long a terminated connection waits for the host to close its side. */
 #define TERM_LINGER_MS 1000
 /* Bytes of each C2HData PDU. */
@@ -73,85 +86,182 @@ ddgst_len(const struct target_conn *conn)
 	return conn->ddgst ? TCP_DIGEST_LEN : 0;
 }
 
-/* Read exactly @p len bytes. 0, or -1 when the connection is over. */
-static int
-recv_exact(struct target_conn *conn, void *buf, size_t len)
+/* ---------------------------------------------------------------- */
+/* Sending                                                           */
+/* ---------------------------------------------------------------- */
+
+/* Send the queued replies now. After a failed send nothing more goes out. */
+static void
+tx_flush(struct target_conn *conn)
+{
+	int rc;
+
+	if (conn->send_failed) {
+		send_batch_drop(&conn->tx);
+		return;
+	}
+	rc = send_batch_flush(&conn->tx, conn->fd);
+	if (rc != 0) {
+		conn_log(conn, "send failed: %s", strerror(-rc));
+		conn->send_failed = true;
+		conn->done = true;
+	}
+}
+
+/* Make room in the batch for one PDU: @p iovs pieces, @p hdr_bytes of
+ * headers and digests, @p owned buffers to free after sending. */
+static void
+tx_reserve(struct target_conn *conn, unsigned int iovs, uint32_t hdr_bytes, unsigned int owned)
+{
+	if (!send_batch_has_room(&conn->tx, iovs, hdr_bytes, owned)) {
+		tx_flush(conn);
+	}
+}
+
+/* Queue a header PDU (no data); its digest is added here. */
+static void
+send_header(struct target_conn *conn, struct tcp_common_hdr *ch, size_t hlen)
+{
+	uint32_t crc;
+
+	tx_reserve(conn, 1, (uint32_t)hlen + TCP_DIGEST_LEN, 0);
+	send_batch_copy(&conn->tx, ch, hlen);
+	if (conn->hdgst) {
+		crc = crc32c_sw(ch, hlen);
+		send_batch_copy(&conn->tx, &crc, sizeof(crc));
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Receiving bytes                                                   */
+/* ---------------------------------------------------------------- */
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Bench mode: poll the empty socket until it has data, yielding the core
+ * between tries, for at most RX_SPIN_NS since @p idle_since. A busy host's
+ * next commands are then picked up without a sleep and a wake-up; yielding
+ * lets the other connection threads on this core run meanwhile. poll()
+ * with no timeout looks at the socket without locking it, as a recvmsg()
+ * would, which would hold up the host's data arriving meanwhile. True
+ * when there is something to read; false when it is time to sleep.
+ */
+static bool
+spin_until_readable(struct target_conn *conn, int64_t idle_since)
 {
 	struct pollfd pfd = {.fd = conn->fd, .events = POLLIN};
-	uint8_t *p = buf;
+
+	while (!*conn->stop && now_ns() - idle_since < RX_SPIN_NS) {
+		if (poll(&pfd, 1, 0) != 0) {
+			return true; /* data, or an error the next read reports */
+		}
+		sched_yield();
+	}
+	return false;
+}
+
+/*
+ * One read of the socket into @p iov: whatever it holds, up to their
+ * size. The queued replies go first: the host may be waiting for them
+ * before it sends anything more. Returns the bytes read (> 0), or -1 when
+ * the connection is over.
+ */
+static ssize_t
+sock_read(struct target_conn *conn, struct iovec *iov, int cnt)
+{
+	struct pollfd pfd = {.fd = conn->fd, .events = POLLIN};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
+	int64_t idle_since = 0;
 	ssize_t n;
 	int rc;
 
-	while (len > 0) {
-		if (*conn->stop) {
+	tx_flush(conn);
+	for (;;) {
+		if (conn->done || *conn->stop) {
 			return -1;
 		}
+		n = recvmsg(conn->fd, &msg, MSG_DONTWAIT);
+		conn->stats.recvs++;
+		if (n > 0) {
+			if (idle_since != 0) {
+				conn->stats.idle_ns += (uint64_t)(now_ns() - idle_since);
+			}
+			return n;
+		}
+		if (n == 0) {
+			return -1; /* the host closed the connection */
+		}
+		if (errno == EINTR) {
+			continue;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			return -1;
+		}
+		conn->stats.recvs_empty++;
+		if (idle_since == 0) {
+			idle_since = now_ns();
+		}
+		if (conn->bench && spin_until_readable(conn, idle_since)) {
+			continue;
+		}
+		/* Idle (for long, in bench mode): sleep until data comes. */
+		conn->stats.waits++;
 		rc = poll(&pfd, 1, POLL_INTERVAL_MS);
 		if (rc < 0 && errno != EINTR) {
 			return -1;
 		}
-		if (rc <= 0) {
+	}
+}
+
+/*
+ * Read exactly @p len bytes: from the receive buffer, refilled by one
+ * read whenever it runs dry. A large rest goes straight to @p buf, and
+ * what follows it in the stream into the buffer, with the same call.
+ * 0, or -1 when the connection is over.
+ */
+static int
+recv_exact(struct target_conn *conn, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	struct iovec iov[2];
+	size_t take;
+	ssize_t n;
+	int cnt;
+
+	while (len > 0) {
+		if (conn->rx_off < conn->rx_len) {
+			take = conn->rx_len - conn->rx_off;
+			take = take < len ? take : len;
+			memcpy(p, conn->rx + conn->rx_off, take);
+			conn->rx_off += (uint32_t)take;
+			p += take;
+			len -= take;
 			continue;
 		}
-		n = recv(conn->fd, p, len, 0);
-		if (n == 0) {
-			return -1; /* the host closed the connection */
+		cnt = 0;
+		if (len >= RX_DIRECT_MIN) {
+			iov[cnt++] = (struct iovec){.iov_base = p, .iov_len = len};
 		}
+		iov[cnt++] = (struct iovec){.iov_base = conn->rx, .iov_len = sizeof(conn->rx)};
+		n = sock_read(conn, iov, cnt);
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				continue;
-			}
 			return -1;
 		}
-		p += n;
-		len -= (size_t)n;
+		take = cnt == 2 ? ((size_t)n < len ? (size_t)n : len) : 0;
+		p += take;
+		len -= take;
+		conn->rx_off = 0;
+		conn->rx_len = (uint32_t)((size_t)n - take);
 	}
 	return 0;
-}
-
-/* Write all of @p iov; a failure ends the connection. */
-static void
-send_iov(struct target_conn *conn, struct iovec *iov, int cnt)
-{
-	struct msghdr msg;
-	ssize_t n;
-
-	while (cnt > 0 && !conn->done) {
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = iov;
-		msg.msg_iovlen = (size_t)cnt;
-		n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			conn_log(conn, "send failed: %s", strerror(errno));
-			conn->done = true;
-			return;
-		}
-		while (cnt > 0 && (size_t)n >= iov->iov_len) {
-			n -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
-	}
-}
-
-/* Send a header PDU (no data); its digest is added here. */
-static void
-send_header(struct target_conn *conn, struct tcp_common_hdr *ch, size_t hlen)
-{
-	uint32_t crc = crc32c_sw(ch, hlen);
-	struct iovec iov[2] = {
-		{.iov_base = ch, .iov_len = hlen},
-		{.iov_base = &crc, .iov_len = hdgst_len(conn)},
-	};
-
-	send_iov(conn, iov, conn->hdgst ? 2 : 1);
 }
 
 /*
@@ -168,7 +278,6 @@ fatal(struct target_conn *conn, const union rx_header *hdr, uint32_t hdr_bytes, 
 		uint8_t hdr[TCP_TERM_MAX_PLEN - TCP_TERM_HLEN];
 	} term;
 	uint32_t n = hdr_bytes < sizeof(term.hdr) ? hdr_bytes : (uint32_t)sizeof(term.hdr);
-	struct iovec iov;
 
 	conn_log(conn, "protocol error: %s; ending the connection", why);
 	memset(&term, 0, sizeof(term));
@@ -181,9 +290,10 @@ fatal(struct target_conn *conn, const union rx_header *hdr, uint32_t hdr_bytes, 
 	if (hdr != NULL) {
 		memcpy(term.hdr, hdr->raw, n);
 	}
-	iov.iov_base = &term;
-	iov.iov_len = term.t.ch.plen;
-	send_iov(conn, &iov, 1);
+	/* After the replies already queued, and at once: nothing follows. */
+	tx_reserve(conn, 1, sizeof(term), 0);
+	send_batch_copy(&conn->tx, &term, term.t.ch.plen);
+	tx_flush(conn);
 	conn->done = true;
 	conn->terminated = true;
 }
@@ -197,7 +307,6 @@ ic_exchange(struct target_conn *conn)
 {
 	union rx_header hdr;
 	struct tcp_ic_resp resp;
-	struct iovec iov;
 
 	if (recv_exact(conn, hdr.raw, TCP_IC_LEN) != 0) {
 		return -1;
@@ -234,9 +343,9 @@ ic_exchange(struct target_conn *conn)
 	resp.cpda = 0;
 	resp.digest = (uint8_t)(hdr.icreq.digest & 3u);
 	resp.maxh2cdata = TARGET_MAXH2CDATA;
-	iov.iov_base = &resp;
-	iov.iov_len = sizeof(resp);
-	send_iov(conn, &iov, 1);
+	tx_reserve(conn, 1, sizeof(resp), 0);
+	send_batch_copy(&conn->tx, &resp, sizeof(resp));
+	tx_flush(conn);
 	return conn->done ? -1 : 0;
 }
 
@@ -266,9 +375,7 @@ static void
 send_c2h_data(struct target_conn *conn, struct target_cmd *cmd, bool success_flag)
 {
 	struct tcp_data_hdr h;
-	uint32_t off, len, hcrc, dcrc;
-	struct iovec iov[4];
-	int n;
+	uint32_t off, len, crc;
 
 	for (off = 0; off < cmd->c2h_len && !conn->done; off += len) {
 		len = cmd->c2h_len - off < C2H_CHUNK ? cmd->c2h_len - off : C2H_CHUNK;
@@ -285,18 +392,24 @@ send_c2h_data(struct target_conn *conn, struct target_cmd *cmd, bool success_fla
 		h.cccid = cmd->sqe.cid;
 		h.datao = off;
 		h.datal = len;
-		hcrc = crc32c_sw(&h, sizeof(h));
-		dcrc = crc32c_sw(cmd->data + off, len);
-		n = 0;
-		iov[n++] = (struct iovec){.iov_base = &h, .iov_len = sizeof(h)};
+		/* Header (and digest), the payload where it is, the data digest. */
+		tx_reserve(conn, 3, sizeof(h) + 2 * TCP_DIGEST_LEN, 0);
+		send_batch_copy(&conn->tx, &h, sizeof(h));
 		if (conn->hdgst) {
-			iov[n++] = (struct iovec){.iov_base = &hcrc, .iov_len = TCP_DIGEST_LEN};
+			crc = crc32c_sw(&h, sizeof(h));
+			send_batch_copy(&conn->tx, &crc, sizeof(crc));
 		}
-		iov[n++] = (struct iovec){.iov_base = cmd->data + off, .iov_len = len};
+		send_batch_ref(&conn->tx, cmd->data + off, len);
 		if (conn->ddgst) {
-			iov[n++] = (struct iovec){.iov_base = &dcrc, .iov_len = TCP_DIGEST_LEN};
+			crc = crc32c_sw(cmd->data + off, len);
+			send_batch_copy(&conn->tx, &crc, sizeof(crc));
 		}
-		send_iov(conn, iov, n);
+	}
+	/* The batch points into the buffer until it is sent: it frees it. */
+	if (!cmd->data_borrowed) {
+		tx_reserve(conn, 0, 0, 1);
+		send_batch_own(&conn->tx, cmd->data);
+		cmd->data = NULL;
 	}
 }
 
@@ -311,11 +424,15 @@ retry_may_help(uint16_t status)
 }
 
 static void
-free_slot(struct target_cmd *cmd)
+free_slot(struct target_conn *conn, struct target_cmd *cmd)
 {
 	uint16_t slot = cmd->slot;
 
-	free(cmd->data);
+	conn->cid_users[cmd->sqe.cid]--;
+	conn->free_slots[conn->nfree++] = slot;
+	if (!cmd->data_borrowed) {
+		free(cmd->data);
+	}
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->slot = slot;
 }
@@ -353,7 +470,7 @@ target_conn_complete(struct target_conn *conn, struct target_cmd *cmd)
 		resp.cpl.status.dnr = !success && !retry_may_help(cmd->status);
 		send_header(conn, &resp.ch, sizeof(resp));
 	}
-	free_slot(cmd);
+	free_slot(conn, cmd);
 }
 
 /* ---------------------------------------------------------------- */
@@ -368,26 +485,21 @@ opcode_dir(const struct pnvme_cmd *sqe)
 	return (enum target_dir)(code & 3u);
 }
 
+_Static_assert(TARGET_CONN_SLOTS <= UINT8_MAX, "cid_users counts slots in a byte");
+
 static struct target_cmd *
 alloc_slot(struct target_conn *conn, uint16_t cid, bool *cid_conflict)
 {
-	struct target_cmd *free_cmd = NULL;
-	uint32_t i;
+	struct target_cmd *cmd;
 
-	*cid_conflict = false;
-	for (i = 0; i < TARGET_CONN_SLOTS; i++) {
-		if (!conn->slots[i].in_use) {
-			if (free_cmd == NULL) {
-				free_cmd = &conn->slots[i];
-			}
-		} else if (conn->slots[i].sqe.cid == cid) {
-			*cid_conflict = true;
-		}
+	*cid_conflict = conn->cid_users[cid] != 0;
+	if (conn->nfree == 0) {
+		return NULL;
 	}
-	if (free_cmd != NULL) {
-		free_cmd->in_use = true;
-	}
-	return free_cmd;
+	cmd = &conn->slots[conn->free_slots[--conn->nfree]];
+	cmd->in_use = true;
+	conn->cid_users[cid]++;
+	return cmd;
 }
 
 /*
@@ -431,6 +543,30 @@ check_sgl(const struct target_cmd *cmd, uint32_t icd_len)
 		return TARGET_GENERIC(PNVME_SC_SGL_DESCRIPTOR_TYPE_INVALID);
 	}
 	return TARGET_SUCCESS;
+}
+
+/*
+ * A buffer for @p cmd's data_len bytes. In bench mode the null
+ * namespace's reads and writes on an I/O queue need none of their own: a
+ * read is sent straight from the shared zeroes, a write's data lands in
+ * the connection's sink and is dropped. NULL when out of memory.
+ */
+static uint8_t *
+cmd_data_buffer(struct target_conn *conn, struct target_cmd *cmd)
+{
+	bool null_io = conn->bench && conn->q.connected && conn->q.qid != 0 &&
+		       conn->q.subsys->ns.mem == NULL;
+
+	if (null_io && cmd->sqe.opc == PNVME_OPC_READ && cmd->dir == TARGET_DIR_C2H) {
+		cmd->data_borrowed = true;
+		/* Only ever read: a null namespace's read leaves it as it is. */
+		return (uint8_t *)target_ns_zeroes();
+	}
+	if (null_io && cmd->sqe.opc == PNVME_OPC_WRITE && conn->sink != NULL) {
+		cmd->data_borrowed = true;
+		return conn->sink;
+	}
+	return malloc(cmd->data_len);
 }
 
 static void
@@ -490,6 +626,7 @@ handle_capsule(struct target_conn *conn, union rx_header *hdr)
 			return;
 		}
 	}
+	conn->stats.capsules++;
 	cmd = alloc_slot(conn, hdr->capsule.cmd.cid, &conflict);
 	if (cmd == NULL) {
 		fatal(conn, hdr, TCP_CAPSULE_CMD_HLEN, TCP_FES_PDU_SEQUENCE_ERROR, 0,
@@ -504,7 +641,7 @@ handle_capsule(struct target_conn *conn, union rx_header *hdr)
 	}
 	if (cmd->early_status == TARGET_SUCCESS && cmd->sqe.dptr.sgl1.length > 0) {
 		cmd->data_len = cmd->sqe.dptr.sgl1.length;
-		cmd->data = malloc(cmd->data_len);
+		cmd->data = cmd_data_buffer(conn, cmd);
 		if (cmd->data == NULL) {
 			cmd->data_len = 0;
 			cmd->early_status = TARGET_GENERIC(PNVME_SC_INTERNAL_DEVICE_ERROR);
@@ -646,6 +783,23 @@ linger_after_termination(struct target_conn *conn)
 	}
 }
 
+/* The system calls the connection made, and the share of its life spent
+ * waiting for the host (polling or asleep): what the thread had to spare. */
+static void
+log_stats(const struct target_conn *conn)
+{
+	const struct target_conn_stats *st = &conn->stats;
+	int64_t life = now_ns() - st->start_ns;
+
+	conn_log(conn,
+		 "connection closed: %llu commands; %llu receive calls (%llu found nothing), "
+		 "%llu waits in poll(), %llu sendmsg() calls; waited for data %.1f%% of %.3f s",
+		 (unsigned long long)st->capsules, (unsigned long long)st->recvs,
+		 (unsigned long long)st->recvs_empty, (unsigned long long)st->waits,
+		 (unsigned long long)conn->tx.calls,
+		 life > 0 ? 100.0 * (double)st->idle_ns / (double)life : 0.0, (double)life / 1e9);
+}
+
 void
 target_conn_run(struct target_conn *conn)
 {
@@ -655,7 +809,15 @@ target_conn_run(struct target_conn *conn)
 	conn->q.conn = conn;
 	for (i = 0; i < TARGET_CONN_SLOTS; i++) {
 		conn->slots[i].slot = (uint16_t)i;
+		/* Slot 0 is taken first. */
+		conn->free_slots[i] = (uint16_t)(TARGET_CONN_SLOTS - 1 - i);
 	}
+	conn->nfree = TARGET_CONN_SLOTS;
+	if (conn->bench) {
+		/* Without it, writes just get buffers of their own. */
+		conn->sink = malloc(TARGET_MAX_DATA);
+	}
+	conn->stats.start_ns = now_ns();
 	if (ic_exchange(conn) == 0) {
 		while (!conn->done && !*conn->stop) {
 			if (recv_exact(conn, hdr.raw, sizeof(hdr.ch)) != 0) {
@@ -678,8 +840,11 @@ target_conn_run(struct target_conn *conn)
 			}
 		}
 	}
+	/* Replies to the last PDUs read (a stop request, or the host's
+	 * H2CTermReq, may end the loop before the next read flushes). */
+	tx_flush(conn);
 	if (conn->verbose) {
-		conn_log(conn, "connection closed");
+		log_stats(conn);
 	}
 	if (conn->terminated) {
 		linger_after_termination(conn);
@@ -687,9 +852,12 @@ target_conn_run(struct target_conn *conn)
 	target_queue_close(&conn->q);
 	for (i = 0; i < TARGET_CONN_SLOTS; i++) {
 		if (conn->slots[i].in_use) {
-			free_slot(&conn->slots[i]);
+			free_slot(conn, &conn->slots[i]);
 		}
 	}
+	send_batch_drop(&conn->tx);
+	free(conn->sink);
+	conn->sink = NULL;
 	close(conn->fd);
 	conn->fd = -1;
 }
