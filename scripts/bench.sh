@@ -3,7 +3,8 @@
 # Benchmarks (scripts, not timed tests): print figures and ratios and write
 # them to docs/performance.md.
 #
-#   scripts/bench.sh [pcie] [tcp]     (both when none is named)
+#   scripts/bench.sh [pcie] [tcp] [tcp-fast]   (pcie and tcp when none is named;
+#                                              tcp-fast: only the host-side TCP part)
 #   BENCH_SECONDS=N                   seconds per point (default 8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +15,9 @@ for part in "${parts[@]}"; do
 	case $part in
 	pcie) test/bench/pcie.sh ;;
 	tcp) test/bench/tcp.sh ;;
+	tcp-fast) test/bench/tcp.sh fast ;;
 	*)
-		echo "bench: unknown part '$part' (pcie or tcp)" >&2
+		echo "bench: unknown part '$part' (pcie, tcp or tcp-fast)" >&2
 		exit 2
 		;;
 	esac

@@ -627,7 +627,7 @@ setup_workers(void)
 struct summary {
 	uint64_t ios, lat_sum, lat_min, lat_max, errors, verify_errors, aborted, retries;
 	uint64_t sq_doorbells, cq_doorbells; /* doorbell writes that reached the device */
-	uint64_t recv_calls, send_calls;     /* NVMe/TCP system calls */
+	uint64_t recv_calls, recv_empty_calls, send_calls; /* NVMe/TCP system calls */
 	bool shadow_doorbells;
 };
 
@@ -653,6 +653,7 @@ summarize(struct summary *s, const struct worker *w)
 		s->cq_doorbells += qs.cq_doorbell_writes;
 		s->shadow_doorbells |= qs.shadow_doorbells;
 		s->recv_calls += qs.recv_calls;
+		s->recv_empty_calls += qs.recv_empty_calls;
 		s->send_calls += qs.send_calls;
 	}
 }
@@ -760,6 +761,7 @@ report(double elapsed)
 		json_double(&jw, "cq_doorbells_per_io", per_io(total.cq_doorbells, total.ios));
 		json_bool(&jw, "shadow_doorbells", total.shadow_doorbells);
 		json_double(&jw, "recv_calls_per_io", per_io(total.recv_calls, total.ios));
+		json_double(&jw, "recv_empty_calls_per_io", per_io(total.recv_empty_calls, total.ios));
 		json_double(&jw, "send_calls_per_io", per_io(total.send_calls, total.ios));
 		json_double(&jw, "readiness_calls_per_io", per_io(readiness_calls, total.ios));
 		json_uint(&jw, "poll_group_threads", grouped_threads);
@@ -782,11 +784,12 @@ report(double elapsed)
 		       total.ios ? ticks_to_us(total.lat_sum / total.ios) : 0.0,
 		       total.ios ? ticks_to_us(total.lat_min) : 0.0, ticks_to_us(total.lat_max));
 		if (total.recv_calls > 0) {
-			printf("System calls per I/O: %.3f (receive %.3f, send %.3f, poll group "
-			       "readiness %.3f)\n",
+			printf("System calls per I/O: %.3f (receive %.3f, of which %.3f found "
+			       "nothing; send %.3f; poll group readiness %.3f)\n",
 			       per_io(total.recv_calls + total.send_calls + readiness_calls, total.ios),
-			       per_io(total.recv_calls, total.ios), per_io(total.send_calls, total.ios),
-			       per_io(readiness_calls, total.ios));
+			       per_io(total.recv_calls, total.ios),
+			       per_io(total.recv_empty_calls, total.ios),
+			       per_io(total.send_calls, total.ios), per_io(readiness_calls, total.ios));
 		} else {
 			printf("Doorbell writes to the device per I/O: SQ %.3f, CQ %.3f (shadow "
 			       "doorbells %s)\n",

@@ -586,6 +586,9 @@ struct pnvme_qpair_stats {
 	/** Receive system calls made (NVMe/TCP), zero-copy release notes
 	 * included. */
 	uint64_t recv_calls;
+	/** Of the receive calls, those that found nothing: the cost of
+	 * polling a connection with no data waiting (NVMe/TCP). */
+	uint64_t recv_empty_calls;
 	/** Send system calls made (NVMe/TCP). */
 	uint64_t send_calls;
 	/** Of them, sends whose data the kernel took from the buffer itself

@@ -146,6 +146,7 @@ struct tcp_qpair {
 	uint64_t pdus_sent;
 	uint64_t pdus_received;
 	uint64_t recv_calls; /* recv/readv system calls */
+	uint64_t recv_empty_calls; /* of them, those that found nothing */
 	uint64_t send_calls; /* sendmsg system calls */
 	uint64_t zcopy_sends; /* of them with MSG_ZEROCOPY */
 };

@@ -776,6 +776,7 @@ rbuf_fill(struct tcp_qpair *tq)
 	tq->rbuf_head = tq->rbuf_tail = 0;
 	n = recv_result(recv(tq->fd, tq->rbuf, TCP_RBUF_SIZE, MSG_DONTWAIT));
 	tq->recv_calls++;
+	tq->recv_empty_calls += n == 0;
 	if (n >= 0 && n < (ssize_t)TCP_RBUF_SIZE) {
 		tq->rdrained = true;
 	}
@@ -907,6 +908,7 @@ recv_step(struct tcp_qpair *tq, uint32_t *done)
 		cnt++;
 		n = recv_result(readv(tq->fd, iov, cnt));
 		tq->recv_calls++;
+		tq->recv_empty_calls += n == 0;
 		if (n >= 0 && (size_t)n < asked + TCP_RBUF_SIZE) {
 			tq->rdrained = true;
 		}
@@ -1025,6 +1027,7 @@ tcp_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats)
 	stats->pdus_sent = tq->pdus_sent;
 	stats->pdus_received = tq->pdus_received;
 	stats->recv_calls = tq->recv_calls;
+	stats->recv_empty_calls = tq->recv_empty_calls;
 	stats->send_calls = tq->send_calls;
 	stats->zero_copy_sends = tq->zcopy_sends;
 }
