@@ -38,6 +38,7 @@
 #define OPT_RESET 0x2001
 #define OPT_TIMEOUT 0x2002
 #define OPT_TIMEOUT_ACTION 0x2003
+#define OPT_NO_HUGEPAGES 0x2004
 
 enum pattern { PAT_READ, PAT_WRITE, PAT_RANDREAD, PAT_RANDWRITE, PAT_RW, PAT_RANDRW };
 
@@ -53,6 +54,7 @@ struct config {
 	int latency_level; /* 0 none, 1 percentiles, 2 + histogram */
 	bool verify;
 	bool json;
+	bool no_hugepages;
 	bool random;
 	uint32_t reset_every_s;  /* 0: never */
 	uint64_t io_timeout_us;  /* 0: none */
@@ -142,6 +144,7 @@ usage(const char *prog)
 	       "  --timeout-us US      I/O timeout; late commands are logged\n"
 	       "  --timeout-action A   none, abort or reset: what a timeout does\n"
 	       "  -j, --json           results as JSON\n"
+	       "  --no-hugepages       plain memory instead of hugepages (fabrics only)\n"
 	       "  -h, --help           this text\n" FABRICS_USAGE,
 	       prog);
 }
@@ -865,7 +868,8 @@ main(int argc, char **argv)
 		{"verify", no_argument, NULL, 'V'}, {"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'}, {"reset-every", required_argument, NULL, OPT_RESET},
 		{"timeout-us", required_argument, NULL, OPT_TIMEOUT},
-		{"timeout-action", required_argument, NULL, OPT_TIMEOUT_ACTION}, FABRICS_LONG_OPTIONS,
+		{"timeout-action", required_argument, NULL, OPT_TIMEOUT_ACTION},
+		{"no-hugepages", no_argument, NULL, OPT_NO_HUGEPAGES}, FABRICS_LONG_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	struct pnvme_transport_id trids[MAX_CTRLRS];
@@ -947,6 +951,9 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_NO_HUGEPAGES:
+			g_cfg.no_hugepages = true;
+			break;
 		case 'h':
 			usage(argv[0]);
 			return 0;
@@ -968,6 +975,7 @@ main(int argc, char **argv)
 	pnvme_env_opts_init(&env_opts, sizeof(env_opts));
 	env_opts.name = "pnvme_perf";
 	env_opts.core_mask = g_cfg.core_mask;
+	env_opts.no_hugepages = g_cfg.no_hugepages;
 	rc = pnvme_env_init(&env_opts);
 	if (rc != 0) {
 		fprintf(stderr, "perf: cannot initialise the environment (%s)\n", strerror(-rc));

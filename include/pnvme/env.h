@@ -36,6 +36,13 @@ struct pnvme_env_opts {
 	const char *iova_mode;
 	/** Print the environment's own informational messages. */
 	bool verbose;
+	/**
+	 * Plain process memory instead of hugepages (mem_size_mb of it, 256
+	 * MiB when 0). For fabrics transports only, which need no DMA: PCIe
+	 * controllers are refused. Lets a TCP-only process run on a machine
+	 * without hugepages, or under a memory checker.
+	 */
+	bool no_hugepages;
 };
 
 /**
@@ -59,6 +66,10 @@ int pnvme_env_init(const struct pnvme_env_opts *opts);
 
 /** @return true once pnvme_env_init() has succeeded. */
 bool pnvme_env_is_initialized(void);
+
+/** @return true when the environment's memory can be handed to a PCIe
+ * device (hugepages; not with pnvme_env_opts.no_hugepages). */
+bool pnvme_env_has_dma_memory(void);
 
 /** Release everything pnvme_env_init() acquired. */
 void pnvme_env_fini(void);

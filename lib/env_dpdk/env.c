@@ -22,6 +22,7 @@
 #include "util/util.h"
 
 static bool g_env_initialized;
+static bool g_no_hugepages;
 static bool g_iova_is_va;
 
 /*
@@ -68,6 +69,12 @@ bool
 pnvme_env_is_initialized(void)
 {
 	return g_env_initialized;
+}
+
+bool
+pnvme_env_has_dma_memory(void)
+{
+	return g_env_initialized && !g_no_hugepages;
 }
 
 /* Free hugepages of every size, summed in pages. */
@@ -142,7 +149,7 @@ pnvme_env_init(const struct pnvme_env_opts *user_opts)
 		PNVME_ERRLOG("env: IOVA mode '%s' is not auto, pa or va", opts.iova_mode);
 		return -EINVAL;
 	}
-	if (free_hugepages() == 0) {
+	if (!opts.no_hugepages && free_hugepages() == 0) {
 		PNVME_ERRLOG("env: no free hugepages; reserve some with 'scripts/setup.sh config' "
 			     "(HUGEMEM=<MiB>)");
 		return -ENOMEM;
@@ -154,10 +161,18 @@ pnvme_env_init(const struct pnvme_env_opts *user_opts)
 	/* pnvme drives PCI itself; DPDK only provides memory. No files in
 	 * /var/run or hugetlbfs, so several processes can run side by side. */
 	argv[argc++] = (char *)"--no-pci";
-	argv[argc++] = (char *)"--in-memory";
+	/* Without hugepages there are no hugetlbfs files; --in-memory does
+	 * not go with --no-huge, --no-shconf does the rest of its job. */
+	argv[argc++] = (char *)(opts.no_hugepages ? "--no-shconf" : "--in-memory");
 	argv[argc++] = (char *)"--no-telemetry";
 	snprintf(log_arg, sizeof(log_arg), "--log-level=%s", opts.verbose ? "info" : "error");
 	argv[argc++] = log_arg;
+	if (opts.no_hugepages) {
+		argv[argc++] = (char *)"--no-huge";
+		if (opts.mem_size_mb == 0) {
+			opts.mem_size_mb = 256;
+		}
+	}
 	if (opts.mem_size_mb > 0) {
 		snprintf(mem_arg, sizeof(mem_arg), "-m%zu", opts.mem_size_mb);
 		argv[argc++] = mem_arg;
@@ -174,6 +189,7 @@ pnvme_env_init(const struct pnvme_env_opts *user_opts)
 		return rte_errno > 0 ? -rte_errno : -EIO;
 	}
 	g_env_initialized = true;
+	g_no_hugepages = opts.no_hugepages;
 	g_iova_is_va = rte_eal_iova_mode() == RTE_IOVA_VA;
 	if (rte_mem_event_callback_register("pnvme-vtophys", mem_event_cb, NULL) != 0 &&
 	    rte_errno != ENOTSUP) {

@@ -83,6 +83,11 @@ pcie_scan(struct nvme_probe_ctx *probe)
 	struct pnvme_pci_device_info info;
 	int rc;
 
+	if (pnvme_env_is_initialized() && !pnvme_env_has_dma_memory()) {
+		PNVME_ERRLOG("probe: PCIe controllers need hugepage memory; the environment "
+			     "runs without (no_hugepages)");
+		return -ENOTSUP;
+	}
 	if (probe->trid.traddr[0] != '\0') {
 		if (pnvme_pci_addr_parse(&ctx.want, probe->trid.traddr) != 0) {
 			PNVME_ERRLOG("probe: '%s' is not a PCI address", probe->trid.traddr);

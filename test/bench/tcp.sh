@@ -11,7 +11,9 @@
 #        mean and p99 latency, system calls per I/O as the qpairs count
 #        them, and the share of time the target's I/O connections waited
 #        for the initiator (the target spins, so its CPU use says nothing;
-#        time it waited is time the initiator was the limit).
+#        time it waited is time the initiator was the limit). Then the
+#        library's own instructions per I/O (user space, callgrind, this
+#        tree only: perf runs on plain memory, --no-hugepages).
 #  guest the Linux kernel's target (nvmet-tcp on memory-backed null_blk) in
 #        the rig guest through QEMU's loopback port forward: the real-peer
 #        figures.
@@ -110,6 +112,28 @@ run_part() {
 	done
 }
 
+# path_cost PORT RW SUBMIT_FN: instructions inside the library's submit
+# and poll calls per I/O, QD32, counted by callgrind (user space only).
+path_cost() {
+	local port=$1 rw=$2 fn=$3 out=$job/cost.$2
+	command -v valgrind >/dev/null || { echo "bench: needs valgrind (scripts/pkgdep.sh)" >&2; exit 1; }
+	echo "# fast: callgrind, pnvme_perf $rw QD32" >&2
+	valgrind --tool=callgrind --callgrind-out-file="$out.callgrind" --toggle-collect="$fn" \
+		--toggle-collect=pnvme_qpair_process_completions \
+		build/bin/pnvme_perf --no-hugepages -c 0x2 \
+		-r "trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$port subnqn:$NQN" \
+		-q 32 -o 4096 -w "$rw" -t 3 --json >"$out.json" 2>"$out.err"
+	python3 - "$rw" "$out.json" "$out.err" <<'PY' >>"$job/results.jsonl"
+import json, re, sys
+rw, path, err = sys.argv[1:]
+doc = json.load(open(path))
+ios = doc["total"]["iops"] * doc["seconds"]
+ir = int(re.search(r"Collected : (\d+)", open(err).read()).group(1))
+print(json.dumps({"part": "cost", "rw": rw, "ir_per_io": ir / ios,
+                  "syscalls": doc["total"]["syscalls_per_io"]}))
+PY
+}
+
 fast_part() {
 	local ready=$job/fast.ready tpid port
 	rm -f "$ready"
@@ -123,6 +147,8 @@ fast_part() {
 	port=$(cat "$ready")
 	run_part fast "$port" "$job/fast.target.log" randread:1 randread:32 randwrite:1 randwrite:32 \
 		randread:128 randread:32:4
+	path_cost "$port" randread pnvme_ns_cmd_read
+	path_cost "$port" randwrite pnvme_ns_cmd_write
 	kill "$tpid"
 	wait "$tpid" || true
 }
@@ -167,10 +193,13 @@ baseline, head, rounds, secs = sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.a
 # round makes the row a failure, with its message).
 rows = []
 for r in runs:
+    if r["part"] == "cost":
+        continue
     key = (r["part"], r["build"], r["rw"], r["qd"], r["qpairs"])
     if any((x["part"], x["build"], x["rw"], x["qd"], x["qpairs"]) == key for x in rows):
         continue
-    same = [x for x in runs if (x["part"], x["build"], x["rw"], x["qd"], x["qpairs"]) == key]
+    same = [x for x in runs if x["part"] != "cost" and
+            (x["part"], x["build"], x["rw"], x["qd"], x["qpairs"]) == key]
     failed = [x for x in same if "error" in x]
     row = dict(r)
     if failed:
@@ -188,6 +217,11 @@ doc = open(sys.argv[2]).read()
 def fmt(r, key, f):
     return f % r[key] if r.get(key) is not None else "-"
 
+cost = [r for r in runs if r["part"] == "cost"]
+cost_table = "\n".join(
+    ["| 4 KiB QD32 | library instructions per I/O | system calls per I/O under callgrind |",
+     "|---|---:|---:|"] +
+    ["| %s | %.0f | %.3f |" % (r["rw"], r["ir_per_io"], r["syscalls"]) for r in cost])
 for part in ("fast", "guest"):
     prow = [r for r in rows if r["part"] == part]
     if not prow:
@@ -229,6 +263,11 @@ for part in ("fast", "guest"):
                                if c.get("target_wait") is not None else "-")
         lines.append(line)
     table = "\n".join(lines)
+    if part == "fast" and cost:
+        table += ("\n\nThe library's own cost (`pnvme_ns_cmd_*` and "
+                  "`pnvme_qpair_process_completions`, user space, counted by callgrind "
+                  "over 3 s; the initiator runs slowly under it, so each poll finds more "
+                  "to do than at full speed):\n\n" + cost_table)
     print("\n## %s\n%s" % (part, table))
     start, end = "<!-- bench:tcp-%s:start -->" % part, "<!-- bench:tcp-%s:end -->" % part
     block = ("%s\nMeasured %s with `scripts/bench.sh tcp`: this tree (%s) and the baseline (%s) in "

@@ -55,6 +55,12 @@ pnvme_env_is_initialized(void)
 	return g_initialized;
 }
 
+bool
+pnvme_env_has_dma_memory(void)
+{
+	return g_initialized;
+}
+
 void
 pnvme_env_fini(void)
 {
