@@ -272,6 +272,55 @@ test_reserved_fuse_value(void)
 	pnvme_log_set_handler(NULL);
 }
 
+static int g_order[64];
+static int g_num_order;
+
+static void
+order_cb(void *arg, const struct pnvme_cpl *cpl)
+{
+	CU_ASSERT(!pnvme_cpl_is_error(cpl));
+	if (g_num_order < 64) {
+		g_order[g_num_order] = (int)(uintptr_t)arg;
+	}
+	g_num_order++;
+}
+
+/* Four times as many commands as the queue holds (what perf -q 4N does on
+ * an N-entry queue): the rest wait in software and go out in order as
+ * slots free; each completes once. */
+static void
+test_depth_four_times_the_queue(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(4096, 4096, NULL);
+	int i, polls;
+
+	pcie_fixture_setup(&fx, 4, 16, 0);
+	g_num_order = 0;
+	for (i = 0; i < 16; i++) {
+		CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, (uint64_t)i, 1,
+						  order_cb, (void *)(uintptr_t)i, 0),
+				0);
+	}
+	for (polls = 0; polls < 64 && g_num_order < 16; polls++) {
+		uint16_t inflight = (uint16_t)(fx.pq->num_trackers - fx.pq->num_free);
+		uint16_t tail = fx.pq->sq_tail;
+
+		CU_ASSERT(inflight <= 3); /* a 4-entry SQ holds 3 */
+		for (i = inflight; i > 0; i--) {
+			pcie_fixture_complete(&fx, (uint16_t)((tail + 4 - i) % 4), 0);
+		}
+		CU_ASSERT(pnvme_qpair_process_completions(&fx.pq->qpair, 0) >= 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(g_num_order, 16);
+	for (i = 0; i < 16; i++) {
+		CU_ASSERT_EQUAL(g_order[i], i);
+	}
+	CU_ASSERT_EQUAL(fx.pq->qpair.num_free_reqs, 16);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
 static void
 test_pool_exhaustion_loses_nothing(void)
 {
@@ -696,6 +745,7 @@ main(void)
 		{"split_at_mdts_and_boundary", test_split_at_mdts_and_boundary},
 		{"argument_errors", test_argument_errors},
 		{"pool_exhaustion_loses_nothing", test_pool_exhaustion_loses_nothing},
+		{"depth_four_times_the_queue", test_depth_four_times_the_queue},
 		{"split_larger_than_pool", test_split_larger_than_pool},
 		{"reserved_fuse_value", test_reserved_fuse_value},
 		{"fused_refused_without_fuses", test_fused_refused_without_fuses},
