@@ -111,6 +111,7 @@ struct thread_ctx {
 	uint32_t num_workers;
 	/* More than one worker: they are polled as one group. */
 	struct pnvme_poll_group *group;
+	uint32_t num_grouped; /* workers[0..num_grouped) are in it */
 	struct pnvme_poll_group_stats group_stats;
 	int failed;
 };
@@ -404,6 +405,7 @@ thread_group_create(struct thread_ctx *tc)
 		if (pnvme_poll_group_add(tc->group, tc->workers[i]->qpair) != 0) {
 			return -1;
 		}
+		tc->num_grouped++;
 	}
 	return 0;
 }
@@ -417,7 +419,7 @@ thread_group_destroy(struct thread_ctx *tc)
 		return;
 	}
 	pnvme_poll_group_get_stats(tc->group, &tc->group_stats, sizeof(tc->group_stats));
-	for (i = 0; i < tc->num_workers; i++) {
+	for (i = 0; i < tc->num_grouped; i++) {
 		pnvme_poll_group_remove(tc->group, tc->workers[i]->qpair);
 	}
 	pnvme_poll_group_destroy(tc->group);
