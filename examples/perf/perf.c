@@ -459,6 +459,8 @@ thread_main(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
 	if (tc->num_workers > 1 && thread_group_create(tc) != 0) {
+		/* Polled one by one instead, so the drain below still works. */
+		thread_group_destroy(tc);
 		tc->failed = 1;
 		atomic_store(&g_stop, true);
 	}
