@@ -22,13 +22,14 @@ endif
 # Transports built (./configure --without-tcp leaves NVMe/TCP out): their
 # sources, and the registry's list (lib/nvme/transport.c).
 CONFIG_TCP ?= y
+CONFIG_RDMA ?= n
 TRANSPORTS := pcie $(if $(filter y,$(CONFIG_TCP)),tcp)
 TRANSPORT_DEFS := -D'NVME_TRANSPORT_LIST=$(foreach t,$(TRANSPORTS),X($(t)))' \
 	-DPNVME_CONFIG_TCP=$(if $(filter y,$(CONFIG_TCP)),1,0)
 
 UTIL_SRCS := $(sort $(wildcard lib/util/*.c))
-NVME_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,lib/nvme/tcp%.c), \
-	$(sort $(wildcard lib/nvme/*.c)))
+NVME_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,lib/nvme/tcp%.c) \
+	$(if $(filter y,$(CONFIG_RDMA)),,lib/nvme/rdma%.c), $(sort $(wildcard lib/nvme/*.c)))
 ENV_SRCS := $(sort $(wildcard lib/env_dpdk/*.c))
 CORE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UTIL_SRCS) $(NVME_SRCS))
 ENV_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(ENV_SRCS))
@@ -52,8 +53,8 @@ BENCH_BINS := $(BUILD)/test/bench/pnvme_pcie_path_cost
 
 UT_COMMON_SRCS := $(sort $(wildcard test/unit/common/*.c))
 UT_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UT_COMMON_SRCS))
-UT_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,test/unit/tcp_ut.c), \
-	$(sort $(wildcard test/unit/*_ut.c)))
+UT_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,test/unit/tcp_ut.c) \
+	$(if $(filter y,$(CONFIG_RDMA)),,test/unit/rdma_ut.c), $(sort $(wildcard test/unit/*_ut.c)))
 UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
 
 .SECONDARY:

@@ -13,6 +13,9 @@ PACKAGES=(
 	gcc make pkg-config
 	libdpdk-dev dpdk-dev libnuma-dev libpciaccess-dev libisal-dev
 	uuid-dev libcunit1-dev
+	# NVMe/RDMA: verbs and the connection manager, and the providers
+	# (soft-RoCE among them) at run time
+	libibverbs-dev librdmacm-dev ibverbs-providers rdma-core
 	# QEMU test rig (guest = generic Debian kernel + host userland over 9p)
 	qemu-system-x86 qemu-utils busybox-static cpio kmod
 	# tests and baselines

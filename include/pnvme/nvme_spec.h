@@ -157,6 +157,27 @@ struct pnvme_sgl_descriptor {
 };
 _Static_assert(sizeof(struct pnvme_sgl_descriptor) == 16, "SGL size");
 
+/**
+ * Keyed SGL Data Block descriptor (NVMe over RDMA): memory of the host that
+ * the controller reads or writes by remote key. Length is 24 bits and the
+ * key sits unaligned, hence bytes.
+ */
+struct pnvme_sgl_keyed_descriptor {
+	uint64_t address;
+	uint8_t length[3]; /**< little-endian, below 2^24 */
+	uint8_t key[4];    /**< little-endian remote key */
+	uint8_t subtype : 4;
+	uint8_t type : 4;
+};
+_Static_assert(sizeof(struct pnvme_sgl_keyed_descriptor) == 16, "keyed SGL size");
+
+/** SGL descriptor subtypes used with fabrics. */
+enum pnvme_sgl_subtype {
+	PNVME_SGL_SUBTYPE_ADDRESS = 0x0,
+	PNVME_SGL_SUBTYPE_OFFSET = 0x1, /**< address is an offset into the capsule's data */
+	PNVME_SGL_SUBTYPE_INVALIDATE_KEY = 0xf,
+};
+
 /** SGL descriptor types. */
 enum pnvme_sgl_type {
 	PNVME_SGL_TYPE_DATA_BLOCK = 0x0,
