@@ -158,7 +158,7 @@ guest_part() {
 	rm -rf "$job/guest"
 	mkdir -p "$job/guest"
 	test/rig/guest_run.sh --job "$job/guest" --hostfwd "$GUEST_PORT:4420" --timeout 1800 -- \
-		sh test/rig/nvmet_tcp_target.sh "$NQN" >"$job/guest.rig.log" 2>&1 &
+		sh test/rig/nvmet_target.sh "$NQN" >"$job/guest.rig.log" 2>&1 &
 	rig=$!
 	for _ in $(seq 300); do
 		[ -f "$job/guest/target.ready" ] && break

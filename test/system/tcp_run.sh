@@ -22,7 +22,7 @@ start_target() {
 	mkdir -p "$JOB"
 	[ -n "${1:-}" ] && cp "$1" "$JOB/guest_check.sh"
 	"$RIG" --job "$JOB" --hostfwd "$PORT:4420" --timeout 1500 -- \
-		sh test/rig/nvmet_tcp_target.sh "$NQN1" "$NQN2" >"$JOB.rig.log" 2>&1 &
+		sh test/rig/nvmet_target.sh "$NQN1" "$NQN2" >"$JOB.rig.log" 2>&1 &
 	RIG_PID=$!
 	for i in $(seq 300); do
 		[ -f "$JOB/target.ready" ] && return 0

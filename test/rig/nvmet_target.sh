@@ -1,12 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# Runs inside the rig guest: the kernel's NVMe/TCP target on memory-backed
+# Runs inside the rig guest: the kernel's NVMe-oF target on memory-backed
 # null_blk devices, controlled by the host through the job folder.
 #
-#   sh test/rig/nvmet_tcp_target.sh NQN...     (one subsystem per NQN)
+#   sh test/rig/nvmet_target.sh NQN...                     NVMe/TCP on 0.0.0.0:4420
+#   NVMET_TRTYPE=rdma sh test/rig/nvmet_target.sh NQN...   NVMe/RDMA over soft-RoCE
+#                                                          (rxe0 on eth0) on 10.0.2.15:4420
+# (one subsystem per NQN; RDMA needs the guest NIC: guest_run.sh --hostfwd)
 #
 # Runs $PNVME_RIG_JOB/guest_check.sh first when the host left one there.
-# Writes $PNVME_RIG_JOB/target.ready when listening on 0.0.0.0:4420. Then
+# Writes $PNVME_RIG_JOB/target.ready when listening on port 4420. Then
 # obeys the word the host writes to $PNVME_RIG_JOB/target.cmd, answering in
 # target.ack: "unlink" (the port stops offering the subsystems: their
 # connections drop), "link" (offered again), "stop" (clean end), "poweroff"
@@ -14,6 +17,7 @@
 set -u
 JOB=$PNVME_RIG_JOB
 CFG=/sys/kernel/config/nvmet
+TRTYPE=${NVMET_TRTYPE:-tcp}
 
 fail() {
 	echo "target: $*" >&2
@@ -23,17 +27,34 @@ fail() {
 [ $# -ge 1 ] || fail "usage: $0 NQN..."
 modprobe null_blk nr_devices=$# gb=1 memory_backed=1 || fail "null_blk"
 modprobe nvmet || fail "nvmet"
-modprobe nvmet-tcp || fail "nvmet-tcp"
-# Without a crc32c provider the target cannot honour digests (and the
-# kernel's nvmet-tcp then crashes releasing that connection).
-modprobe crc32c_generic || fail "crc32c_generic"
+case $TRTYPE in
+tcp)
+	modprobe nvmet-tcp || fail "nvmet-tcp"
+	# Without a crc32c provider the target cannot honour digests (and the
+	# kernel's nvmet-tcp then crashes releasing that connection).
+	modprobe crc32c_generic || fail "crc32c_generic"
+	traddr=0.0.0.0
+	;;
+rdma)
+	# soft-RoCE computes its ICRC with crc32: the provider must be there
+	# before the link is added, or adding it fails.
+	for m in crc32_generic rdma_rxe ib_uverbs rdma_ucm nvmet-rdma; do
+		modprobe "$m" || fail "$m"
+	done
+	rdma link show rxe0 >/dev/null 2>&1 || rdma link add rxe0 type rxe netdev eth0 ||
+		fail "soft-RoCE link on eth0 (is the guest NIC there: --hostfwd?)"
+	# The rxe netdev's own address: the target listens on RDMA there.
+	traddr=10.0.2.15
+	;;
+*) fail "NVMET_TRTYPE '$TRTYPE' is not tcp or rdma" ;;
+esac
 mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config ||
 	fail "configfs"
 
 mkdir "$CFG/ports/1" || fail "port"
-echo tcp >"$CFG/ports/1/addr_trtype"
+echo "$TRTYPE" >"$CFG/ports/1/addr_trtype"
 echo ipv4 >"$CFG/ports/1/addr_adrfam"
-echo 0.0.0.0 >"$CFG/ports/1/addr_traddr"
+echo "$traddr" >"$CFG/ports/1/addr_traddr"
 echo 4420 >"$CFG/ports/1/addr_trsvcid"
 i=0
 for nqn in "$@"; do
