@@ -99,6 +99,44 @@ void pnvme_dma_free(void *buf);
  */
 uint64_t pnvme_vtophys(const void *buf, uint64_t *size);
 
+/** What happens to a region of DMA memory (pnvme_env_mem_notify_register()). */
+enum pnvme_mem_event {
+	PNVME_MEM_EVENT_REGISTER,   /**< the region exists (or has just appeared) */
+	PNVME_MEM_EVENT_UNREGISTER, /**< the region is about to go */
+};
+
+/**
+ * Called for each region of DMA memory: for every region that exists when
+ * the callback is registered, for each that appears later, and before each
+ * goes. Every pnvme_dma_zmalloc() buffer lies within one region. Runs with
+ * the environment's memory lock held: it must not allocate or free DMA
+ * memory. Its return value (0 or -errno) is logged when not 0; for an
+ * existing region at registration it makes the registration fail.
+ *
+ * A transport that must register memory with its device (NVMe/RDMA) keeps
+ * its own map of the regions from this.
+ */
+typedef int (*pnvme_mem_notify_cb)(void *ctx, enum pnvme_mem_event event, void *vaddr,
+				   size_t len);
+
+/**
+ * Start notifying @p cb: it is first called, before this returns, for each
+ * region that exists now.
+ *
+ * @return 0; -EINVAL for a NULL callback or an environment not initialised;
+ *         -ENOMEM; or the callback's error for an existing region (then
+ *         the callback is not registered, and regions it already accepted
+ *         are given to it again as UNREGISTER).
+ */
+int pnvme_env_mem_notify_register(pnvme_mem_notify_cb cb, void *ctx);
+
+/**
+ * Stop notifying @p cb (with the same @p ctx). No UNREGISTER calls are made.
+ *
+ * @return 0, or -ENOENT when not registered.
+ */
+int pnvme_env_mem_notify_unregister(pnvme_mem_notify_cb cb, void *ctx);
+
 /** @return a monotonic tick counter (no system call). */
 uint64_t pnvme_get_ticks(void);
 

@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 #include <rte_memory.h>
 
+#include "env_dpdk/mem_notify.h"
 #include "pnvme/env.h"
 #include "util/util.h"
 
@@ -43,11 +44,11 @@ static _Atomic uint64_t g_mem_generation = 1;
 static void
 mem_event_cb(enum rte_mem_event event, const void *addr, size_t len, void *arg)
 {
-	(void)event;
-	(void)addr;
-	(void)len;
 	(void)arg;
 	atomic_fetch_add_explicit(&g_mem_generation, 1, memory_order_release);
+	env_mem_notify_event(event == RTE_MEM_EVENT_ALLOC ? PNVME_MEM_EVENT_REGISTER
+							  : PNVME_MEM_EVENT_UNREGISTER,
+			     (void *)addr, len);
 }
 
 void
@@ -208,6 +209,7 @@ void
 pnvme_env_fini(void)
 {
 	if (g_env_initialized) {
+		env_mem_notify_reset();
 		rte_eal_cleanup();
 		g_env_initialized = false;
 	}

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # System tests: boot the QEMU rig once per mode (UIO with IOVA=PA, VFIO
 # with a vIOMMU and IOVA=VA) and run the guest-side checks against QEMU's
-# emulated NVMe controllers; then the NVMe/TCP checks against the kernel's
+# emulated NVMe controllers; then the environment's memory region
+# notifications on the host; the NVMe/TCP checks against the kernel's
 # target (tcp_run.sh), and fused compare-and-write against the test target
 # on the host's loopback (fused_run.sh). Prints "system: N passed, N failed".
 set -u
@@ -39,6 +40,11 @@ for mode in uio vfio; do
 	"$RIG" --mode "$mode" --ctrl PNVMEIO0001:1G --timeout 900 -- sh -c "$IO_CMD" >"$log" 2>&1
 	count "I/O ($mode)" $? "$log"
 done
+
+echo "== system: DMA memory region notifications, host hugepages"
+{ HUGEMEM=256 PCI_ALLOWED=none scripts/setup.sh config >/dev/null &&
+	timeout 120 build/test/system/pnvme_env_test; } >"$log" 2>&1
+count "memory region notifications" $? "$log"
 
 echo "== system: NVMe/TCP against the kernel's target"
 test/system/tcp_run.sh >"$log" 2>&1
