@@ -5,12 +5,17 @@
  * order (response before the SEND's completion and the reverse: complete
  * only with both), and work completions that must be refused or only
  * accounted (unknown IDs, work never posted, flushes, short responses,
- * responses for commands not outstanding or never sent, duplicates).
+ * responses for commands not outstanding or never sent, duplicates); the
+ * memory map (keys of a range, ranges across or outside regions, updates
+ * while another thread looks up).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "nvme/rdma_cmd.h"
+#include "nvme/rdma_mem_map.h"
 #include "ut.h"
 
 static uint32_t
@@ -250,6 +255,121 @@ test_malformed_and_flushed_completions(void)
 	rdma_cmd_table_fini(&t);
 }
 
+static struct rdma_mem_region
+region(uintptr_t start, size_t len, uint32_t key)
+{
+	struct rdma_mem_region r = {.start = start, .len = len, .lkey = key, .rkey = key + 1000};
+
+	return r;
+}
+
+static void
+test_mem_map_lookup(void)
+{
+	struct rdma_mem_map *map = rdma_mem_map_create();
+	struct rdma_mem_region r, out;
+	uint32_t lkey = 0, rkey = 0, num;
+
+	CU_ASSERT_FATAL(map != NULL);
+	r = region(0x200000, 0x200000, 7);
+	CU_ASSERT_EQUAL(rdma_mem_map_add(map, &r), 0);
+	r = region(0x800000, 0x400000, 9);
+	CU_ASSERT_EQUAL(rdma_mem_map_add(map, &r), 0);
+	r = region(0x400000, 0x200000, 8); /* between, touching both */
+	CU_ASSERT_EQUAL(rdma_mem_map_add(map, &r), 0);
+	r = region(0x3ff000, 0x2000, 1); /* overlaps two */
+	CU_ASSERT_EQUAL(rdma_mem_map_add(map, &r), -EEXIST);
+	r = region(0xbff000, 0x2000, 1); /* overlaps the last */
+	CU_ASSERT_EQUAL(rdma_mem_map_add(map, &r), -EEXIST);
+	CU_ASSERT_PTR_NOT_NULL(rdma_mem_map_regions(map, &num));
+	CU_ASSERT_EQUAL(num, 3);
+
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0x200000, 4096, &lkey, &rkey), 0);
+	CU_ASSERT_EQUAL(lkey, 7);
+	CU_ASSERT_EQUAL(rkey, 1007);
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0x3ff000, 0x1000, &lkey, &rkey), 0);
+	CU_ASSERT_EQUAL(lkey, 7); /* the last bytes of the first */
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0x5ff000, 0x1000, &lkey, &rkey), 0);
+	CU_ASSERT_EQUAL(lkey, 8);
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0xbfffff, 1, &lkey, &rkey), 0);
+	CU_ASSERT_EQUAL(lkey, 9);
+	/* Across two regions (even touching ones: two keys), outside, past the end. */
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0x3ff000, 0x2000, &lkey, &rkey), -EINVAL);
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0x100000, 16, &lkey, &rkey), -EINVAL);
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0x600000, 16, &lkey, &rkey), -EINVAL);
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0xbff000, 0x2000, &lkey, &rkey), -EINVAL);
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0xc00000, 1, &lkey, &rkey), -EINVAL);
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)UINTPTR_MAX, 2, &lkey, &rkey), -EINVAL);
+
+	/* A removed region is gone at once, also for a thread that had it last. */
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0x400000, 16, &lkey, &rkey), 0);
+	CU_ASSERT_EQUAL(rdma_mem_map_remove(map, 0x400000, &out), 0);
+	CU_ASSERT_EQUAL(out.lkey, 8);
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0x400000, 16, &lkey, &rkey), -EINVAL);
+	CU_ASSERT_EQUAL(rdma_mem_map_remove(map, 0x400000, &out), -ENOENT);
+	rdma_mem_map_destroy(map);
+
+	/* A new map at the same address does not inherit a remembered region. */
+	map = rdma_mem_map_create();
+	CU_ASSERT_FATAL(map != NULL);
+	CU_ASSERT_EQUAL(rdma_mem_map_find(map, (void *)0x200000, 16, &lkey, &rkey), -EINVAL);
+	rdma_mem_map_destroy(map);
+}
+
+struct map_reader {
+	struct rdma_mem_map *map;
+	atomic_bool stop;
+	unsigned long lookups;
+	unsigned long misses;
+};
+
+static void *
+map_reader_main(void *arg)
+{
+	struct map_reader *r = arg;
+	uint32_t lkey, rkey;
+
+	while (!atomic_load(&r->stop)) {
+		if (rdma_mem_map_find(r->map, (void *)0x10000000, 4096, &lkey, &rkey) != 0 ||
+		    lkey != 1) {
+			r->misses++;
+		}
+		r->lookups++;
+	}
+	return NULL;
+}
+
+/* Regions come and go while another thread looks up one that stays: it is
+ * found every time. */
+static void
+test_mem_map_updates_while_reading(void)
+{
+	struct map_reader rd = {.map = rdma_mem_map_create()};
+	struct rdma_mem_region r, out;
+	pthread_t tid;
+	int i;
+
+	CU_ASSERT_FATAL(rd.map != NULL);
+	r = region(0x10000000, 0x200000, 1);
+	CU_ASSERT_EQUAL(rdma_mem_map_add(rd.map, &r), 0);
+	atomic_init(&rd.stop, false);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&tid, NULL, map_reader_main, &rd), 0);
+	for (i = 0; i < 2000; i++) {
+		r = region(0x20000000 + (uintptr_t)(i % 50) * 0x200000, 0x200000, 100 + (uint32_t)i);
+		if (i < 50) {
+			CU_ASSERT_EQUAL(rdma_mem_map_add(rd.map, &r), 0);
+		} else {
+			CU_ASSERT_EQUAL(rdma_mem_map_remove(rd.map, r.start, &out), 0);
+			CU_ASSERT_EQUAL(rdma_mem_map_add(rd.map, &r), 0);
+		}
+	}
+	atomic_store(&rd.stop, true);
+	pthread_join(tid, NULL);
+	CU_ASSERT(rd.lookups > 0);
+	CU_ASSERT_EQUAL(rd.misses, 0);
+	rdma_mem_map_destroy(rd.map);
+}
+
 int
 main(void)
 {
@@ -257,6 +377,8 @@ main(void)
 		{"capsule_descriptors", test_capsule_descriptors},
 		{"completion_needs_send_and_response", test_completion_needs_send_and_response},
 		{"malformed_and_flushed_completions", test_malformed_and_flushed_completions},
+		{"mem_map_lookup", test_mem_map_lookup},
+		{"mem_map_updates_while_reading", test_mem_map_updates_while_reading},
 		{NULL, NULL},
 	};
 
