@@ -23,13 +23,17 @@ endif
 # sources, and the registry's list (lib/nvme/transport.c).
 CONFIG_TCP ?= y
 CONFIG_RDMA ?= n
-TRANSPORTS := pcie $(if $(filter y,$(CONFIG_TCP)),tcp)
+TRANSPORTS := pcie $(if $(filter y,$(CONFIG_TCP)),tcp) $(if $(filter y,$(CONFIG_RDMA)),rdma)
 TRANSPORT_DEFS := -D'NVME_TRANSPORT_LIST=$(foreach t,$(TRANSPORTS),X($(t)))' \
 	-DPNVME_CONFIG_TCP=$(if $(filter y,$(CONFIG_TCP)),1,0)
 
 UTIL_SRCS := $(sort $(wildcard lib/util/*.c))
 NVME_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,lib/nvme/tcp%.c) \
 	$(if $(filter y,$(CONFIG_RDMA)),,lib/nvme/rdma%.c), $(sort $(wildcard lib/nvme/*.c)))
+# The RDMA transport's verbs and connection manager libraries.
+ifeq ($(CONFIG_RDMA),y)
+SYS_LIBS += $(RDMA_LIBS)
+endif
 ENV_SRCS := $(sort $(wildcard lib/env_dpdk/*.c))
 CORE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UTIL_SRCS) $(NVME_SRCS))
 ENV_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(ENV_SRCS))

@@ -116,7 +116,8 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 	char what[32];
 	int rc;
 
-	data = calloc(1, sizeof(*data));
+	/* DMA memory: a transport may need it registered (NVMe/RDMA). */
+	data = pnvme_dma_zmalloc(sizeof(*data), 0, NULL);
 	if (data == NULL) {
 		PNVME_ERRLOG("%s: Connect of queue %u: out of memory", qpair->ctrlr->trid.traddr,
 			     qid);
@@ -128,7 +129,7 @@ nvme_fabric_connect(struct pnvme_qpair *qpair, uint16_t qid, uint16_t sqsize, ui
 		snprintf(what, sizeof(what), "Connect of queue %u", qid);
 		rc = nvme_qpair_wait_sync(qpair, &w, timeout_ms, what);
 	}
-	free(data);
+	pnvme_dma_free(data);
 	return rc != 0 ? rc : fabric_connect_check(qpair, qid, &w.cpl, cntlid_out);
 }
 

@@ -26,6 +26,9 @@ struct ns_io {
 	uint16_t iovcnt;
 	bool has_data;
 	uint32_t max_blocks; /* per child command */
+	/* Vectored data: pieces of memory one command may carry (0: any),
+	 * for transports whose commands describe few (NVMe/RDMA's MSDBD). */
+	uint32_t max_pieces;
 };
 
 static int
@@ -176,15 +179,40 @@ child_done(void *arg, const struct pnvme_cpl *cpl)
 	}
 }
 
-/* Blocks the next child may carry from @p lba. */
+/* Whole blocks that the vector elements from byte @p offset hold within
+ * io->max_pieces elements (0: they hold less than one block). */
 static uint32_t
-child_blocks(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t lba, uint32_t left)
+pieces_blocks(const struct ns_io *io, uint64_t offset, uint32_t block)
+{
+	uint64_t bytes = 0;
+	uint32_t pieces = 0;
+	int i = 0;
+
+	while (i < io->iovcnt && offset >= io->iov[i].iov_len) {
+		offset -= io->iov[i].iov_len;
+		i++;
+	}
+	for (; i < io->iovcnt && pieces < io->max_pieces; i++, pieces++) {
+		bytes += io->iov[i].iov_len - offset;
+		offset = 0;
+	}
+	return (uint32_t)PNVME_MIN(bytes / block, (uint64_t)UINT32_MAX);
+}
+
+/* Blocks the next child may carry from @p lba, its data from byte
+ * @p offset. */
+static uint32_t
+child_blocks(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t lba, uint32_t left,
+	     uint64_t offset)
 {
 	uint32_t n = PNVME_MIN(left, io->max_blocks);
 	uint32_t boundary = ns->optimal_io_boundary;
 
 	if (boundary != 0 && io->has_data) {
 		n = PNVME_MIN(n, boundary - (uint32_t)(lba % boundary));
+	}
+	if (pnvme_unlikely(io->max_pieces != 0 && io->iov != NULL && io->has_data)) {
+		n = PNVME_MIN(n, pieces_blocks(io, offset, ns->extended_lba_size));
 	}
 	return n;
 }
@@ -223,7 +251,7 @@ submit_split(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct ns_io 
 	parent->parent_cpl.sqid = qpair->id;
 	parent->num_children = (uint16_t)nchildren;
 	for (i = 0; i < nchildren; i++) {
-		n = child_blocks(ns, io, lba, left);
+		n = child_blocks(ns, io, lba, left, offset);
 		child = nvme_qpair_alloc_request(qpair, child_done, parent);
 		if (pnvme_likely(child != NULL)) {
 			child->parent = parent;
@@ -258,13 +286,20 @@ static int
 submit_io_split(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct ns_io *io,
 		pnvme_cmd_cb cb_fn, void *cb_arg, const char *what)
 {
-	uint32_t nchildren = 0, left, n;
-	uint64_t lba;
+	uint32_t block = ns->extended_lba_size, nchildren = 0, left, n;
+	uint64_t lba, offset = 0;
 
 	for (lba = io->lba, left = io->lba_count; left > 0; nchildren++) {
-		n = child_blocks(ns, io, lba, left);
+		n = child_blocks(ns, io, lba, left, offset);
+		if (n == 0) {
+			PNVME_ERRLOG("%s: the vector elements from byte %llu hold less than one "
+				     "%u-byte block in %u pieces, the most one command carries",
+				     what, (unsigned long long)offset, block, io->max_pieces);
+			return -EINVAL;
+		}
 		lba += n;
 		left -= n;
+		offset += (uint64_t)n * block;
 	}
 	if (io->io_flags & FUSE_FLAGS_MASK) {
 		PNVME_ERRLOG("%s: a fused command may not be split (%u blocks exceed %u per "
@@ -310,7 +345,7 @@ submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvm
 	}
 
 	/* One command, nearly always: nothing more to check. */
-	if (pnvme_unlikely(child_blocks(ns, io, io->lba, io->lba_count) != io->lba_count)) {
+	if (pnvme_unlikely(child_blocks(ns, io, io->lba, io->lba_count, 0) != io->lba_count)) {
 		return submit_io_split(ns, qpair, io, cb_fn, cb_arg, what);
 	}
 	req = nvme_qpair_alloc_request(qpair, cb_fn, cb_arg);
@@ -371,6 +406,9 @@ rw(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, void *buf, const
 	}
 	if (ns != NULL) {
 		io.max_blocks = max_data_blocks(ns);
+		if (iov != NULL && iovcnt > 1 && ns->ctrlr->ops->ctrlr_get_max_data_pieces != NULL) {
+			io.max_pieces = ns->ctrlr->ops->ctrlr_get_max_data_pieces(ns->ctrlr);
+		}
 	}
 	return submit_io(ns, qpair, &io, cb_fn, cb_arg, what);
 }

@@ -252,6 +252,9 @@ struct nvme_transport_ops {
 	bool (*ctrlr_is_present)(struct pnvme_ctrlr *ctrlr);
 	/* Largest transfer the transport can describe for one command. */
 	uint32_t (*ctrlr_get_max_xfer_size)(struct pnvme_ctrlr *ctrlr);
+	/* Optional: separate pieces of memory one I/O command can describe
+	 * (vectored I/O is split to fit); NULL for no limit. */
+	uint32_t (*ctrlr_get_max_data_pieces)(struct pnvme_ctrlr *ctrlr);
 	int (*ctrlr_get_pci_id)(const struct pnvme_ctrlr *ctrlr, struct pnvme_pci_id *id);
 
 	/* 0, or -EAGAIN when no submission slot is free. */

@@ -227,3 +227,25 @@ rdma_cmd_table_judge(struct rdma_cmd_table *t, const struct rdma_wc_view *wc,
 		return RDMA_WC_MALFORMED;
 	}
 }
+
+const char *
+rdma_cm_reject_string(uint16_t sts, char *buf, size_t len)
+{
+	static const char *const names[] = {
+		[1] = "invalid private data length",
+		[2] = "invalid record format",
+		[3] = "invalid queue ID",
+		[4] = "invalid host send queue size",
+		[5] = "invalid host receive queue size",
+		[6] = "no resources",
+		[7] = "invalid IRD",
+		[8] = "invalid ORD",
+		[9] = "invalid controller ID",
+	};
+
+	if (sts < sizeof(names) / sizeof(names[0]) && names[sts] != NULL) {
+		return names[sts];
+	}
+	snprintf(buf, len, "status %u", sts);
+	return buf;
+}

@@ -52,6 +52,37 @@ int rdma_capsule_set_data(struct rdma_capsule *cap, const struct rdma_remote_pie
 			  uint32_t n, uint32_t max_descs, uint32_t in_capsule_len, char *why,
 			  size_t why_len);
 
+/* NVMe/RDMA connection manager private data (the RDMA transport binding):
+ * the host's request, the controller's accept and reject. */
+struct rdma_cm_req_data {
+	uint16_t recfmt;  /* record format: 0 */
+	uint16_t qid;     /* the queue this connection carries */
+	uint16_t hrqsize; /* host receive queue size: RECVs posted for responses */
+	uint16_t hsqsize; /* host send queue size, 0's based */
+	uint16_t cntlid;  /* controller ID (I/O queues), FFFFh for the admin queue */
+	uint8_t reserved[22];
+};
+_Static_assert(sizeof(struct rdma_cm_req_data) == 32, "RDMA CM request private data");
+
+struct rdma_cm_rep_data {
+	uint16_t recfmt;
+	uint16_t crqsize; /* controller receive queue size */
+	uint8_t reserved[28];
+};
+_Static_assert(sizeof(struct rdma_cm_rep_data) == 32, "RDMA CM accept private data");
+
+struct rdma_cm_rej_data {
+	uint16_t recfmt;
+	uint16_t sts; /* why the controller refused (rdma_cm_reject_string) */
+};
+
+/* The connection manager's reject reason for a stale connection: the peer
+ * still holds an earlier connection with the same identity. Worth a retry. */
+#define RDMA_CM_REJ_STALE_CONN 10
+
+/* The controller's reject status, in words ("status N" when unknown). */
+const char *rdma_cm_reject_string(uint16_t sts, char *buf, size_t len);
+
 /* Work request IDs: kind in the high half, slot (command ID or receive
  * buffer) in the low half. */
 enum rdma_wr_kind {

@@ -25,7 +25,7 @@ probe_cb(void *ctx, const struct pnvme_transport_id *trid, struct pnvme_ctrlr_op
 {
 	struct probe_log *log = ctx;
 
-	CU_ASSERT_EQUAL(trid->trtype, PNVME_TRANSPORT_RDMA);
+	CU_ASSERT_EQUAL(trid->trtype, FAKE_TRANSPORT_TYPE);
 	log->probed++;
 	if (log->num_io_queues) {
 		opts->num_io_queues = log->num_io_queues;
@@ -56,7 +56,7 @@ remove_cb(void *ctx, struct pnvme_ctrlr *ctrlr)
 	log->removed_ctrlr = ctrlr;
 }
 
-static const struct pnvme_transport_id g_fake_trid = {.trtype = PNVME_TRANSPORT_RDMA};
+static const struct pnvme_transport_id g_fake_trid = {.trtype = FAKE_TRANSPORT_TYPE};
 
 static void
 reset_fake(int count)

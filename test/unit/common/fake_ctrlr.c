@@ -379,7 +379,7 @@ static struct fake_ctrlr *fake_ctrlr_new(const struct pnvme_transport_id *trid,
 static int
 fake_scan(struct nvme_probe_ctx *probe)
 {
-	struct pnvme_transport_id trid = {.trtype = PNVME_TRANSPORT_RDMA};
+	struct pnvme_transport_id trid = {.trtype = FAKE_TRANSPORT_TYPE};
 	int i;
 
 	for (i = 0; i < g_fake_scan_count; i++) {
@@ -412,7 +412,7 @@ fake_construct(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_o
 
 const struct nvme_transport_ops g_fake_ops = {
 	.name = "fake",
-	.type = PNVME_TRANSPORT_RDMA, /* a type no real transport claims here */
+	.type = FAKE_TRANSPORT_TYPE,
 	.scan = fake_scan,
 	.ctrlr_construct = fake_construct,
 	.ctrlr_destruct = fake_destruct,
@@ -541,7 +541,7 @@ fake_ctrlr_create_fabrics(void)
 struct fake_ctrlr *
 fake_ctrlr_create(void)
 {
-	struct pnvme_transport_id trid = {.trtype = PNVME_TRANSPORT_RDMA};
+	struct pnvme_transport_id trid = {.trtype = FAKE_TRANSPORT_TYPE};
 	struct pnvme_ctrlr_opts opts;
 
 	strcpy(trid.traddr, "fake0");

@@ -9,6 +9,8 @@
 #include "nvme/nvme_internal.h"
 
 #define FAKE_MAX_NS 8
+/* The fake transport's type: a value no real transport claims. */
+#define FAKE_TRANSPORT_TYPE ((enum pnvme_transport_type)0x7e)
 
 /* An I/O queue of the fake: commands wait on it until polled. */
 struct fake_io_qpair {

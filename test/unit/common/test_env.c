@@ -310,3 +310,21 @@ test_log_lines(void)
 	}
 	return n;
 }
+
+/* The test environment has no memory events: a transport that needs its
+ * memory registered (NVMe/RDMA) is not unit-tested through it. */
+int
+pnvme_env_mem_notify_register(pnvme_mem_notify_cb cb, void *ctx)
+{
+	(void)cb;
+	(void)ctx;
+	return -ENOTSUP;
+}
+
+int
+pnvme_env_mem_notify_unregister(pnvme_mem_notify_cb cb, void *ctx)
+{
+	(void)cb;
+	(void)ctx;
+	return -ENOENT;
+}
