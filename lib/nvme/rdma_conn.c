@@ -221,10 +221,13 @@ open_retry_stale(struct rdma_qpair *rq)
 	uint32_t retries = rq->stale_retries + 1;
 	uint32_t timeout_ms = rq->open_timeout_ms;
 
+	int rc;
+
 	conn_release(rq);
 	rq->stale_retries = retries;
 	pnvme_delay_us(STALE_RETRY_DELAY_US);
-	return rdma_conn_open_start(rq, timeout_ms);
+	rc = rdma_conn_open_start(rq, timeout_ms);
+	return rc == 0 ? -EAGAIN : rc;
 }
 
 /* The controller accepted: check its answer. */
@@ -345,7 +348,10 @@ rdma_conn_open(struct rdma_qpair *rq, uint32_t timeout_ms)
 	struct pollfd pfd;
 	int rc = rdma_conn_open_start(rq, timeout_ms);
 
-	while (rc == 0 && (rc = rdma_conn_open_poll(rq)) == -EAGAIN) {
+	if (rc != 0) {
+		return rc;
+	}
+	while ((rc = rdma_conn_open_poll(rq)) == -EAGAIN) {
 		pfd.fd = rq->channel->fd;
 		pfd.events = POLLIN;
 		(void)poll(&pfd, 1, OPEN_WAIT_SLICE_MS);
