@@ -8,7 +8,8 @@
 #                                                          (rxe0 on eth0) on 10.0.2.15:4420
 # (one subsystem per NQN; RDMA needs the guest NIC: guest_run.sh --hostfwd)
 #
-# Runs $PNVME_RIG_JOB/guest_check.sh first when the host left one there.
+# Runs $PNVME_RIG_JOB/guest_check.sh first when the host left one there
+# (and ends after it with NVMET_EXIT_AFTER_CHECK=1: the checks ran in here).
 # Writes $PNVME_RIG_JOB/target.ready when listening on port 4420. Then
 # obeys the word the host writes to $PNVME_RIG_JOB/target.cmd, answering in
 # target.ack: "unlink" (the port stops offering the subsystems: their
@@ -83,6 +84,7 @@ link "$@" || fail "link"
 if [ -f "$JOB/guest_check.sh" ]; then
 	sh "$JOB/guest_check.sh" >"$JOB/guest_check.log" 2>&1
 	echo $? >"$JOB/guest_check.rc"
+	[ "${NVMET_EXIT_AFTER_CHECK:-0}" = 1 ] && exit 0
 fi
 echo ready >"$JOB/target.ready"
 while :; do

@@ -4,7 +4,8 @@
 # with a vIOMMU and IOVA=VA) and run the guest-side checks against QEMU's
 # emulated NVMe controllers; then the environment's memory region
 # notifications on the host; the NVMe/TCP checks against the kernel's
-# target (tcp_run.sh), and fused compare-and-write against the test target
+# target (tcp_run.sh), the NVMe/RDMA checks against its RDMA target over
+# soft-RoCE (rdma_run.sh), and fused compare-and-write against the test target
 # on the host's loopback (fused_run.sh). Prints "system: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -49,6 +50,10 @@ count "memory region notifications" $? "$log"
 echo "== system: NVMe/TCP against the kernel's target"
 test/system/tcp_run.sh >"$log" 2>&1
 count "NVMe/TCP" $? "$log"
+
+echo "== system: NVMe/RDMA against the kernel's target over soft-RoCE (in the guest)"
+test/system/rdma_run.sh >"$log" 2>&1
+count "NVMe/RDMA" $? "$log"
 
 echo "== system: fused compare-and-write against the test target"
 test/system/fused_run.sh >"$log" 2>&1

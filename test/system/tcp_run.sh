@@ -172,12 +172,12 @@ else
 fi
 
 echo "== tcp: keep-alive over an idle minute"
-build/test/system/pnvme_tcp_fault_test -r "$ADDR subnqn:$NQN1" idle 65 >"$out" 2>&1
+build/test/system/pnvme_fabrics_fault_test -r "$ADDR subnqn:$NQN1" idle 65 >"$out" 2>&1
 count "keep-alive" $? "$out"
 
 echo "== tcp: the target's port goes away mid-I/O, then comes back: reset in place"
 rm -f "$JOB/io.started" "$JOB/io.failed" "$JOB/target.back"
-build/test/system/pnvme_tcp_fault_test -r "$ADDR subnqn:$NQN1" cut "$JOB" reconnect \
+build/test/system/pnvme_fabrics_fault_test -r "$ADDR subnqn:$NQN1" cut "$JOB" reconnect \
 	>"$out" 2>&1 &
 pid=$!
 if wait_file "$JOB/io.started" 60 && target_cmd unlink; then
@@ -191,7 +191,7 @@ count "port removal" $? "$out"
 
 echo "== tcp: the target's machine powers off mid-I/O"
 rm -f "$JOB/io.started"
-build/test/system/pnvme_tcp_fault_test -r "$ADDR subnqn:$NQN2" cut "$JOB" >"$out" 2>&1 &
+build/test/system/pnvme_fabrics_fault_test -r "$ADDR subnqn:$NQN2" cut "$JOB" >"$out" 2>&1 &
 pid=$!
 if wait_file "$JOB/io.started" 60; then
 	echo poweroff >"$JOB/target.cmd"

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * NVMe/TCP against a real target, for what unit tests cannot show:
+ * NVMe over Fabrics (TCP, RDMA) against a real target, for what unit tests
+ * cannot show:
  *
- *   pnvme_tcp_fault_test -r TRID idle SECONDS
+ *   pnvme_fabrics_fault_test -r TRID idle SECONDS
  *       I/O, then SECONDS with only admin polling (keep-alive must hold the
  *       association), then I/O again.
- *   pnvme_tcp_fault_test -r TRID cut JOBDIR [reconnect]
+ *   pnvme_fabrics_fault_test -r TRID cut JOBDIR [reconnect]
  *       Verified I/O at depth 16; JOBDIR/io.started tells the host to take
  *       the target away. Every request must complete exactly once, with an
  *       error for those in flight, and polling must report the failure
