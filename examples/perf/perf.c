@@ -635,6 +635,7 @@ struct summary {
 	uint64_t ios, lat_sum, lat_min, lat_max, errors, verify_errors, aborted, retries;
 	uint64_t sq_doorbells, cq_doorbells; /* doorbell writes that reached the device */
 	uint64_t recv_calls, recv_empty_calls, send_calls; /* NVMe/TCP system calls */
+	uint64_t post_send_calls, post_recv_calls, cq_polls, cq_empty_polls; /* NVMe/RDMA */
 	bool shadow_doorbells;
 };
 
@@ -662,6 +663,10 @@ summarize(struct summary *s, const struct worker *w)
 		s->recv_calls += qs.recv_calls;
 		s->recv_empty_calls += qs.recv_empty_calls;
 		s->send_calls += qs.send_calls;
+		s->post_send_calls += qs.post_send_calls;
+		s->post_recv_calls += qs.post_recv_calls;
+		s->cq_polls += qs.cq_polls;
+		s->cq_empty_polls += qs.cq_empty_polls;
 	}
 }
 
@@ -771,6 +776,10 @@ report(double elapsed)
 		json_double(&jw, "recv_empty_calls_per_io", per_io(total.recv_empty_calls, total.ios));
 		json_double(&jw, "send_calls_per_io", per_io(total.send_calls, total.ios));
 		json_double(&jw, "readiness_calls_per_io", per_io(readiness_calls, total.ios));
+		json_double(&jw, "post_send_calls_per_io", per_io(total.post_send_calls, total.ios));
+		json_double(&jw, "post_recv_calls_per_io", per_io(total.post_recv_calls, total.ios));
+		json_double(&jw, "cq_polls_per_io", per_io(total.cq_polls, total.ios));
+		json_double(&jw, "cq_empty_polls_per_io", per_io(total.cq_empty_polls, total.ios));
 		json_uint(&jw, "poll_group_threads", grouped_threads);
 		json_double(&jw, "syscalls_per_io",
 			    per_io(total.recv_calls + total.send_calls + readiness_calls, total.ios));
@@ -790,7 +799,15 @@ report(double elapsed)
 		       (double)total.ios / elapsed * g_cfg.io_size / 1048576.0,
 		       total.ios ? ticks_to_us(total.lat_sum / total.ios) : 0.0,
 		       total.ios ? ticks_to_us(total.lat_min) : 0.0, ticks_to_us(total.lat_max));
-		if (total.recv_calls > 0) {
+		if (total.cq_polls > 0) {
+			printf("RDMA calls per I/O, none a system call: post SEND %.3f, post RECV "
+			       "%.3f; completion queue polls %.3f, of which %.3f found nothing; "
+			       "shared queue polls %.3f\n",
+			       per_io(total.post_send_calls, total.ios),
+			       per_io(total.post_recv_calls, total.ios),
+			       per_io(total.cq_polls, total.ios), per_io(total.cq_empty_polls, total.ios),
+			       per_io(readiness_calls, total.ios));
+		} else if (total.recv_calls > 0) {
 			printf("System calls per I/O: %.3f (receive %.3f, of which %.3f found "
 			       "nothing; send %.3f; poll group readiness %.3f)\n",
 			       per_io(total.recv_calls + total.send_calls + readiness_calls, total.ios),

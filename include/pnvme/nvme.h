@@ -594,6 +594,15 @@ struct pnvme_qpair_stats {
 	/** Of them, sends whose data the kernel took from the buffer itself
 	 * rather than copying it (NVMe/TCP, large writes). */
 	uint64_t zero_copy_sends;
+	/** Calls that handed SENDs (commands) and RECVs (response buffers) to
+	 * the device, each a batch (NVMe/RDMA; no system call). */
+	uint64_t post_send_calls;
+	uint64_t post_recv_calls;
+	/** Completion queue polls made for this qpair, and of them those that
+	 * found nothing (NVMe/RDMA; no system call). In a poll group the
+	 * group's polls of a shared queue count in its readiness calls. */
+	uint64_t cq_polls;
+	uint64_t cq_empty_polls;
 };
 
 /**

@@ -139,12 +139,16 @@ pnvme_ctrlr_free_io_qpair(struct pnvme_qpair *qpair)
 	}
 	ctrlr = qpair->ctrlr;
 	qid = qpair->id;
+	pthread_mutex_lock(&ctrlr->lock);
+	TAILQ_REMOVE(&ctrlr->io_qpairs, qpair, ctrlr_link);
+	nvme_qpair_disconnect(qpair);
+	pthread_mutex_unlock(&ctrlr->lock);
+	/* Disconnected first: a transport has no connection to move to
+	 * another completion mechanism as the qpair leaves its group. */
 	if (qpair->group != NULL) {
 		pnvme_poll_group_remove(qpair->group, qpair);
 	}
 	pthread_mutex_lock(&ctrlr->lock);
-	TAILQ_REMOVE(&ctrlr->io_qpairs, qpair, ctrlr_link);
-	nvme_qpair_disconnect(qpair);
 	ctrlr->ops->io_qpair_free(qpair);
 	ctrlr->free_qids[qid] = 1;
 	pthread_mutex_unlock(&ctrlr->lock);

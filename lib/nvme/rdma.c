@@ -183,4 +183,9 @@ const struct nvme_transport_ops g_nvme_rdma_ops = {
 	.qpair_process_completions = rdma_qpair_process_completions,
 	.qpair_abort_reqs = rdma_qpair_abort_reqs,
 	.qpair_get_stats = rdma_qpair_get_stats,
+	.poll_group_create = rdma_poll_group_create,
+	.poll_group_add = rdma_poll_group_add,
+	.poll_group_remove = rdma_poll_group_remove,
+	.poll_group_wait = rdma_poll_group_wait,
+	.poll_group_destroy = rdma_poll_group_destroy,
 };

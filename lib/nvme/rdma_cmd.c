@@ -214,7 +214,8 @@ rdma_cmd_table_judge(struct rdma_cmd_table *t, const struct rdma_wc_view *wc,
 		     const uint8_t *rsp_bufs, uint32_t rsp_size, uint16_t *cid, uint32_t *recv_slot,
 		     char *why, size_t why_len)
 {
-	uint32_t kind = (uint32_t)(wc->wr_id >> 32), slot = (uint32_t)wc->wr_id;
+	/* Bits above the kind are the transport's (a shared queue's tag). */
+	uint32_t kind = (uint32_t)(wc->wr_id >> 32) & 0xff, slot = (uint32_t)wc->wr_id;
 
 	switch (kind) {
 	case RDMA_WR_SEND:

@@ -68,10 +68,12 @@ conn_release(struct rdma_qpair *rq)
 		rdma_destroy_qp(rq->cm_id);
 	}
 	rq->qp = NULL;
-	if (rq->cq != NULL) {
+	if (rq->scq != NULL) {
+		rdma_shared_cq_detach(rq);
+	} else if (rq->cq != NULL) {
 		ibv_destroy_cq(rq->cq);
-		rq->cq = NULL;
 	}
+	rq->cq = NULL;
 	if (rq->capsule_mr != NULL) {
 		ibv_dereg_mr(rq->capsule_mr);
 		rq->capsule_mr = NULL;
@@ -160,7 +162,12 @@ open_connect(struct rdma_qpair *rq)
 		return -ENOMEM;
 	}
 	rq->map = rq->dev->map;
-	rq->cq = ibv_create_cq(verbs, (int)(2 * t->entries), rq, NULL, 0);
+	/* Room for every SEND and RECV it may have posted. In a poll group,
+	 * the group's queue for this device, when it has room. */
+	rq->cq = rq->rgroup != NULL ? rdma_shared_cq_attach(rq, verbs, 2 * t->entries) : NULL;
+	if (rq->cq == NULL) {
+		rq->cq = ibv_create_cq(verbs, (int)(2 * t->entries), rq, NULL, 0);
+	}
 	if (rq->cq == NULL) {
 		return -errno;
 	}
@@ -407,7 +414,7 @@ rdma_conn_quiesce(struct rdma_qpair *rq)
 	rdma_qpair_unpost_pending(rq);
 	deadline = pnvme_get_ticks() + nvme_ms_to_ticks(RDMA_DRAIN_TIMEOUT_MS);
 	while (rq->table.sends_in_flight > 0 || rq->table.recvs_in_flight > 0) {
-		n = ibv_poll_cq(rq->cq, RDMA_POLL_BATCH, wcs);
+		n = rdma_qpair_fetch_wcs(rq, wcs, RDMA_POLL_BATCH);
 		if (n < 0) {
 			break;
 		}

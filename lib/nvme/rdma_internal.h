@@ -28,6 +28,12 @@
 /* Longest wait for the provider to flush posted work after the queue pair
  * was moved to the error state. */
 #define RDMA_DRAIN_TIMEOUT_MS 2000u
+/* Devices one poll group shares completion queues on. */
+#define RDMA_GROUP_MAX_DEVICES 4u
+/* Work request IDs of a queue pair on a shared completion queue carry its
+ * tag (its place among the queue's users, from 1) above kind and slot. */
+#define RDMA_WR_TAG_SHIFT 40
+#define RDMA_WR_TAG(wr_id) ((uint32_t)((wr_id) >> RDMA_WR_TAG_SHIFT))
 
 /*
  * One RDMA device (verbs context) in use: its protection domain and the
@@ -40,6 +46,32 @@ struct rdma_device {
 	struct rdma_mem_map *map;
 	uint32_t refs;
 	TAILQ_ENTRY(rdma_device) link;
+};
+
+struct rdma_qpair;
+
+/*
+ * A completion queue shared by the queue pairs of one poll group on one
+ * device: one poll finds the work of all of them. Completions are handed
+ * to their queue pair by the tag in the work request ID. Counted: the
+ * group holds it, and so does each connection made through it (a qpair
+ * removed from the group keeps it until its next connection).
+ */
+struct rdma_shared_cq {
+	struct ibv_context *verbs;
+	struct ibv_cq *cq;
+	uint32_t size; /* entries */
+	uint32_t used; /* entries the connections through it may fill */
+	uint32_t refs;
+	struct rdma_qpair **members; /* by tag - 1; NULL for a free tag */
+	uint32_t room;
+};
+
+/* The RDMA part of a poll group. */
+struct rdma_poll_group {
+	struct nvme_transport_poll_group base;
+	struct rdma_shared_cq *cqs[RDMA_GROUP_MAX_DEVICES];
+	TAILQ_HEAD(, rdma_qpair) qpairs;
 };
 
 /* Connection set-up (rdma_conn.c), one step per connection manager event. */
@@ -93,6 +125,18 @@ struct rdma_qpair {
 	uint32_t open_timeout_ms;
 	uint64_t open_deadline;
 
+	/* Poll group: the group (its next connection shares the group's
+	 * completion queue), the shared queue this connection uses (NULL: its
+	 * own) and its tag there, and the completions another poll of that
+	 * queue found for it, waiting in a ring. */
+	struct rdma_poll_group *rgroup;
+	TAILQ_ENTRY(rdma_qpair) rgroup_link;
+	struct rdma_shared_cq *scq;
+	uint32_t tag;
+	struct ibv_wc *wc_ring;
+	uint32_t wc_room, wc_head, wc_count;
+	bool wc_overflow;
+
 	/* Counters (pnvme_qpair_get_stats). */
 	uint64_t send_wcs; /* SEND completions taken */
 	uint64_t recv_wcs; /* RECV completions taken */
@@ -142,6 +186,23 @@ void rdma_conn_close(struct rdma_qpair *rq);
 /* true when the connection manager says the peer went away (read at most
  * every RDMA_CM_CHECK_MS). */
 bool rdma_conn_peer_gone(struct rdma_qpair *rq);
+
+/* rdma_poll_group.c: the connection of a qpair in a group uses the
+ * group's completion queue for its device: @p need more entries, and a
+ * tag. NULL (it makes its own) when that cannot be. */
+struct ibv_cq *rdma_shared_cq_attach(struct rdma_qpair *rq, struct ibv_context *verbs,
+				     uint32_t need);
+/* The connection is gone: give back its tag and entries. */
+void rdma_shared_cq_detach(struct rdma_qpair *rq);
+/* Up to @p max work completions of @p rq: from its own completion queue,
+ * or from the shared one (polled for every user when @p rq has none
+ * waiting). Count, or -1 when the queue cannot be polled. */
+int rdma_qpair_fetch_wcs(struct rdma_qpair *rq, struct ibv_wc *wcs, uint32_t max);
+struct nvme_transport_poll_group *rdma_poll_group_create(void);
+int rdma_poll_group_add(struct nvme_transport_poll_group *tgroup, struct pnvme_qpair *qpair);
+void rdma_poll_group_remove(struct nvme_transport_poll_group *tgroup, struct pnvme_qpair *qpair);
+int rdma_poll_group_wait(struct nvme_transport_poll_group *tgroup);
+void rdma_poll_group_destroy(struct nvme_transport_poll_group *tgroup);
 
 /* rdma_qpair.c */
 int rdma_qpair_construct(struct rdma_qpair *rq, struct pnvme_ctrlr *ctrlr, uint16_t qid,

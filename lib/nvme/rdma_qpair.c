@@ -28,6 +28,9 @@ rdma_qpair_free_arrays(struct rdma_qpair *rq)
 	free(rq->rsps);
 	free(rq->sends);
 	free(rq->recvs);
+	free(rq->wc_ring);
+	rq->wc_ring = NULL;
+	rq->wc_room = 0;
 	rq->capsules = NULL;
 	rq->rsps = NULL;
 	rq->sends = NULL;
@@ -106,7 +109,7 @@ rdma_qpair_start(struct rdma_qpair *rq)
 		struct rdma_send *s = &rq->sends[i];
 
 		memset(&s->wr, 0, sizeof(s->wr));
-		s->wr.wr_id = RDMA_WR_ID(RDMA_WR_SEND, i);
+		s->wr.wr_id = RDMA_WR_ID(RDMA_WR_SEND, i) | (uint64_t)rq->tag << RDMA_WR_TAG_SHIFT;
 		s->wr.sg_list = s->sge;
 		s->wr.num_sge = 1;
 		s->wr.opcode = IBV_WR_SEND;
@@ -119,7 +122,7 @@ rdma_qpair_start(struct rdma_qpair *rq)
 		struct rdma_recv *r = &rq->recvs[i];
 
 		memset(&r->wr, 0, sizeof(r->wr));
-		r->wr.wr_id = RDMA_WR_ID(RDMA_WR_RECV, i);
+		r->wr.wr_id = RDMA_WR_ID(RDMA_WR_RECV, i) | (uint64_t)rq->tag << RDMA_WR_TAG_SHIFT;
 		r->wr.sg_list = &r->sge;
 		r->wr.num_sge = 1;
 		r->sge.addr = (uintptr_t)&rq->rsps[i];
@@ -346,6 +349,11 @@ rdma_qpair_take_wc(struct rdma_qpair *rq, const struct ibv_wc *wc, uint16_t *don
 	uint32_t recv_slot = UINT32_MAX;
 	uint16_t cid = 0;
 
+	if (pnvme_unlikely(RDMA_WR_TAG(wc->wr_id) != rq->tag)) {
+		snprintf(why, why_len, "work completion with ID 0x%016llx, not of this queue pair",
+			 (unsigned long long)wc->wr_id);
+		return RDMA_WC_MALFORMED;
+	}
 	v = rdma_cmd_table_judge(&rq->table, &view, (const uint8_t *)rq->rsps,
 				 sizeof(rq->rsps[0]), &cid, &recv_slot, why, why_len);
 	if (v == RDMA_WC_MALFORMED) {
@@ -414,12 +422,15 @@ rdma_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 		return -ENXIO;
 	}
 	rc = post_pending(rq);
-	while (rc == 0 && (max == 0 || total < max)) {
+	/* In a poll group whose poll of the shared completion queue found
+	 * nothing for this qpair: nothing to take. */
+	while (rc == 0 && (max == 0 || total < max) && !(qpair->recv_idle && rq->scq != NULL)) {
 		want = max == 0 ? RDMA_POLL_BATCH : PNVME_MIN(RDMA_POLL_BATCH, max - total);
-		n = ibv_poll_cq(rq->cq, (int)want, wcs);
+		n = rdma_qpair_fetch_wcs(rq, wcs, want);
 		rq->cq_polls++;
-		if (pnvme_unlikely(n < 0)) {
-			rdma_qpair_fail_conn(rq, "polling the completion queue failed");
+		if (pnvme_unlikely(n < 0 || rq->wc_overflow)) {
+			rdma_qpair_fail_conn(rq, n < 0 ? "polling the completion queue failed"
+							: "more work completions than work posted");
 			return -ENXIO;
 		}
 		if (n == 0) {
@@ -492,7 +503,8 @@ rdma_qpair_get_stats(struct pnvme_qpair *qpair, struct pnvme_qpair_stats *stats)
 
 	stats->pdus_sent = rq->send_wcs;
 	stats->pdus_received = rq->recv_wcs;
-	stats->send_calls = rq->post_send_calls;
-	stats->recv_calls = rq->cq_polls;
-	stats->recv_empty_calls = rq->cq_empty_polls;
+	stats->post_send_calls = rq->post_send_calls;
+	stats->post_recv_calls = rq->post_recv_calls;
+	stats->cq_polls = rq->cq_polls;
+	stats->cq_empty_polls = rq->cq_empty_polls;
 }
