@@ -590,6 +590,106 @@ test_sgl_vectored(void)
 	pnvme_dma_free(buf);
 }
 
+/* A transport whose commands describe at most g_max_pieces pieces of
+ * memory (NVMe/RDMA's MSDBD): here PCIe's ops with that limit added. */
+static uint32_t g_max_pieces;
+
+static uint32_t
+limited_max_pieces(struct pnvme_ctrlr *ctrlr)
+{
+	(void)ctrlr;
+	return g_max_pieces;
+}
+
+static uint32_t
+sgl_total(struct pcie_fixture *fx, const struct pnvme_cmd *cmd, uint32_t *pieces)
+{
+	struct pcie_tracker *tr = &fx->pq->trackers[cmd->cid];
+	uint32_t i, total = 0;
+
+	if (cmd->dptr.sgl1.type == PNVME_SGL_TYPE_DATA_BLOCK) {
+		*pieces = 1;
+		return cmd->dptr.sgl1.length;
+	}
+	*pieces = cmd->dptr.sgl1.length / 16;
+	for (i = 0; i < *pieces; i++) {
+		total += tr->sgl[i].length;
+	}
+	return total;
+}
+
+static void
+test_vectored_split_to_piece_limit(void)
+{
+	static struct nvme_transport_ops limited_ops;
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(65536, 4096, NULL);
+	uint32_t pieces, i;
+	struct iovec iov[5];
+	static const uint32_t lens[5] = {512, 1536, 1024, 2048, 512};
+
+	pcie_fixture_setup(&fx, 16, 32, PNVME_CTRLR_SGL_SUPPORTED);
+	limited_ops = *fx.ctrlr.ctrlr.ops;
+	limited_ops.ctrlr_get_max_data_pieces = limited_max_pieces;
+	fx.ctrlr.ctrlr.ops = &limited_ops;
+	for (i = 0; i < 5; i++) {
+		iov[i].iov_base = buf + 8192 * i + 4 * i;
+		iov[i].iov_len = lens[i];
+	}
+	/* Two pieces a command: 512+1536, 1024+2048, 512 -> 4, 6 and 1 blocks,
+	 * each child starting where the last one ended. */
+	g_max_pieces = 2;
+	g_done = 0;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_writev(&fx.ns, &fx.pq->qpair, iov, 5, 100, 11, done_cb, NULL,
+					    0),
+			0);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 3);
+	CU_ASSERT_EQUAL(cmd_lba(&fx.pq->sq[0]), 100);
+	CU_ASSERT_EQUAL(fx.pq->sq[0].cdw12 & 0xffff, 3);
+	CU_ASSERT_EQUAL(sgl_total(&fx, &fx.pq->sq[0], &pieces), 2048);
+	CU_ASSERT_EQUAL(pieces, 2);
+	CU_ASSERT_EQUAL(cmd_lba(&fx.pq->sq[1]), 104);
+	CU_ASSERT_EQUAL(fx.pq->sq[1].cdw12 & 0xffff, 5);
+	CU_ASSERT_EQUAL(sgl_total(&fx, &fx.pq->sq[1], &pieces), 3072);
+	CU_ASSERT_EQUAL(pieces, 2);
+	CU_ASSERT_EQUAL(cmd_lba(&fx.pq->sq[2]), 110);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].cdw12 & 0xffff, 0);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].dptr.sgl1.address, (uintptr_t)iov[4].iov_base);
+	for (i = 0; i < 3; i++) {
+		pcie_fixture_complete(&fx, (uint16_t)i, 0);
+	}
+	pnvme_qpair_process_completions(&fx.pq->qpair, 0);
+	CU_ASSERT_EQUAL(g_done, 1);
+
+	/* One piece a command, an element split mid-way: 1536 bytes -> 3
+	 * blocks, then the rest of the transfer from the next element. */
+	g_max_pieces = 1;
+	iov[0].iov_len = 1536;
+	iov[1].iov_len = 512;
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_readv(&fx.ns, &fx.pq->qpair, iov, 2, 200, 4, done_cb, NULL, 0),
+			0);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 5);
+	CU_ASSERT_EQUAL(fx.pq->sq[3].cdw12 & 0xffff, 2);
+	CU_ASSERT_EQUAL(fx.pq->sq[3].dptr.sgl1.address, (uintptr_t)iov[0].iov_base);
+	CU_ASSERT_EQUAL(fx.pq->sq[4].cdw12 & 0xffff, 0);
+	CU_ASSERT_EQUAL(fx.pq->sq[4].dptr.sgl1.address, (uintptr_t)iov[1].iov_base);
+
+	/* An element that cannot carry a whole block alone: refused up front,
+	 * nothing sent, with a line naming it. */
+	iov[0].iov_len = 768;
+	iov[1].iov_len = 256;
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_writev(&fx.ns, &fx.pq->qpair, iov, 2, 300, 2, done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("hold less than one 512-byte block in 1 pieces"));
+	pnvme_log_set_handler(NULL);
+	CU_ASSERT_EQUAL(fx.pq->sq_tail, 5);
+	/* Only the read above holds requests: its parent and two children. */
+	CU_ASSERT_EQUAL(fx.pq->qpair.num_free_reqs, 32 - 3);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(buf);
+}
+
 static void
 test_doorbell_batching(void)
 {
@@ -755,6 +855,7 @@ main(void)
 		{"fused_second_fails_first_completes_once",
 		 test_fused_second_fails_first_completes_once},
 		{"sgl_vectored", test_sgl_vectored},
+		{"vectored_split_to_piece_limit", test_vectored_split_to_piece_limit},
 		{"doorbell_batching", test_doorbell_batching},
 		{"shadow_doorbells", test_shadow_doorbells},
 		{"copy_and_dsm_encoding", test_copy_and_dsm_encoding},
