@@ -58,7 +58,7 @@ BENCH_BINS := $(BUILD)/test/bench/pnvme_pcie_path_cost
 UT_COMMON_SRCS := $(sort $(wildcard test/unit/common/*.c))
 UT_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UT_COMMON_SRCS))
 UT_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,test/unit/tcp_ut.c) \
-	$(if $(filter y,$(CONFIG_RDMA)),,test/unit/rdma_ut.c), $(sort $(wildcard test/unit/*_ut.c)))
+	$(if $(filter y,$(CONFIG_RDMA)),,test/unit/rdma%_ut.c), $(sort $(wildcard test/unit/*_ut.c)))
 UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
 
 .SECONDARY:

@@ -19,7 +19,7 @@ PACKAGES=(
 	# QEMU test rig (guest = generic Debian kernel + host userland over 9p)
 	qemu-system-x86 qemu-utils busybox-static cpio kmod
 	# tests and baselines
-	fio iproute2 python3 valgrind
+	fio iproute2 python3 valgrind nvme-cli
 	# fuzz harnesses: clang with libFuzzer, llvm-symbolizer for crash stacks
 	clang libclang-rt-14-dev llvm-14
 )
