@@ -19,7 +19,7 @@ Q := @
 ECHO := @echo
 endif
 
-# Transports built (./configure --without-tcp leaves NVMe/TCP out): their
+# Transports built (./configure --without-tcp, --without-rdma leave them out): their
 # sources, and the registry's list (lib/nvme/transport.c).
 CONFIG_TCP ?= y
 CONFIG_RDMA ?= n
@@ -62,7 +62,7 @@ UT_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,test/unit/tcp_ut.c) \
 UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
 
 .SECONDARY:
-.PHONY: all lib apps unittest-build systemtest-build bench-build unittest unittest-san unittest-without-tcp systemtest check run install uninstall clean distclean
+.PHONY: all lib apps unittest-build systemtest-build bench-build unittest unittest-san unittest-pcie-only systemtest check run install uninstall clean distclean
 all: lib apps unittest-build systemtest-build bench-build test-target-build
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
@@ -133,9 +133,10 @@ $(BUILD)/test/system/pnvme_%_test: $(OBJ)/test/system/%_test.o $(EXAMPLE_COMMON_
 unittest: $(UT_BINS)
 	test/unit/run.sh $(UT_BINS)
 
-# The library and unit tests built without the NVMe/TCP transport.
-unittest-without-tcp:
-	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/without-tcp CONFIG_TCP=n lib unittest
+# The library and unit tests built with PCIe only: no fabrics transport
+# is needed by anything outside its own files.
+unittest-pcie-only:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/pcie-only CONFIG_TCP=n CONFIG_RDMA=n lib unittest
 
 # The unit tests again under AddressSanitizer and UBSan, in their own tree.
 unittest-san:
@@ -147,7 +148,7 @@ systemtest: lib apps systemtest-build
 check: all
 	test/unit/run.sh $(UT_BINS)
 	$(MAKE) unittest-san
-	$(MAKE) unittest-without-tcp
+	$(MAKE) unittest-pcie-only
 	$(MAKE) fuzz-check
 	test/system/run.sh
 

@@ -284,7 +284,7 @@ rdma_conn_open_poll(struct rdma_qpair *rq)
 {
 	struct rdma_cm_event *ev;
 	enum rdma_cm_event_type type;
-	uint8_t data[256], len;
+	uint8_t data[UINT8_MAX + 1], len;
 	int status, rc;
 
 	if (rq->open_step == RDMA_OPEN_DONE) {
@@ -306,7 +306,7 @@ rdma_conn_open_poll(struct rdma_qpair *rq)
 	/* Copy what is needed, then give the event back at once. */
 	type = ev->event;
 	status = ev->status;
-	len = (uint8_t)PNVME_MIN(ev->param.conn.private_data_len, sizeof(data));
+	len = ev->param.conn.private_data_len; /* 8 bits: data holds any */
 	if (ev->param.conn.private_data != NULL && len > 0) {
 		memcpy(data, ev->param.conn.private_data, len);
 	} else {
