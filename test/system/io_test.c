@@ -187,6 +187,54 @@ test_first_last(struct pnvme_qpair *qpair)
 	pnvme_dma_free(rbuf);
 }
 
+static int g_regions_added;
+
+static int
+count_regions(void *ctx, enum pnvme_mem_event event, void *vaddr, size_t len)
+{
+	(void)ctx;
+	(void)vaddr;
+	(void)len;
+	g_regions_added += event == PNVME_MEM_EVENT_REGISTER;
+	return 0;
+}
+
+/* DMA memory that appears after the qpair connected is as good a buffer
+ * as any: the transports that register memory with their device (NVMe/RDMA)
+ * must have it registered by the time the allocation returns. Allocations
+ * grow until the environment maps a new region, then carry I/O. */
+static void
+test_memory_after_connect(struct pnvme_qpair *qpair)
+{
+	uint8_t *bufs[16] = {0}, *rbuf = pnvme_dma_zmalloc(1 << 20, 4096, NULL);
+	int before, i, n = 0;
+	bool ok;
+
+	CHECK(pnvme_env_mem_notify_register(count_regions, NULL) == 0,
+	      "memory region notifications registered");
+	before = g_regions_added;
+	while (n < 16 && g_regions_added == before) {
+		bufs[n] = pnvme_dma_zmalloc(16 << 20, 4096, NULL);
+		if (bufs[n++] == NULL) {
+			break;
+		}
+	}
+	ok = n > 0 && bufs[n - 1] != NULL && g_regions_added > before;
+	CHECK(ok, "a new region of DMA memory after the connection (%d new, %d allocations of 16 MiB)",
+	      g_regions_added - before, n);
+	if (ok && rbuf != NULL) {
+		/* The last allocation lies in the new region. */
+		CHECK(write_read(qpair, bufs[n - 1] + (15 << 20), rbuf, 300000, 1024 * 1024 / g_block,
+				 77),
+		      "write from and read back 1 MiB of memory mapped after the connection");
+	}
+	pnvme_env_mem_notify_unregister(count_regions, NULL);
+	for (i = 0; i < n; i++) {
+		pnvme_dma_free(bufs[i]);
+	}
+	pnvme_dma_free(rbuf);
+}
+
 static void
 test_vectored(struct pnvme_qpair *qpair)
 {
@@ -1165,6 +1213,7 @@ main(int argc, char **argv)
 	test_sizes(qpair);
 	test_first_last(qpair);
 	test_vectored(qpair);
+	test_memory_after_connect(qpair);
 	test_compare_zeroes_dsm_flush_copy(qpair);
 	test_fused(qpair);
 	test_error_injection(qpair);

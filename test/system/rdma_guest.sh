@@ -66,7 +66,15 @@ else
 	not_ok "an unknown subsystem NQN is refused with a line naming it"
 fi
 
-echo "== rdma: I/O (sizes across MDTS, vectors, in-capsule and keyed data)"
+timeout 120 build/bin/pnvme_hello_world -r "$A subnqn:$NQN1" >$out 2>&1
+if [ $? -eq 0 ] && grep -q "read back: Hello from pnvme!" $out; then
+	ok "hello_world over RDMA writes and reads back its greeting"
+else
+	cat $out
+	not_ok "hello_world over RDMA writes and reads back its greeting"
+fi
+
+echo "== rdma: I/O (sizes across MDTS, vectors, in-capsule and keyed data, memory mapped later)"
 timeout 600 build/test/system/pnvme_io_test -r "$A subnqn:$NQN1" >$out 2>&1
 count "I/O" $? $out
 
