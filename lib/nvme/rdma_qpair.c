@@ -209,8 +209,8 @@ cmd_dir(const struct pnvme_cmd *cmd)
 /*
  * The pieces of the request's data, as the controller addresses them (keys
  * from the device's memory map), merging pieces that follow each other in
- * one region. Returns the count, or -EINVAL (logged) for memory that is
- * not registered or more pieces than the controller takes.
+ * one region. Returns the count; -EINVAL (logged) for memory that is not
+ * registered; -E2BIG for more than @p max pieces.
  */
 static int
 data_pieces(struct rdma_qpair *rq, const struct nvme_request *req, struct rdma_remote_piece *p,
@@ -253,9 +253,7 @@ data_pieces(struct rdma_qpair *rq, const struct nvme_request *req, struct rdma_r
 			continue;
 		}
 		if (n == max) {
-			PNVME_ERRLOG("qpair %u: the data is in more than %u pieces of memory", rq->qpair.id,
-				     max);
-			return -EINVAL;
+			return -E2BIG;
 		}
 		p[n] = (struct rdma_remote_piece){(uintptr_t)addr, len, rkey};
 		local[n] = (struct ibv_sge){(uintptr_t)addr, len, lkey};
@@ -301,18 +299,21 @@ rdma_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 	s->wr.num_sge = 1;
 	if (len != 0) {
 		/* Write data rides in the capsule when it fits, as scatter
-		 * entries of the SEND itself. */
+		 * entries of the SEND itself; other data is described by keyed
+		 * descriptors, at most MSDBD. */
 		icd_room = dir == 1 && len <= rq->max_icd ? rq->max_send_sge - 1 : 0;
-		rc = data_pieces(rq, req, pieces,
-				 icd_room > 0 ? PNVME_MIN(icd_room, RDMA_MAX_SGL_DESCS)
-					      : rq->max_descs,
-				 local);
-		if (pnvme_unlikely(rc < 0)) {
-			rdma_cmd_table_release(&rq->table, (uint16_t)cid);
-			return rc;
-		}
+		rc = data_pieces(rq, req, pieces, RDMA_MAX_SGL_DESCS, local);
 		n = (uint32_t)rc;
-		if (icd_room > 0) {
+		if (pnvme_unlikely(rc < 0 || (n > icd_room && n > rq->max_descs))) {
+			if (rc != -EINVAL) {
+				PNVME_ERRLOG("qpair %u: the data is in more than %u pieces of memory",
+					     qpair->id,
+					     rc < 0 ? RDMA_MAX_SGL_DESCS : PNVME_MAX(icd_room, rq->max_descs));
+			}
+			rdma_cmd_table_release(&rq->table, (uint16_t)cid);
+			return -EINVAL;
+		}
+		if (n <= icd_room) {
 			memcpy(&s->sge[1], local, n * sizeof(local[0]));
 			s->wr.num_sge = (int)(1 + n);
 		}

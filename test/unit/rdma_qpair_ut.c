@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "nvme/rdma_internal.h"
 #include "test_env.h"
@@ -414,13 +415,44 @@ test_in_capsule_and_unregistered(void)
 	CU_ASSERT_EQUAL(fx.dev.last_sends[1].num_sge, 1);
 	CU_ASSERT_EQUAL(fx.dev.last_caps[1].sqe.dptr.sgl1.type, PNVME_SGL_TYPE_KEYED_DATA_BLOCK);
 
+	/* A vector: three pieces ride in one SEND as a write; as a read they
+	 * would need three keyed descriptors, more than MSDBD 1: refused. */
+	{
+		struct iovec iov[3] = {{fx.buf + 4096, 512}, {fx.buf + 16384, 1024},
+				       {fx.buf + 32768, 512}};
+		struct nvme_request *req = nvme_qpair_alloc_request(&fx.rq.qpair, done_cb, NULL);
+		int rc;
+
+		CU_ASSERT_FATAL(req != NULL);
+		req->cmd.opc = PNVME_OPC_WRITE;
+		req->iov = iov;
+		req->iovcnt = 3;
+		req->payload_size = 2048;
+		CU_ASSERT_EQUAL(nvme_qpair_submit_request(&fx.rq.qpair, req), 0);
+		CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&fx.rq.qpair, 0), 0);
+		CU_ASSERT_EQUAL(fx.dev.last_sends[0].num_sge, 4);
+		CU_ASSERT_EQUAL(fx.dev.last_sges[0][2].addr, (uintptr_t)fx.buf + 16384);
+		CU_ASSERT_EQUAL(fx.dev.last_caps[0].sqe.dptr.sgl1.length, 2048);
+		req = nvme_qpair_alloc_request(&fx.rq.qpair, done_cb, NULL);
+		CU_ASSERT_FATAL(req != NULL);
+		req->cmd.opc = PNVME_OPC_READ;
+		req->iov = iov;
+		req->iovcnt = 3;
+		req->payload_size = 2048;
+		test_log_capture_start();
+		rc = nvme_qpair_submit_request(&fx.rq.qpair, req);
+		CU_ASSERT_EQUAL(rc, -EINVAL);
+		CU_ASSERT(test_log_contains("more than 1 pieces of memory"));
+		pnvme_log_set_handler(NULL);
+	}
+
 	/* Memory that is not registered: refused with a line, nothing sent,
 	 * no command ID taken. */
 	test_log_capture_start();
 	CU_ASSERT_EQUAL(submit(&fx, PNVME_OPC_READ, heap, sizeof(heap)), -EINVAL);
 	CU_ASSERT(test_log_contains("is not registered DMA memory"));
 	pnvme_log_set_handler(NULL);
-	CU_ASSERT_EQUAL(fx.rq.table.num_free, 6);
+	CU_ASSERT_EQUAL(fx.rq.table.num_free, 5);
 	CU_ASSERT_EQUAL(fx.rq.send_head, NULL);
 	fx_teardown(&fx);
 }
