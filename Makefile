@@ -55,7 +55,8 @@ SYSTEST_BINS := $(BUILD)/test/system/pnvme_io_test $(BUILD)/test/system/pnvme_fa
 # Benchmark helpers that need no device (scripts/bench.sh).
 BENCH_BINS := $(BUILD)/test/bench/pnvme_pcie_path_cost
 
-UT_COMMON_SRCS := $(sort $(wildcard test/unit/common/*.c))
+UT_COMMON_SRCS := $(filter-out $(if $(filter y,$(CONFIG_RDMA)),,test/unit/common/fake_verbs.c), \
+	$(sort $(wildcard test/unit/common/*.c)))
 UT_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(UT_COMMON_SRCS))
 UT_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,test/unit/tcp_ut.c) \
 	$(if $(filter y,$(CONFIG_RDMA)),,test/unit/rdma%_ut.c), $(sort $(wildcard test/unit/*_ut.c)))

@@ -32,12 +32,13 @@ FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer
 # Per harness: ctrlr_init fails calloc() above 1 MiB (see __wrap_calloc there).
 FUZZ_LDFLAGS_ctrlr_init := -Wl,--wrap=calloc
 
-FUZZ_SRCS := $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_SRCS := $(filter-out $(if $(filter y,$(CONFIG_RDMA)),,test/fuzz/fuzz_rdma%.c), \
+	$(sort $(wildcard test/fuzz/fuzz_*.c)))
 FUZZ_NAMES := $(patsubst test/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_NAMES))
 # The unit-test environment without the CUnit driver.
 FUZZ_ENV_SRCS := test/unit/common/test_env.c test/unit/common/fake_ctrlr.c \
-	test/unit/common/pcie_fixture.c
+	test/unit/common/pcie_fixture.c $(if $(filter y,$(CONFIG_RDMA)),test/unit/common/fake_verbs.c)
 FUZZ_SUPPORT_OBJS := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(sort $(wildcard test/fuzz/common/*.c)) \
 	$(FUZZ_ENV_SRCS))
 FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(UTIL_SRCS) $(NVME_SRCS))

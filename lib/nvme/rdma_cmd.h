@@ -126,7 +126,8 @@ void rdma_cmd_table_fini(struct rdma_cmd_table *t);
 
 /* A free command ID for @p req, or -EAGAIN. */
 int rdma_cmd_table_take(struct rdma_cmd_table *t, void *req);
-/* The command's SEND, and a receive buffer, were posted. */
+/* The command's SEND, and a receive buffer, were posted (handed to the
+ * device: from then on a completion for them is accepted). */
 void rdma_cmd_table_sent(struct rdma_cmd_table *t, uint16_t cid);
 void rdma_cmd_table_recv_posted(struct rdma_cmd_table *t, uint32_t slot);
 /* Free @p cid (its command completed). */

@@ -60,6 +60,15 @@ resolve_target(const struct pnvme_transport_id *trid, struct sockaddr_storage *s
 	return 0;
 }
 
+/* Posted work the provider will not give back counts as gone. */
+static void
+forget_posted_work(struct rdma_qpair *rq)
+{
+	memset(rq->table.recv_posted, 0, rq->table.num_recvs * sizeof(*rq->table.recv_posted));
+	rq->table.sends_in_flight = 0;
+	rq->table.recvs_in_flight = 0;
+}
+
 /* Release what the connection holds; the qpair may open again after. */
 static void
 conn_release(struct rdma_qpair *rq)
@@ -96,9 +105,7 @@ conn_release(struct rdma_qpair *rq)
 		rq->channel = NULL;
 	}
 	/* Whatever the provider did not flush is gone with the queue pair. */
-	memset(rq->table.recv_posted, 0, rq->table.num_recvs * sizeof(*rq->table.recv_posted));
-	rq->table.sends_in_flight = 0;
-	rq->table.recvs_in_flight = 0;
+	forget_posted_work(rq);
 	rq->send_head = rq->send_tail = NULL;
 	rq->recv_head = rq->recv_tail = NULL;
 	rq->qp_error = false;
@@ -425,14 +432,13 @@ rdma_conn_quiesce(struct rdma_qpair *rq)
 			pnvme_delay_us(100);
 			continue;
 		}
+		/* Only accounted: the connection is over, and its commands
+		 * complete with an error (even one whose answer is here), as
+		 * every command of a failed connection does. Malformed
+		 * completions are left out of the count. */
 		ndone = 0;
 		for (i = 0; i < (uint32_t)n; i++) {
-			/* Malformed completions are only counted out here: the
-			 * connection is over already. */
 			(void)rdma_qpair_take_wc(rq, &wcs[i], done, &ndone, why, sizeof(why));
-		}
-		for (i = 0; i < ndone; i++) {
-			rdma_qpair_complete_cid(rq, done[i]);
 		}
 	}
 	if (rq->table.sends_in_flight > 0 || rq->table.recvs_in_flight > 0) {
@@ -440,6 +446,9 @@ rdma_conn_quiesce(struct rdma_qpair *rq)
 			 rq->table.sends_in_flight, rq->table.recvs_in_flight,
 			 RDMA_DRAIN_TIMEOUT_MS);
 		conn_log(rq, "closing", why);
+		/* Not coming back: the queue pair is in the error state, and
+		 * destroying it (at close) ends all of it. */
+		forget_posted_work(rq);
 	}
 }
 

@@ -179,7 +179,7 @@ int rdma_conn_open_poll(struct rdma_qpair *rq);
 int rdma_conn_open(struct rdma_qpair *rq, uint32_t timeout_ms);
 /* Stop all transfers: move the queue pair to the error state, then take
  * the flushed work back until every SEND and RECV posted is accounted for
- * (bounded). Answers that had fully arrived complete their commands. */
+ * (bounded). Commands are left to complete with an error afterwards. */
 void rdma_conn_quiesce(struct rdma_qpair *rq);
 /* Quiesce, then release the connection and everything made for it. */
 void rdma_conn_close(struct rdma_qpair *rq);
@@ -218,7 +218,7 @@ int rdma_qpair_start(struct rdma_qpair *rq);
 enum rdma_wc_verdict rdma_qpair_take_wc(struct rdma_qpair *rq, const struct ibv_wc *wc,
 					uint16_t *done_cids, uint32_t *num_done, char *why,
 					size_t why_len);
-/* Take back work queued to be posted but never posted. */
+/* Drop the work queued to be posted (not yet counted as posted). */
 void rdma_qpair_unpost_pending(struct rdma_qpair *rq);
 /* Complete command @p cid with its answer. */
 void rdma_qpair_complete_cid(struct rdma_qpair *rq, uint16_t cid);

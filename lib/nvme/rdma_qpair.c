@@ -94,16 +94,15 @@ recv_queue(struct rdma_qpair *rq, uint32_t slot)
 		rq->recv_head = wr;
 	}
 	rq->recv_tail = wr;
-	rdma_cmd_table_recv_posted(&rq->table, slot);
 }
+
+static int post_pending(struct rdma_qpair *rq);
 
 int
 rdma_qpair_start(struct rdma_qpair *rq)
 {
 	struct rdma_cmd_table *t = &rq->table;
-	struct ibv_recv_wr *bad;
 	uint32_t i;
-	int rc;
 
 	for (i = 0; i < t->entries; i++) {
 		struct rdma_send *s = &rq->sends[i];
@@ -133,61 +132,58 @@ rdma_qpair_start(struct rdma_qpair *rq)
 	rq->send_head = rq->send_tail = NULL;
 	rq->qp_error = false;
 	/* Every receive buffer is posted before the connect request goes. */
-	rc = ibv_post_recv(rq->qp, rq->recv_head, &bad);
-	rq->post_recv_calls++;
-	if (rc != 0) {
-		rdma_qpair_unpost_pending(rq);
-		return -rc;
-	}
-	rq->recv_head = rq->recv_tail = NULL;
-	return 0;
+	return post_pending(rq);
 }
 
 void
 rdma_qpair_unpost_pending(struct rdma_qpair *rq)
 {
-	struct ibv_send_wr *s;
-	struct ibv_recv_wr *r;
-	uint32_t slot;
-
-	for (s = rq->send_head; s != NULL; s = s->next) {
-		slot = (uint32_t)s->wr_id;
-		rq->table.slots[slot].send_done = true;
-		rq->table.sends_in_flight--;
-	}
-	for (r = rq->recv_head; r != NULL; r = r->next) {
-		slot = (uint32_t)r->wr_id;
-		rq->table.recv_posted[slot] = false;
-		rq->table.recvs_in_flight--;
-	}
 	rq->send_head = rq->send_tail = NULL;
 	rq->recv_head = rq->recv_tail = NULL;
 }
 
-/* Post the SENDs and RECVs queued since the last call: 0 or -errno. Work
- * the device refused is taken back (never posted). */
+/*
+ * Post the RECVs and SENDs queued since the last call: 0 or -errno. Work
+ * counts as posted (the command table then accepts its completion) only
+ * from here: a completion for a buffer or command still waiting in a chain
+ * is one the device cannot have made. Work the device refused is taken
+ * back.
+ */
 static int
 post_pending(struct rdma_qpair *rq)
 {
-	struct ibv_send_wr *sbad = NULL;
-	struct ibv_recv_wr *rbad = NULL;
+	struct rdma_cmd_table *t = &rq->table;
+	struct ibv_send_wr *sbad = NULL, *s;
+	struct ibv_recv_wr *rbad = NULL, *r;
 	int rc = 0;
 
 	if (rq->recv_head != NULL) {
+		for (r = rq->recv_head; r != NULL; r = r->next) {
+			rdma_cmd_table_recv_posted(t, (uint32_t)r->wr_id);
+		}
 		rc = ibv_post_recv(rq->qp, rq->recv_head, &rbad);
 		rq->post_recv_calls++;
 		if (rc != 0) {
-			rq->recv_head = rbad;
+			for (r = rbad; r != NULL; r = r->next) {
+				t->recv_posted[(uint32_t)r->wr_id] = false;
+				t->recvs_in_flight--;
+			}
 			rdma_qpair_unpost_pending(rq);
 			return -rc;
 		}
 		rq->recv_head = rq->recv_tail = NULL;
 	}
 	if (rq->send_head != NULL) {
+		for (s = rq->send_head; s != NULL; s = s->next) {
+			rdma_cmd_table_sent(t, (uint16_t)s->wr_id);
+		}
 		rc = ibv_post_send(rq->qp, rq->send_head, &sbad);
 		rq->post_send_calls++;
 		if (rc != 0) {
-			rq->send_head = sbad;
+			for (s = sbad; s != NULL; s = s->next) {
+				t->slots[(uint16_t)s->wr_id].sent = false;
+				t->sends_in_flight--;
+			}
 			rdma_qpair_unpost_pending(rq);
 			return -rc;
 		}
@@ -326,7 +322,6 @@ rdma_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 		return rc;
 	}
 	s->sge[0].length = (uint32_t)rc;
-	rdma_cmd_table_sent(&rq->table, (uint16_t)cid);
 	s->wr.next = NULL;
 	if (rq->send_tail != NULL) {
 		rq->send_tail->next = &s->wr;
@@ -411,10 +406,10 @@ rdma_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 {
 	struct rdma_qpair *rq = rdma_qpair(qpair);
 	struct ibv_wc wcs[RDMA_POLL_BATCH];
-	uint16_t done[RDMA_POLL_BATCH];
-	uint32_t total = 0, ndone, want, i;
+	uint16_t done[RDMA_POLL_BATCH], late[RDMA_POLL_BATCH];
+	uint32_t total = 0, ndone, nlate, want, i;
 	enum rdma_wc_verdict v;
-	char why[160];
+	char why[160], late_why[160];
 	bool broken;
 	int n, rc;
 
@@ -439,10 +434,19 @@ rdma_qpair_process_completions(struct pnvme_qpair *qpair, uint32_t max)
 			break;
 		}
 		ndone = 0;
+		nlate = 0;
 		broken = false;
-		for (i = 0; i < (uint32_t)n && !broken; i++) {
-			v = rdma_qpair_take_wc(rq, &wcs[i], done, &ndone, why, sizeof(why));
-			broken = v == RDMA_WC_MALFORMED || v == RDMA_WC_FLUSHED;
+		for (i = 0; i < (uint32_t)n; i++) {
+			if (!broken) {
+				v = rdma_qpair_take_wc(rq, &wcs[i], done, &ndone, why, sizeof(why));
+				broken = v == RDMA_WC_MALFORMED || v == RDMA_WC_FLUSHED;
+			} else {
+				/* Taken from the queue after the connection broke:
+				 * only accounted (its command completes with an
+				 * error), or the drain would wait for it. */
+				(void)rdma_qpair_take_wc(rq, &wcs[i], late, &nlate, late_why,
+							 sizeof(late_why));
+			}
 		}
 		/* Receive buffers go back before any callback runs. */
 		if (!broken) {

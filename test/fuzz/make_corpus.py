@@ -261,12 +261,60 @@ def trid_seeds():
     }
 
 
+# ---------------------------------------------------------------- rdma_qpair
+
+def r_setup(entries=8, sges=3, icd=True, descs=1):
+    return rng(2, 16, entries) + u8((sges - 1) | (4 if icd else 0) | ((descs - 1) << 3))
+
+
+def r_submit(length, opcode_index=0, vectored=False):
+    shape = (1 if length else 0) | (opcode_index << 3) | (0x20 if vectored else 0)
+    out = u8(0) + u8(shape)
+    if length:
+        out += rng(1, 3 * 4096, length)
+    if vectored:
+        out += u8(1)  # two pieces
+        out += rng(1, length, length // 2)
+    return out
+
+
+def r_send_done(slot, fail=False):
+    return u8(2) + u8(slot) + u8(0 if fail else 1)
+
+
+def r_respond(slot, cid, sc=None):
+    shape = 2 if sc is not None else 0
+    out = u8(3) + u8(slot) + u8(shape) + u8(cid)
+    if sc is not None:
+        out += u8(0) + u8(sc)
+    return out + u32(0)
+
+
+def r_poll(max_=0):
+    return u8(6) + u8(max_)
+
+
+def rdma_seeds():
+    seeds = {}
+    seeds["read_both_orders"] = (r_setup() + r_submit(4096) + r_submit(512, 1) + r_poll() +
+                                 r_respond(0, 0) + r_poll() + r_send_done(0) + r_poll() +
+                                 r_send_done(1) + r_poll() + r_respond(1, 1) + r_poll())
+    seeds["vectored_write"] = (r_setup(descs=2) + r_submit(6144, 1, True) + r_poll() +
+                               r_send_done(0) + r_respond(2, 0, 0x81) + r_poll())
+    seeds["flushed_send"] = (r_setup(entries=4) + r_submit(4096) + r_submit(4096) + r_poll() +
+                             r_send_done(1, fail=True) + r_poll() + r_submit(512) + r_poll())
+    seeds["duplicate_response"] = (r_setup() + r_submit(8192) + r_poll() + r_respond(0, 0) +
+                                   r_respond(1, 0) + r_poll() + r_send_done(0) + r_poll())
+    return seeds
+
+
 def main():
     write("tcp_qpair", tcp_seeds())
     write("discovery_log", disc_seeds())
     write("ctrlr_init", init_seeds())
     write("pcie_cq", pcie_seeds())
     write("trid", trid_seeds())
+    write("rdma_qpair", rdma_seeds())
 
 
 if __name__ == "__main__":

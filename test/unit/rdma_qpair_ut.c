@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The NVMe/RDMA queue pair over a fake verbs device (unit tests only: the
+ * The NVMe/RDMA queue pair over a fake verbs device (fake_verbs.c; the
  * transport itself is tested against the kernel's target in the rig).
- * The fake records what is posted and hands back the work completions a
- * test queues; moved to the error state, it flushes every posted SEND and
- * RECV like a real provider. Checked: the capsule and its descriptors as
+ * Checked: the capsule and its descriptors as
  * posted (keyed, in-capsule), one post call per poll, completion only with
  * both halves in either order, the receive buffer posted again before the
  * callback runs, unregistered memory refused, and a malformed or failed
@@ -16,178 +14,9 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "nvme/rdma_internal.h"
+#include "fake_verbs.h"
 #include "test_env.h"
 #include "ut.h"
-
-#define FAKE_MAX_WORK 256
-
-/* One fake device: its queue pair and completion queue. */
-struct fake_dev {
-	struct ibv_context ctx;
-	struct ibv_qp qp;
-	struct ibv_cq cq;
-	struct ibv_mr mr;
-	/* Work posted and not yet completed (wr_id, is a SEND). */
-	uint64_t open_wr[FAKE_MAX_WORK];
-	bool open_send[FAKE_MAX_WORK];
-	uint32_t num_open;
-	/* Completions poll_cq hands out, in order. */
-	struct ibv_wc wcs[FAKE_MAX_WORK];
-	uint32_t wc_head, wc_count;
-	/* What was posted. */
-	uint32_t post_send_calls, post_recv_calls, recvs_posted;
-	struct ibv_send_wr last_sends[16];
-	struct ibv_sge last_sges[16][RDMA_MAX_SEND_SGE];
-	struct rdma_capsule last_caps[16];
-	uint32_t num_last_sends;
-	bool error_state;
-};
-
-static struct fake_dev *
-dev_of(struct ibv_context *ctx)
-{
-	return (struct fake_dev *)ctx;
-}
-
-static void
-open_add(struct fake_dev *d, uint64_t wr_id, bool send)
-{
-	CU_ASSERT_FATAL(d->num_open < FAKE_MAX_WORK);
-	d->open_wr[d->num_open] = wr_id;
-	d->open_send[d->num_open++] = send;
-}
-
-static int
-fake_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **bad)
-{
-	struct fake_dev *d = dev_of(qp->context);
-
-	d->post_send_calls++;
-	d->num_last_sends = 0;
-	for (; wr != NULL; wr = wr->next) {
-		uint32_t n = d->num_last_sends++;
-
-		d->last_sends[n] = *wr;
-		memcpy(d->last_sges[n], wr->sg_list, (size_t)wr->num_sge * sizeof(wr->sg_list[0]));
-		memcpy(&d->last_caps[n], (void *)(uintptr_t)wr->sg_list[0].addr,
-		       wr->sg_list[0].length);
-		open_add(d, wr->wr_id, true);
-	}
-	*bad = NULL;
-	return 0;
-}
-
-static int
-fake_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad)
-{
-	struct fake_dev *d = dev_of(qp->context);
-
-	d->post_recv_calls++;
-	for (; wr != NULL; wr = wr->next) {
-		d->recvs_posted++;
-		open_add(d, wr->wr_id, false);
-	}
-	*bad = NULL;
-	return 0;
-}
-
-static int
-fake_poll_cq(struct ibv_cq *cq, int n, struct ibv_wc *wc)
-{
-	struct fake_dev *d = dev_of(cq->context);
-	int i;
-
-	for (i = 0; i < n && d->wc_count > 0; i++) {
-		wc[i] = d->wcs[d->wc_head];
-		d->wc_head = (d->wc_head + 1) % FAKE_MAX_WORK;
-		d->wc_count--;
-	}
-	return i;
-}
-
-/* Every fake device of the running test (work request IDs are unique
- * across them: tags differ). */
-static struct fake_dev *g_devs[4];
-static uint32_t g_num_devs;
-
-/* Queue a completion on the completion queue of @p d; the work is no
- * longer open on whichever queue pair posted it. */
-static void
-wc_push(struct fake_dev *d, uint64_t wr_id, enum ibv_wc_status status, uint32_t len)
-{
-	struct ibv_wc *wc = &d->wcs[(d->wc_head + d->wc_count++) % FAKE_MAX_WORK];
-	struct fake_dev *o;
-	uint32_t i, j;
-
-	memset(wc, 0, sizeof(*wc));
-	wc->wr_id = wr_id;
-	wc->status = status;
-	wc->byte_len = len;
-	for (j = 0; j < g_num_devs; j++) {
-		o = g_devs[j];
-		for (i = 0; i < o->num_open; i++) {
-			if (o->open_wr[i] == wr_id) {
-				o->open_wr[i] = o->open_wr[--o->num_open];
-				o->open_send[i] = o->open_send[o->num_open];
-				return;
-			}
-		}
-	}
-}
-
-/* The provider side of a state change: everything the queue pair posted
- * is flushed to its completion queue. */
-int
-ibv_modify_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int mask)
-{
-	struct fake_dev *d = dev_of(qp->context);
-
-	if ((mask & IBV_QP_STATE) && attr->qp_state == IBV_QPS_ERR) {
-		d->error_state = true;
-		while (d->num_open > 0) {
-			wc_push(dev_of(qp->send_cq->context), d->open_wr[0], IBV_WC_WR_FLUSH_ERR, 0);
-		}
-	}
-	return 0;
-}
-
-/* No connection manager here: the queue pair is moved by hand. */
-int
-rdma_disconnect(struct rdma_cm_id *id)
-{
-	(void)id;
-	errno = ENOTCONN;
-	return -1;
-}
-
-int
-ibv_destroy_cq(struct ibv_cq *cq)
-{
-	(void)cq;
-	return 0;
-}
-
-int
-ibv_resize_cq(struct ibv_cq *cq, int cqe)
-{
-	cq->cqe = cqe;
-	return 0;
-}
-
-static struct fake_dev *g_next_cq_dev;
-
-struct ibv_cq *
-ibv_create_cq(struct ibv_context *ctx, int cqe, void *cq_context, struct ibv_comp_channel *ch,
-	      int vector)
-{
-	(void)ctx;
-	(void)cq_context;
-	(void)ch;
-	(void)vector;
-	g_next_cq_dev->cq.cqe = cqe;
-	return &g_next_cq_dev->cq;
-}
 
 struct fixture {
 	struct pnvme_ctrlr ctrlr;
@@ -211,19 +40,6 @@ done_cb(void *arg, const struct pnvme_cpl *cpl)
 	}
 }
 
-static void
-dev_init(struct fake_dev *d)
-{
-	memset(d, 0, sizeof(*d));
-	g_devs[g_num_devs++] = d;
-	d->ctx.ops.poll_cq = fake_poll_cq;
-	d->ctx.ops.post_send = fake_post_send;
-	d->ctx.ops.post_recv = fake_post_recv;
-	d->qp.context = &d->ctx;
-	d->cq.context = &d->ctx;
-	d->mr.lkey = 0x77;
-}
-
 /* A qpair on fake device @p fx->dev; in group @p rg (then its connection
  * uses the group's completion queue for @p verbs), or with its own. */
 static void
@@ -234,7 +50,7 @@ fx_setup_in(struct fixture *fx, uint32_t entries, uint32_t max_icd, uint32_t max
 	struct rdma_mem_region region;
 
 	memset(fx, 0, sizeof(*fx));
-	dev_init(&fx->dev);
+	fake_dev_init(&fx->dev);
 	CU_ASSERT_EQUAL_FATAL(nvme_ctrlr_construct(&fx->ctrlr, &g_nvme_rdma_ops, &trid, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(rdma_qpair_construct(&fx->rq, &fx->ctrlr, 1, entries, 2 * entries),
 			      0);
@@ -266,7 +82,7 @@ fx_setup_in(struct fixture *fx, uint32_t entries, uint32_t max_icd, uint32_t max
 static void
 fx_setup(struct fixture *fx, uint32_t entries, uint32_t max_icd, uint32_t max_descs)
 {
-	g_num_devs = 0;
+	fake_devs_reset();
 	fx_setup_in(fx, entries, max_icd, max_descs, NULL, NULL);
 }
 
@@ -308,13 +124,13 @@ respond(struct fixture *fx, uint32_t slot, uint16_t cid, uint8_t sc)
 	memset(rsp, 0, sizeof(*rsp));
 	rsp->cid = cid;
 	rsp->status.sc = sc;
-	wc_push(&fx->dev, RDMA_WR_ID(RDMA_WR_RECV, slot), IBV_WC_SUCCESS, sizeof(*rsp));
+	fake_wc_push(&fx->dev, RDMA_WR_ID(RDMA_WR_RECV, slot), IBV_WC_SUCCESS, sizeof(*rsp));
 }
 
 static void
 send_done(struct fixture *fx, uint16_t cid, enum ibv_wc_status status)
 {
-	wc_push(&fx->dev, RDMA_WR_ID(RDMA_WR_SEND, cid), status, 0);
+	fake_wc_push(&fx->dev, RDMA_WR_ID(RDMA_WR_SEND, cid), status, 0);
 }
 
 static uint32_t
@@ -513,10 +329,10 @@ test_malformed_completion_fails_connection(void)
 			fx.dev.wcs[(fx.dev.wc_head + fx.dev.wc_count - 1) % FAKE_MAX_WORK].byte_len = 8;
 			break;
 		case 3:
-			wc_push(&fx.dev, RDMA_WR_ID(7, 0), IBV_WC_SUCCESS, 0);
+			fake_wc_push(&fx.dev, RDMA_WR_ID(7, 0), IBV_WC_SUCCESS, 0);
 			break;
 		case 4:
-			wc_push(&fx.dev, RDMA_WR_ID(RDMA_WR_SEND, 0) | (2ull << RDMA_WR_TAG_SHIFT),
+			fake_wc_push(&fx.dev, RDMA_WR_ID(RDMA_WR_SEND, 0) | (2ull << RDMA_WR_TAG_SHIFT),
 				IBV_WC_SUCCESS, 0);
 			break;
 		default:
@@ -541,9 +357,9 @@ test_shared_cq_dispatch(void)
 	struct fixture a, b;
 	struct fake_dev shared;
 
-	g_num_devs = 0;
-	dev_init(&shared);
-	g_next_cq_dev = &shared;
+	fake_devs_reset();
+	fake_dev_init(&shared);
+	g_fake_next_cq_dev = &shared;
 	/* Both connect through the group's queue for the device (the verbs
 	 * context is the device's: the same for both). */
 	fx_setup_in(&a, 8, 4096, 1, rg, &shared.ctx);
@@ -564,11 +380,11 @@ test_shared_cq_dispatch(void)
 	/* b's answer arrives on the shared queue; a polls first. */
 	b.rq.rsps[2].cid = 0;
 	b.rq.rsps[2].status.sc = 0;
-	wc_push(&shared, RDMA_WR_ID(RDMA_WR_SEND, 0) | 2ull << RDMA_WR_TAG_SHIFT, IBV_WC_SUCCESS, 0);
-	wc_push(&shared, RDMA_WR_ID(RDMA_WR_RECV, 2) | 2ull << RDMA_WR_TAG_SHIFT, IBV_WC_SUCCESS,
+	fake_wc_push(&shared, RDMA_WR_ID(RDMA_WR_SEND, 0) | 2ull << RDMA_WR_TAG_SHIFT, IBV_WC_SUCCESS, 0);
+	fake_wc_push(&shared, RDMA_WR_ID(RDMA_WR_RECV, 2) | 2ull << RDMA_WR_TAG_SHIFT, IBV_WC_SUCCESS,
 		16);
 	/* Work of no user (a connection already closed): dropped. */
-	wc_push(&shared, RDMA_WR_ID(RDMA_WR_SEND, 3) | 9ull << RDMA_WR_TAG_SHIFT,
+	fake_wc_push(&shared, RDMA_WR_ID(RDMA_WR_SEND, 3) | 9ull << RDMA_WR_TAG_SHIFT,
 		IBV_WC_WR_FLUSH_ERR, 0);
 	CU_ASSERT_EQUAL(pnvme_qpair_process_completions(&a.rq.qpair, 0), 0);
 	CU_ASSERT_EQUAL(g_done, 0);
