@@ -3,7 +3,11 @@
  * The fake verbs device (see fake_verbs.h).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake_verbs.h"
 
@@ -175,4 +179,203 @@ ibv_create_cq(struct ibv_context *ctx, int cqe, void *cq_context, struct ibv_com
 	(void)vector;
 	g_fake_next_cq_dev->cq.cqe = cqe;
 	return &g_fake_next_cq_dev->cq;
+}
+
+/* ---------------------------------------------------------------- */
+/* Connection manager                                                */
+/* ---------------------------------------------------------------- */
+
+struct fake_cm g_fake_cm;
+
+void
+fake_cm_reset(struct fake_dev *dev)
+{
+	memset(&g_fake_cm, 0, sizeof(g_fake_cm));
+	g_fake_cm.dev = dev;
+	snprintf(g_fake_cm.device.name, sizeof(g_fake_cm.device.name), "fake0");
+	dev->ctx.device = &g_fake_cm.device;
+	g_fake_next_cq_dev = dev;
+}
+
+void
+fake_cm_script(enum rdma_cm_event_type type, int status, const void *priv, uint8_t len)
+{
+	struct fake_cm_event *e = &g_fake_cm.script[g_fake_cm.num_script++];
+
+	e->type = type;
+	e->status = status;
+	e->priv_len = len;
+	if (priv != NULL) {
+		memcpy(e->priv, priv, len);
+	}
+}
+
+struct rdma_event_channel *
+rdma_create_event_channel(void)
+{
+	struct rdma_event_channel *ch = calloc(1, sizeof(*ch));
+
+	ch->fd = open("/dev/null", O_RDONLY);
+	g_fake_cm.channels++;
+	return ch;
+}
+
+void
+rdma_destroy_event_channel(struct rdma_event_channel *channel)
+{
+	close(channel->fd);
+	free(channel);
+	g_fake_cm.channels_destroyed++;
+}
+
+int
+rdma_create_id(struct rdma_event_channel *channel, struct rdma_cm_id **id, void *context,
+	       enum rdma_port_space ps)
+{
+	struct rdma_cm_id *i = calloc(1, sizeof(*i));
+
+	i->channel = channel;
+	i->context = context;
+	i->ps = ps;
+	i->verbs = &g_fake_cm.dev->ctx;
+	*id = i;
+	g_fake_cm.ids++;
+	return 0;
+}
+
+int
+rdma_destroy_id(struct rdma_cm_id *id)
+{
+	free(id);
+	g_fake_cm.ids_destroyed++;
+	return 0;
+}
+
+int
+rdma_resolve_addr(struct rdma_cm_id *id, struct sockaddr *src, struct sockaddr *dst,
+		  int timeout_ms)
+{
+	(void)id;
+	(void)src;
+	(void)dst;
+	(void)timeout_ms;
+	g_fake_cm.resolve_addr++;
+	return 0;
+}
+
+int
+rdma_resolve_route(struct rdma_cm_id *id, int timeout_ms)
+{
+	(void)id;
+	(void)timeout_ms;
+	g_fake_cm.resolve_route++;
+	return 0;
+}
+
+int
+rdma_get_cm_event(struct rdma_event_channel *channel, struct rdma_cm_event **event)
+{
+	struct fake_cm_event *e;
+
+	(void)channel;
+	if (g_fake_cm.next_event == g_fake_cm.num_script) {
+		errno = EAGAIN;
+		return -1;
+	}
+	e = &g_fake_cm.script[g_fake_cm.next_event++];
+	memset(&g_fake_cm.event, 0, sizeof(g_fake_cm.event));
+	g_fake_cm.event.event = e->type;
+	g_fake_cm.event.status = e->status;
+	g_fake_cm.event.param.conn.private_data = e->priv_len ? e->priv : NULL;
+	g_fake_cm.event.param.conn.private_data_len = e->priv_len;
+	*event = &g_fake_cm.event;
+	return 0;
+}
+
+int
+rdma_ack_cm_event(struct rdma_cm_event *event)
+{
+	(void)event;
+	return 0;
+}
+
+int
+rdma_create_qp(struct rdma_cm_id *id, struct ibv_pd *pd, struct ibv_qp_init_attr *attr)
+{
+	(void)pd;
+	g_fake_cm.dev->qp.send_cq = attr->send_cq;
+	id->qp = &g_fake_cm.dev->qp;
+	g_fake_cm.qps++;
+	return 0;
+}
+
+void
+rdma_destroy_qp(struct rdma_cm_id *id)
+{
+	id->qp = NULL;
+	g_fake_cm.qps_destroyed++;
+}
+
+int
+rdma_connect(struct rdma_cm_id *id, struct rdma_conn_param *param)
+{
+	(void)id;
+	g_fake_cm.param = *param;
+	memcpy(g_fake_cm.priv, param->private_data,
+	       param->private_data_len < 32 ? param->private_data_len : 32);
+	g_fake_cm.recvs_posted_at_connect = g_fake_cm.dev->recvs_posted;
+	g_fake_cm.connects++;
+	return 0;
+}
+
+int
+ibv_query_device(struct ibv_context *context, struct ibv_device_attr *attr)
+{
+	(void)context;
+	memset(attr, 0, sizeof(*attr));
+	attr->max_sge = 32;
+	attr->max_qp_rd_atom = 16;
+	attr->max_qp_init_rd_atom = 16;
+	return 0;
+}
+
+struct ibv_pd *
+ibv_alloc_pd(struct ibv_context *context)
+{
+	struct ibv_pd *pd = calloc(1, sizeof(*pd));
+
+	pd->context = context;
+	g_fake_cm.pds++;
+	return pd;
+}
+
+int
+ibv_dealloc_pd(struct ibv_pd *pd)
+{
+	free(pd);
+	g_fake_cm.pds_destroyed++;
+	return 0;
+}
+
+struct ibv_mr *
+(ibv_reg_mr)(struct ibv_pd *pd, void *addr, size_t length, int access)
+{
+	struct ibv_mr *mr = calloc(1, sizeof(*mr));
+
+	(void)access;
+	mr->pd = pd;
+	mr->addr = addr;
+	mr->length = length;
+	mr->lkey = 0x100 + g_fake_cm.mrs;
+	mr->rkey = 0x200 + g_fake_cm.mrs;
+	g_fake_cm.mrs++;
+	return mr;
+}
+
+int
+ibv_dereg_mr(struct ibv_mr *mr)
+{
+	free(mr);
+	g_fake_cm.mrs_destroyed++;
+	return 0;
 }

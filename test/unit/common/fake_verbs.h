@@ -47,4 +47,39 @@ void fake_wc_push(struct fake_dev *d, uint64_t wr_id, enum ibv_wc_status status,
 /* The completion queue ibv_create_cq hands out next. */
 extern struct fake_dev *g_fake_next_cq_dev;
 
+/*
+ * The connection manager and the verbs a connection is made with, faked
+ * for the connection steps' unit tests: each call is counted, the queue
+ * pair made is the device's in g_fake_cm.dev, and rdma_get_cm_event hands
+ * out the scripted events in order (none left: EAGAIN).
+ */
+struct fake_cm_event {
+	enum rdma_cm_event_type type;
+	int status;
+	uint8_t priv[32];
+	uint8_t priv_len;
+};
+
+struct fake_cm {
+	struct fake_dev *dev;
+	struct ibv_device device;
+	struct fake_cm_event script[32];
+	uint32_t num_script, next_event;
+	struct rdma_cm_event event; /* the one handed out */
+	/* Counts of the calls made. */
+	uint32_t channels, channels_destroyed, ids, ids_destroyed, resolve_addr, resolve_route;
+	uint32_t qps, qps_destroyed, connects, mrs, mrs_destroyed, pds, pds_destroyed;
+	/* The last connect request: its parameters and private data, and the
+	 * receive buffers posted when it went. */
+	struct rdma_conn_param param;
+	uint8_t priv[32];
+	uint32_t recvs_posted_at_connect;
+};
+
+extern struct fake_cm g_fake_cm;
+
+/* Start a script on device @p dev (fake_dev_init'ed). */
+void fake_cm_reset(struct fake_dev *dev);
+void fake_cm_script(enum rdma_cm_event_type type, int status, const void *priv, uint8_t len);
+
 #endif

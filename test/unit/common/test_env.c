@@ -311,14 +311,13 @@ test_log_lines(void)
 	return n;
 }
 
-/* The test environment has no memory events: a transport that needs its
- * memory registered (NVMe/RDMA) is not unit-tested through it. */
+/* The test environment's DMA memory is heap: there are no regions to
+ * report, now or later. */
 int
 pnvme_env_mem_notify_register(pnvme_mem_notify_cb cb, void *ctx)
 {
-	(void)cb;
 	(void)ctx;
-	return -ENOTSUP;
+	return cb == NULL ? -EINVAL : 0;
 }
 
 int
@@ -326,5 +325,5 @@ pnvme_env_mem_notify_unregister(pnvme_mem_notify_cb cb, void *ctx)
 {
 	(void)cb;
 	(void)ctx;
-	return -ENOENT;
+	return 0;
 }
