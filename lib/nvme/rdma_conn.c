@@ -24,7 +24,14 @@
 /* Longest sleep on the event channel between polls of a synchronous open. */
 #define OPEN_WAIT_SLICE_MS 10
 /* Pause before connecting again after a stale-connection reject. */
-#define STALE_RETRY_DELAY_US 10000u
+#define STALE_RETRY_DELAY_MS 10u
+
+/* A failed call's errno as a negative value, never 0. */
+static int
+neg_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
 
 static void
 conn_log(const struct rdma_qpair *rq, const char *what, const char *detail)
@@ -132,18 +139,18 @@ rdma_conn_open_start(struct rdma_qpair *rq, uint32_t timeout_ms)
 	}
 	rq->channel = rdma_create_event_channel();
 	if (rq->channel == NULL) {
-		return open_fail(rq, -errno, "cannot make an event channel", strerror(errno));
+		return open_fail(rq, neg_errno(), "cannot make an event channel", strerror(errno));
 	}
 	if (fcntl(rq->channel->fd, F_SETFL, fcntl(rq->channel->fd, F_GETFL) | O_NONBLOCK) != 0 ||
 	    rdma_create_id(rq->channel, &rq->cm_id, rq, RDMA_PS_TCP) != 0) {
-		return open_fail(rq, -errno, "cannot make a connection identifier",
+		return open_fail(rq, neg_errno(), "cannot make a connection identifier",
 				 strerror(errno));
 	}
 	rq->open_timeout_ms = timeout_ms;
 	rq->open_deadline = pnvme_get_ticks() + nvme_ms_to_ticks(timeout_ms);
 	rq->open_step = RDMA_OPEN_ADDR;
 	if (rdma_resolve_addr(rq->cm_id, NULL, (struct sockaddr *)&sa, timeout_ms) != 0) {
-		return open_fail(rq, -errno, "cannot resolve the address", strerror(errno));
+		return open_fail(rq, neg_errno(), "cannot resolve the address", strerror(errno));
 	}
 	return 0;
 }
@@ -162,7 +169,7 @@ open_connect(struct rdma_qpair *rq)
 	int rc;
 
 	if (ibv_query_device(verbs, &dattr) != 0) {
-		return -errno;
+		return neg_errno();
 	}
 	rq->dev = rdma_device_get(verbs);
 	if (rq->dev == NULL) {
@@ -176,7 +183,7 @@ open_connect(struct rdma_qpair *rq)
 		rq->cq = ibv_create_cq(verbs, (int)(2 * t->entries), rq, NULL, 0);
 	}
 	if (rq->cq == NULL) {
-		return -errno;
+		return neg_errno();
 	}
 	memset(&qattr, 0, sizeof(qattr));
 	qattr.qp_context = rq;
@@ -188,7 +195,7 @@ open_connect(struct rdma_qpair *rq)
 	qattr.cap.max_send_sge = PNVME_MIN(RDMA_MAX_SEND_SGE, (uint32_t)dattr.max_sge);
 	qattr.cap.max_recv_sge = 1;
 	if (rdma_create_qp(rq->cm_id, rq->dev->pd, &qattr) != 0) {
-		return -errno;
+		return neg_errno();
 	}
 	rq->qp = rq->cm_id->qp;
 	rq->max_send_sge = PNVME_MIN(qattr.cap.max_send_sge, RDMA_MAX_SEND_SGE);
@@ -197,7 +204,7 @@ open_connect(struct rdma_qpair *rq)
 	rq->rsp_mr = ibv_reg_mr(rq->dev->pd, rq->rsps, t->num_recvs * sizeof(*rq->rsps),
 				IBV_ACCESS_LOCAL_WRITE);
 	if (rq->capsule_mr == NULL || rq->rsp_mr == NULL) {
-		return -errno;
+		return neg_errno();
 	}
 	rc = rdma_qpair_start(rq);
 	if (rc != 0) {
@@ -223,25 +230,23 @@ open_connect(struct rdma_qpair *rq)
 	param.retry_count = 7;
 	param.rnr_retry_count = 7;
 	if (rdma_connect(rq->cm_id, &param) != 0) {
-		return -errno;
+		return neg_errno();
 	}
 	return 0;
 }
 
-/* A stale-connection reject: start over with a new identifier. */
+/* A stale-connection reject: start over with a new identifier after a
+ * pause (polled, not slept), giving the target time to drop the old one. */
 static int
 open_retry_stale(struct rdma_qpair *rq)
 {
 	uint32_t retries = rq->stale_retries + 1;
-	uint32_t timeout_ms = rq->open_timeout_ms;
-
-	int rc;
 
 	conn_release(rq);
 	rq->stale_retries = retries;
-	pnvme_delay_us(STALE_RETRY_DELAY_US);
-	rc = rdma_conn_open_start(rq, timeout_ms);
-	return rc == 0 ? -EAGAIN : rc;
+	rq->open_step = RDMA_OPEN_STALE_PAUSE;
+	rq->open_deadline = pnvme_get_ticks() + nvme_ms_to_ticks(STALE_RETRY_DELAY_MS);
+	return -EAGAIN;
 }
 
 /* The controller accepted: check its answer. */
@@ -297,9 +302,16 @@ rdma_conn_open_poll(struct rdma_qpair *rq)
 	if (rq->open_step == RDMA_OPEN_DONE) {
 		return 0;
 	}
+	if (rq->open_step == RDMA_OPEN_STALE_PAUSE) {
+		if (pnvme_get_ticks() < rq->open_deadline) {
+			return -EAGAIN;
+		}
+		rc = rdma_conn_open_start(rq, rq->open_timeout_ms);
+		return rc == 0 ? -EAGAIN : rc;
+	}
 	if (rdma_get_cm_event(rq->channel, &ev) != 0) {
 		if (errno != EAGAIN) {
-			return open_fail(rq, -errno, "reading connection events failed",
+			return open_fail(rq, neg_errno(), "reading connection events failed",
 					 strerror(errno));
 		}
 		if (pnvme_get_ticks() > rq->open_deadline) {
@@ -328,7 +340,7 @@ rdma_conn_open_poll(struct rdma_qpair *rq)
 					 rdma_event_str(type));
 		}
 		if (rdma_resolve_route(rq->cm_id, (int)rq->open_timeout_ms) != 0) {
-			return open_fail(rq, -errno, "cannot resolve the route", strerror(errno));
+			return open_fail(rq, neg_errno(), "cannot resolve the route", strerror(errno));
 		}
 		rq->open_step = RDMA_OPEN_ROUTE;
 		return -EAGAIN;
@@ -366,7 +378,8 @@ rdma_conn_open(struct rdma_qpair *rq, uint32_t timeout_ms)
 		return rc;
 	}
 	while ((rc = rdma_conn_open_poll(rq)) == -EAGAIN) {
-		pfd.fd = rq->channel->fd;
+		/* No channel during a pause before a retry: just sleep. */
+		pfd.fd = rq->channel != NULL ? rq->channel->fd : -1;
 		pfd.events = POLLIN;
 		(void)poll(&pfd, 1, OPEN_WAIT_SLICE_MS);
 	}

@@ -80,6 +80,9 @@ enum rdma_open_step {
 	RDMA_OPEN_ROUTE,   /* resolving the route */
 	RDMA_OPEN_CONNECT, /* connect request sent, waiting for the answer */
 	RDMA_OPEN_DONE,    /* established */
+	/* rejected as a stale connection: a pause (open_deadline), then all
+	 * over again on a new identifier */
+	RDMA_OPEN_STALE_PAUSE,
 };
 
 /* A command's SEND and its scatter list, built once per connection. */
