@@ -297,6 +297,117 @@ int pnvme_ctrlr_reconnect_io_qpair(struct pnvme_qpair *qpair);
 /** Completion callback. @p cpl is valid only during the call. */
 typedef void (*pnvme_cmd_cb)(void *cb_arg, const struct pnvme_cpl *cpl);
 
+/** Optional fields of pnvme_ctrlr_cmd_get_log_page(). */
+struct pnvme_log_page_opts {
+	/** Size of this structure as the caller knows it. */
+	size_t opts_size;
+	/** Byte offset into the log (a multiple of 4). Default 0. */
+	uint64_t offset;
+	/** Log Specific Field (LSP, 7 bits). Default 0. */
+	uint8_t lsp;
+	/** Retain Asynchronous Event: read without clearing the event that
+	 * names this log. Default false (clear it). */
+	bool rae;
+	/** Log Specific Identifier (LSI). Default 0. */
+	uint16_t lsi;
+	/** Command Set Identifier (CSI). Default 0 (NVM). */
+	uint8_t csi;
+};
+
+/**
+ * Read @p len bytes of log page @p lid (any log ID, including vendor ones)
+ * for namespace @p nsid (PNVME_NSID_ALL or 0 for controller-wide logs).
+ * A log larger than the controller's transfer limit is read in pieces, one
+ * after the other; @p cb_fn runs once, with the first error or the last
+ * piece's completion. @p buf need not be DMA-able: other memory is read
+ * through a DMA buffer and copied.
+ *
+ * @param opts NULL for the defaults.
+ * @return 0; -EINVAL (logged) for a NULL controller or buffer, a length
+ *         that is 0 or not a multiple of 4, a misaligned offset, or an LSP
+ *         above 127; -ENOMEM; -ENXIO when the controller has failed.
+ */
+int pnvme_ctrlr_cmd_get_log_page(struct pnvme_ctrlr *ctrlr, uint8_t lid, uint32_t nsid, void *buf,
+				 uint32_t len, const struct pnvme_log_page_opts *opts,
+				 pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/** Get Features selection (SEL): the value in use, its default, the one saved. */
+enum pnvme_feat_sel {
+	PNVME_FEAT_SEL_CURRENT = 0,
+	PNVME_FEAT_SEL_DEFAULT = 1,
+	PNVME_FEAT_SEL_SAVED = 2,
+	PNVME_FEAT_SEL_SUPPORTED = 3, /**< capabilities: saveable, changeable, per namespace */
+};
+
+/**
+ * Get Features @p fid (dword 0 of the completion holds the value; features
+ * with a data structure fill @p buf, @p len bytes, else NULL and 0).
+ * Non-DMA memory is read through a DMA buffer.
+ *
+ * @param nsid the namespace, for per-namespace features (else 0).
+ * @param cdw11 dword 11 as the feature defines it (0 for most).
+ * @return 0, -EINVAL (logged), -ENOMEM, -ENXIO.
+ */
+int pnvme_ctrlr_cmd_get_feature(struct pnvme_ctrlr *ctrlr, uint8_t fid, enum pnvme_feat_sel sel,
+				uint32_t nsid, uint32_t cdw11, void *buf, uint32_t len,
+				pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/**
+ * Set Features @p fid to dwords 11-12 (and @p buf, @p len bytes, for
+ * features with a data structure) for namespace @p nsid (0: not
+ * per-namespace); @p save keeps the value across resets where the feature
+ * is saveable. Non-DMA memory is sent through a DMA
+ * buffer.
+ *
+ * @return 0, -EINVAL (logged), -ENOMEM, -ENXIO.
+ */
+int pnvme_ctrlr_cmd_set_feature(struct pnvme_ctrlr *ctrlr, uint8_t fid, bool save, uint32_t nsid,
+				uint32_t cdw11, uint32_t cdw12, void *buf, uint32_t len,
+				pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/** Asynchronous event types (bits 2:0 of the event's dword 0). */
+enum pnvme_async_event_type {
+	PNVME_ASYNC_EVENT_TYPE_ERROR = 0,
+	PNVME_ASYNC_EVENT_TYPE_SMART = 1, /**< SMART / health status */
+	PNVME_ASYNC_EVENT_TYPE_NOTICE = 2,
+	PNVME_ASYNC_EVENT_TYPE_IO = 6, /**< I/O command set specific */
+	PNVME_ASYNC_EVENT_TYPE_VENDOR = 7,
+};
+
+/** One asynchronous event, as pnvme_aer_cb receives it. */
+struct pnvme_async_event {
+	/** The event's completion dword 0, and its fields. */
+	uint32_t cdw0;
+	uint8_t type;     /**< enum pnvme_async_event_type */
+	uint8_t info;     /**< Asynchronous Event Information */
+	uint8_t log_page; /**< the log page that tells more */
+	/** The log page, read (and so cleared) by the library before the
+	 * callback: @p log_len bytes at @p log, valid during the call only;
+	 * NULL with @p log_rc saying why (-ENOTSUP: a log the library does
+	 * not read for events; or the read's error). */
+	const void *log;
+	uint32_t log_len;
+	int log_rc;
+};
+
+/** Called for each asynchronous event, from the thread polling the admin
+ * queue (pnvme_ctrlr_process_admin_completions). */
+typedef void (*pnvme_aer_cb)(void *arg, const struct pnvme_async_event *event);
+
+/**
+ * Hear the controller's asynchronous events. At bring-up (and after each
+ * reset) the library enables what the controller supports (SMART/health
+ * critical warnings, namespace attribute, firmware activation and
+ * telemetry notices) and keeps up to AERL+1 (at most 4) Asynchronous Event
+ * Requests outstanding, each sent again after its event. For each event it
+ * reads the log page the event names, which clears it, then calls @p cb.
+ * Replaces any earlier callback; NULL stops the calls (events are still
+ * read and cleared).
+ *
+ * @return 0, or -EINVAL for a NULL controller.
+ */
+int pnvme_ctrlr_register_aer_callback(struct pnvme_ctrlr *ctrlr, pnvme_aer_cb cb, void *arg);
+
 /**
  * Submit a raw admin command. The library sets the command ID and the data
  * pointer; @p buf must come from pnvme_dma_zmalloc() (or be NULL with

@@ -436,6 +436,47 @@ enum pnvme_log_page {
 	PNVME_LOG_PAGE_DISCOVERY = 0x70,
 };
 
+/** The namespace ID that means every namespace (controller-wide logs). */
+#define PNVME_NSID_ALL 0xffffffffu
+
+/** Get Log Page: the log-specific fields of command dword 10. */
+#define PNVME_LOG_PAGE_RAE (1u << 15) /**< Retain Asynchronous Event */
+
+/** Asynchronous Event Configuration (Set Features 0Bh, dword 11). */
+#define PNVME_AEC_SMART_MASK 0xffu                /**< SMART/health critical warnings */
+#define PNVME_AEC_NS_ATTRIBUTE (1u << 8)          /**< namespace attribute notices */
+#define PNVME_AEC_FIRMWARE_ACTIVATION (1u << 9)   /**< firmware activation notices */
+#define PNVME_AEC_TELEMETRY_LOG (1u << 10)        /**< telemetry log notices */
+#define PNVME_AEC_DISCOVERY_LOG_CHANGE (1u << 31) /**< discovery log page change (fabrics) */
+
+/** SMART / Health Information log page (02h), 512 bytes. */
+struct pnvme_health_log {
+	uint8_t critical_warning; /**< bit 0 spare, 1 temperature, 2 reliability, 3 read-only, 4 volatile backup */
+	uint16_t temperature;     /**< composite temperature, kelvin */
+	uint8_t available_spare;  /**< percent */
+	uint8_t available_spare_threshold;
+	uint8_t percentage_used;
+	uint8_t endurance_group_critical_warning;
+	uint8_t reserved7[25];
+	uint64_t data_units_read[2]; /**< 128-bit counters, low half first */
+	uint64_t data_units_written[2];
+	uint64_t host_read_commands[2];
+	uint64_t host_write_commands[2];
+	uint64_t controller_busy_time[2];
+	uint64_t power_cycles[2];
+	uint64_t power_on_hours[2];
+	uint64_t unsafe_shutdowns[2];
+	uint64_t media_errors[2];
+	uint64_t num_error_info_log_entries[2];
+	uint32_t warning_temp_time;
+	uint32_t critical_temp_time;
+	uint16_t temp_sensor[8];
+	uint8_t reserved216[296];
+} __attribute__((packed));
+_Static_assert(sizeof(struct pnvme_health_log) == 512, "SMART / health log size");
+_Static_assert(offsetof(struct pnvme_health_log, data_units_read) == 32, "health log offset");
+_Static_assert(offsetof(struct pnvme_health_log, warning_temp_time) == 192, "health log offset");
+
 /* ------------------------------------------------------------------ */
 /* Identify data                                                       */
 /* ------------------------------------------------------------------ */

@@ -108,6 +108,7 @@ void
 nvme_ctrlr_destruct_common(struct pnvme_ctrlr *ctrlr)
 {
 	nvme_ctrlr_init_cleanup(ctrlr);
+	nvme_aer_fini(ctrlr);
 	nvme_ctrlr_free_namespaces(ctrlr);
 	free(ctrlr->free_qids);
 	ctrlr->free_qids = NULL;

@@ -16,9 +16,6 @@
 
 #include "nvme/fabrics.h"
 
-#define CTRLR_ERRLOG(ctrlr, fmt, ...) \
-	PNVME_ERRLOG("%s: " fmt, (ctrlr)->trid.traddr, ##__VA_ARGS__)
-
 /* Entries in one page of the active namespace list. */
 #define ACTIVE_NS_PAGE_ENTRIES (PNVME_IDENTIFY_DATA_SIZE / sizeof(uint32_t))
 /* How often an admin wait looks at CSTS for a fatal status. */
@@ -617,6 +614,34 @@ set_num_queues_done(struct pnvme_ctrlr *ctrlr)
 				  cdw0, nsqa, ncqa);
 	}
 	ctrlr->num_io_queues = PNVME_MIN(PNVME_MIN(nsqa + 1, ncqa + 1), ctrlr->opts.num_io_queues);
+	init_goto(ctrlr, NVME_INIT_CONFIGURE_AER);
+	return 0;
+}
+
+/* Enable the asynchronous events the controller supports; the requests go
+ * out once it is ready (aer.c). */
+static int
+configure_aer_start(struct pnvme_ctrlr *ctrlr)
+{
+	return init_wait_admin(ctrlr, nvme_ctrlr_cmd_set_features(ctrlr,
+								  PNVME_FEAT_ASYNC_EVENT_CONFIGURATION,
+								  nvme_aer_config(ctrlr),
+								  init_admin_done, ctrlr));
+}
+
+static int
+configure_aer_done(struct pnvme_ctrlr *ctrlr)
+{
+	/* Not fatal: the controller works without telling its events. */
+	if (pnvme_cpl_is_error(&ctrlr->init.admin_cpl)) {
+		CTRLR_NOTICELOG(ctrlr, "Set Features Asynchronous Event Configuration 0x%08x: %s; "
+				"no asynchronous events",
+				nvme_aer_config(ctrlr),
+				pnvme_status_string(&ctrlr->init.admin_cpl.status));
+		ctrlr->aec = 0;
+	} else {
+		ctrlr->aec = nvme_aer_config(ctrlr);
+	}
 	init_goto(ctrlr, NVME_INIT_ACTIVE_NS);
 	return 0;
 }
@@ -787,6 +812,7 @@ static const struct init_step g_steps[] = {
 	[NVME_INIT_IDENTIFY] = {"IDENTIFY", identify_start, identify_done},
 	[NVME_INIT_SET_NUM_QUEUES] = {"SET_NUM_QUEUES", set_num_queues_start,
 				      set_num_queues_done},
+	[NVME_INIT_CONFIGURE_AER] = {"CONFIGURE_AER", configure_aer_start, configure_aer_done},
 	[NVME_INIT_ACTIVE_NS] = {"ACTIVE_NS", active_ns_start, active_ns_done},
 	[NVME_INIT_IDENTIFY_NS] = {"IDENTIFY_NS", identify_ns_start, identify_ns_done},
 	[NVME_INIT_NS_ID_DESCS] = {"NS_ID_DESCS", ns_id_descs_start, ns_id_descs_done},
@@ -987,6 +1013,7 @@ nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr)
 			    ctrlr->state == NVME_CTRLR_RESETTING) {
 				nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_LIVE);
 				nvme_ctrlr_bump_epoch(ctrlr); /* I/O qpairs may reconnect */
+				nvme_aer_arm(ctrlr);
 			}
 			return nvme_ctrlr_is_failed(ctrlr) ? -EIO : 1;
 		}

@@ -57,8 +57,15 @@ struct nvme_request {
 #define NVME_REQ_TIMEOUT_TRACKED (1u << 0) /* on the qpair's timed_reqs */
 #define NVME_REQ_STATUS_INJECTED (1u << 1) /* complete with injected_sct/sc */
 
+/* A line about a controller, prefixed with its address. */
+#define CTRLR_ERRLOG(ctrlr, fmt, ...) \
+	PNVME_ERRLOG("%s: " fmt, (ctrlr)->trid.traddr, ##__VA_ARGS__)
+#define CTRLR_NOTICELOG(ctrlr, fmt, ...) \
+	PNVME_NOTICELOG("%s: " fmt, (ctrlr)->trid.traddr, ##__VA_ARGS__)
+
 struct nvme_err_injection;
 struct nvme_abort;
+struct nvme_aer;
 struct nvme_fabric_queue_ops;
 
 /* Generic part of a queue pair; each transport embeds it first. */
@@ -332,6 +339,7 @@ enum nvme_init_state {
 	NVME_INIT_ENABLE,
 	NVME_INIT_IDENTIFY,
 	NVME_INIT_SET_NUM_QUEUES,
+	NVME_INIT_CONFIGURE_AER,
 	NVME_INIT_ACTIVE_NS,
 	NVME_INIT_IDENTIFY_NS,
 	NVME_INIT_NS_ID_DESCS,
@@ -471,6 +479,14 @@ struct pnvme_ctrlr {
 	bool keep_alive_outstanding;
 	bool is_discovery; /* a discovery controller: no I/O, no namespaces */
 
+	/* Asynchronous events (aer.c): the events enabled, the application's
+	 * callback, and the requests kept outstanding. */
+	uint32_t aec;
+	pnvme_aer_cb aer_cb;
+	void *aer_cb_arg;
+	uint32_t aer_limit;
+	struct nvme_aer *aers; /* aer_limit of them */
+
 	struct nvme_ctrlr_init init;
 
 	/* Admin queue and queue ID allocation (never taken on the I/O path). */
@@ -551,6 +567,13 @@ void nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr);
 /* Advance; returns 0 while in progress, 1 when ready, negative errno when failed. */
 int nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr);
 const char *nvme_ctrlr_init_state_name(enum nvme_init_state state);
+
+/* aer.c: the Asynchronous Event Configuration to set (what the controller
+ * supports); send the AERs not outstanding (the controller is ready); free
+ * their buffers (nothing outstanding any more). */
+uint32_t nvme_aer_config(const struct pnvme_ctrlr *ctrlr);
+void nvme_aer_arm(struct pnvme_ctrlr *ctrlr);
+void nvme_aer_fini(struct pnvme_ctrlr *ctrlr);
 /* A reset of a live PCIe controller: begin by deleting the I/O queues it
  * has (after nvme_ctrlr_init_start, under the admin lock). */
 void nvme_ctrlr_init_delete_io_queues(struct pnvme_ctrlr *ctrlr);

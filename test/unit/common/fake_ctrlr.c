@@ -321,6 +321,14 @@ fake_process(struct pnvme_qpair *qpair, uint32_t max)
 			cpl.status.sc = f->abort_sc;
 			cpl.cdw0 = f->abort_cdw0;
 			break;
+		case PNVME_OPC_ASYNC_EVENT_REQUEST:
+			STAILQ_INSERT_TAIL(&f->aers, req, link);
+			continue;
+		case PNVME_OPC_GET_LOG_PAGE:
+			f->last_log_cmd = req->cmd;
+			memcpy(req->payload, f->log_data,
+			       PNVME_MIN(req->payload_size, (uint32_t)sizeof(f->log_data)));
+			break;
 		default:
 			cpl.status.sc = PNVME_SC_INVALID_OPCODE;
 		}
@@ -356,6 +364,28 @@ fake_abort(struct pnvme_qpair *qpair)
 		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
 						   PNVME_SC_ABORTED_SQ_DELETION);
 	}
+	while ((req = STAILQ_FIRST(&f->aers)) != NULL) {
+		STAILQ_REMOVE_HEAD(&f->aers, link);
+		nvme_qpair_complete_request_status(qpair, req, PNVME_SCT_GENERIC,
+						   PNVME_SC_ABORTED_SQ_DELETION);
+	}
+}
+
+bool
+fake_ctrlr_post_aer(struct fake_ctrlr *f, uint32_t cdw0)
+{
+	struct nvme_request *req = STAILQ_FIRST(&f->aers);
+	struct pnvme_cpl cpl;
+
+	if (req == NULL) {
+		return false;
+	}
+	STAILQ_REMOVE_HEAD(&f->aers, link);
+	memset(&cpl, 0, sizeof(cpl));
+	cpl.cid = req->cmd.cid;
+	cpl.cdw0 = cdw0;
+	nvme_qpair_complete_request(&f->adminq, req, &cpl);
+	return true;
 }
 
 static void
@@ -467,6 +497,7 @@ fake_ctrlr_new(const struct pnvme_transport_id *trid, const struct pnvme_ctrlr_o
 	}
 	nvme_ctrlr_construct(&f->ctrlr, &g_fake_ops, trid, opts);
 	STAILQ_INIT(&f->pending);
+	STAILQ_INIT(&f->aers);
 	if (nvme_qpair_init(&f->adminq, &f->ctrlr, 0, 32) != 0) {
 		free(f);
 		return NULL;

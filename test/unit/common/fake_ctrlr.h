@@ -66,7 +66,16 @@ struct fake_ctrlr {
 	uint32_t prop_refused; /* a property offset answered INVALID FIELD (0: none) */
 	uint8_t abort_sc;             /* Abort: generic status, and dword 0 */
 	uint32_t abort_cdw0;
+	/* Asynchronous Event Requests held until fake_ctrlr_post_aer(); Get
+	 * Log Page answers from log_data, the last one's command kept. */
+	STAILQ_HEAD(, nvme_request) aers;
+	uint8_t log_data[4096];
+	struct pnvme_cmd last_log_cmd;
 };
+
+/* Answer the oldest held Asynchronous Event Request with @p cdw0: false
+ * when none is held. */
+bool fake_ctrlr_post_aer(struct fake_ctrlr *f, uint32_t cdw0);
 
 /* Controllers the fake transport's scan finds: "fake0", "fake1", ... */
 extern int g_fake_scan_count;

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# System test of asynchronous events against QEMU's emulated controller:
+# pnvme_aer_test waits for events in the rig guest while the host sets the
+# controller's SMART critical warnings through QMP, first the spare warning,
+# then the reliability one as well. Prints "aer: N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+
+JOB=$(pwd)/.cache/aer-test
+SOCK=$JOB.qmp
+. test/system/tap_count.sh
+
+# qom_set_warning VALUE: the controller's SMART critical warning bits.
+qom_set_warning() {
+	python3 - "$SOCK" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()  # the greeting
+
+
+def cmd(c):
+    f.write(json.dumps(c) + "\n")
+    f.flush()
+    while True:  # events may come first
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+
+
+cmd({"execute": "qmp_capabilities"})
+r = cmd({"execute": "qom-set", "arguments": {"path": "/machine/peripheral/nvme0",
+                                              "property": "smart_critical_warning",
+                                              "value": int(sys.argv[2])}})
+if "error" in r:
+    print(r)
+    sys.exit(1)
+PY
+}
+
+wait_file() { # FILE SECONDS
+	local i
+	for i in $(seq $(($2 * 5))); do
+		[ -f "$1" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+wait_lines() { # FILE N SECONDS
+	local i
+	for i in $(seq $(($3 * 5))); do
+		[ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+rm -rf "$JOB" "$SOCK"
+mkdir -p "$JOB"
+test/rig/guest_run.sh --job "$JOB" --ctrl PNVMEAER0001:64M --qmp "$SOCK" --timeout 600 -- \
+	sh -c 'HUGEMEM=256 scripts/setup.sh config >/dev/null &&
+	bdf=$(basename "$(dirname "$(grep -l 0x010802 /sys/bus/pci/devices/*/class | head -n 1)")") &&
+	build/test/system/pnvme_aer_test -r "trtype:PCIe traddr:$bdf" "$PNVME_RIG_JOB"' \
+	>"$JOB.log" 2>&1 &
+rig=$!
+touch "$JOB/aer.events"
+if wait_file "$JOB/aer.ready" 300 && qom_set_warning 1 &&
+	wait_lines "$JOB/aer.events" 1 60 && qom_set_warning 5 && wait_lines "$JOB/aer.events" 2 60; then
+	ok "QMP set the spare, then the reliability warning, and the guest saw an event for each"
+else
+	not_ok "QMP set the spare, then the reliability warning, and the guest saw an event for each"
+fi
+wait "$rig"
+count "asynchronous events" $? "$JOB.log"
+cat "$JOB/aer.events"
+rm -f "$SOCK"
+
+echo "aer: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
