@@ -44,7 +44,7 @@ LIB_SO_NAME := libpnvme.so.$(PNVME_VERSION_MAJOR)
 LIB_SO := $(BUILD)/lib/libpnvme.so.$(PNVME_VERSION)
 LIB_PC := $(BUILD)/lib/pkgconfig/pnvme.pc
 
-APP_NAMES := identify hello_world perf
+APP_NAMES := identify hello_world perf manage
 APPS := $(addprefix $(BUILD)/bin/pnvme_,$(APP_NAMES))
 APP_LIBS := $(LIB_A) $(DPDK_LIBS) $(SYS_LIBS)
 EXAMPLE_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard examples/common/*.c)))

@@ -477,6 +477,33 @@ _Static_assert(sizeof(struct pnvme_health_log) == 512, "SMART / health log size"
 _Static_assert(offsetof(struct pnvme_health_log, data_units_read) == 32, "health log offset");
 _Static_assert(offsetof(struct pnvme_health_log, warning_temp_time) == 192, "health log offset");
 
+/** Error Information log entry (log page 01h): 64 bytes each. */
+struct pnvme_error_log_entry {
+	uint64_t error_count; /**< unique, increasing; 0: an empty entry */
+	uint16_t sqid;
+	uint16_t cid;
+	uint16_t status;         /**< bit 0 phase tag, bits 15:1 the status field */
+	uint16_t error_location; /**< byte (7:0) and bit (10:8) of the command */
+	uint64_t lba;
+	uint32_t nsid;
+	uint8_t vendor_specific;
+	uint8_t trtype; /**< transport type of the transport-specific information */
+	uint8_t reserved30[2];
+	uint64_t command_specific;
+	uint16_t trtype_specific;
+	uint8_t reserved42[22];
+} __attribute__((packed));
+_Static_assert(sizeof(struct pnvme_error_log_entry) == 64, "error log entry size");
+
+/** Firmware Slot Information log page (03h), 512 bytes. */
+struct pnvme_firmware_slot_log {
+	uint8_t afi; /**< bits 2:0 active slot, 6:4 slot activated at the next reset */
+	uint8_t reserved1[7];
+	char frs[7][8]; /**< revision in slot 1-7, ASCII, space padded; zero when empty */
+	uint8_t reserved64[448];
+};
+_Static_assert(sizeof(struct pnvme_firmware_slot_log) == 512, "firmware slot log size");
+
 /* ------------------------------------------------------------------ */
 /* Identify data                                                       */
 /* ------------------------------------------------------------------ */

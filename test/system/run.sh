@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # System tests: boot the QEMU rig once per mode (UIO with IOVA=PA, VFIO
 # with a vIOMMU and IOVA=VA) and run the guest-side checks against QEMU's
-# emulated NVMe controllers, and its asynchronous events (SMART warnings set
-# through QMP, aer_run.sh); then the environment's memory region
+# emulated NVMe controllers, its asynchronous events (SMART warnings set
+# through QMP) and pnvme_manage (manage_run.sh); then the environment's memory region
 # notifications on the host; the NVMe/TCP checks against the kernel's
 # target (tcp_run.sh), the NVMe/RDMA checks against its RDMA target over
 # soft-RoCE (rdma_run.sh), and fused compare-and-write against the test target
@@ -43,9 +43,9 @@ for mode in uio vfio; do
 	count "I/O ($mode)" $? "$log"
 done
 
-echo "== system: asynchronous events from QEMU's controller (SMART warnings set through QMP)"
-test/system/aer_run.sh >"$log" 2>&1
-count "asynchronous events" $? "$log"
+echo "== system: events (SMART warnings set through QMP) and pnvme_manage, QEMU's controller"
+test/system/manage_run.sh >"$log" 2>&1
+count "events and management" $? "$log"
 
 echo "== system: DMA memory region notifications, host hugepages"
 { HUGEMEM=256 PCI_ALLOWED=none scripts/setup.sh config >/dev/null &&

@@ -125,6 +125,32 @@ else
 	not_ok "an unknown subsystem NQN is refused with a line naming it"
 fi
 
+echo "== tcp: management over the fabric"
+build/bin/pnvme_manage smart-log -r "$ADDR subnqn:$NQN1" --json >"$out" 2>"$out.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["critical_warning"] == 0 and "host_read_commands" in j, j
+' "$out"; then
+	ok "pnvme_manage smart-log over TCP: the target's health log"
+else
+	cat "$out" "$out.err"
+	not_ok "pnvme_manage smart-log over TCP: the target's health log"
+fi
+build/bin/pnvme_manage get-feature -f 0x0f -r "$ADDR subnqn:$NQN1" --json >"$out" 2>"$out.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["feature_id"] == 15 and j["value"] > 0, j
+' "$out"; then
+	ok "pnvme_manage get-feature over TCP: the Keep Alive Timer the association agreed"
+else
+	cat "$out" "$out.err"
+	not_ok "pnvme_manage get-feature over TCP: the Keep Alive Timer the association agreed"
+fi
+
 echo "== tcp: I/O, digests off"
 build/test/system/pnvme_io_test -r "$ADDR subnqn:$NQN1" >"$out" 2>&1
 count "I/O" $? "$out"

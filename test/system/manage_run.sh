@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# System test of asynchronous events against QEMU's emulated controller:
-# pnvme_aer_test waits for events in the rig guest while the host sets the
-# controller's SMART critical warnings through QMP, first the spare warning,
-# then the reliability one as well. Prints "aer: N passed, N failed".
+# System tests of events and management against QEMU's emulated
+# controller, in one guest boot: pnvme_aer_test waits for events while the
+# host sets the controller's SMART critical warnings through QMP, first the
+# spare warning, then the reliability one as well; then pnvme_manage's verbs
+# (manage_guest.sh). Prints "manage: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
 
-JOB=$(pwd)/.cache/aer-test
+JOB=$(pwd)/.cache/manage-test
 SOCK=$JOB.qmp
 . test/system/tap_count.sh
 
@@ -63,7 +64,8 @@ mkdir -p "$JOB"
 test/rig/guest_run.sh --job "$JOB" --ctrl PNVMEAER0001:64M --qmp "$SOCK" --timeout 600 -- \
 	sh -c 'HUGEMEM=256 scripts/setup.sh config >/dev/null &&
 	bdf=$(basename "$(dirname "$(grep -l 0x010802 /sys/bus/pci/devices/*/class | head -n 1)")") &&
-	build/test/system/pnvme_aer_test -r "trtype:PCIe traddr:$bdf" "$PNVME_RIG_JOB"' \
+	{ build/test/system/pnvme_aer_test -r "trtype:PCIe traddr:$bdf" "$PNVME_RIG_JOB"; rc=$?;
+	sh test/system/manage_guest.sh "$bdf"; exit $rc; }' \
 	>"$JOB.log" 2>&1 &
 rig=$!
 touch "$JOB/aer.events"
@@ -74,9 +76,9 @@ else
 	not_ok "QMP set the spare, then the reliability warning, and the guest saw an event for each"
 fi
 wait "$rig"
-count "asynchronous events" $? "$JOB.log"
+count "events and management" $? "$JOB.log"
 cat "$JOB/aer.events"
 rm -f "$SOCK"
 
-echo "aer: $passed passed, $failed failed"
+echo "manage: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
