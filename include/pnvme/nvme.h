@@ -408,6 +408,50 @@ typedef void (*pnvme_aer_cb)(void *arg, const struct pnvme_async_event *event);
  */
 int pnvme_ctrlr_register_aer_callback(struct pnvme_ctrlr *ctrlr, pnvme_aer_cb cb, void *arg);
 
+/** What happened to a namespace (pnvme_ns_change_cb). */
+enum pnvme_ns_change {
+	PNVME_NS_ADDED = 0,   /**< newly active: usable from now on */
+	PNVME_NS_CHANGED = 1, /**< size or format changed; updated in place */
+	PNVME_NS_REMOVED = 2, /**< no longer active: its commands get -ENXIO */
+};
+
+/**
+ * Called once per namespace that a namespace rescan (a Namespace Attribute
+ * Changed event, a Format NVM, a namespace attach or detach through this
+ * library) or a reset found added, changed or removed, from the thread
+ * polling the admin queue. @p ns stays valid until the controller is
+ * detached, removed namespaces included (pnvme_ns_is_active() is false).
+ */
+typedef void (*pnvme_ns_change_cb)(void *arg, struct pnvme_ns *ns, enum pnvme_ns_change change);
+
+/**
+ * Hear of namespaces that appear, change or go. Namespace objects are
+ * updated in place by the thread polling the admin queue: an application
+ * that submits I/O from other threads to a namespace that may change
+ * should pause that I/O when told (a changed block size changes what a
+ * block count means).
+ *
+ * Replaces any earlier callback; NULL stops the calls.
+ *
+ * @return 0, or -EINVAL for a NULL controller.
+ */
+int pnvme_ctrlr_register_ns_change_callback(struct pnvme_ctrlr *ctrlr, pnvme_ns_change_cb cb,
+					    void *arg);
+
+/**
+ * Identify the active namespaces again, as a Namespace Attribute Changed
+ * event does, and tell the namespace-change callback what changed. Runs in
+ * the background, driven by pnvme_ctrlr_process_admin_completions(); a
+ * rescan asked for while one runs makes it run once more.
+ *
+ * @param cb_fn optional: runs once the table is up to date, with a
+ *        success completion, or with ABORTED - SQ DELETION when the rescan
+ *        could not finish (the controller failed or was detached).
+ * @return 0, -EINVAL for a NULL controller, -ENOMEM, -ENXIO when the
+ *         controller has failed.
+ */
+int pnvme_ctrlr_rescan_namespaces(struct pnvme_ctrlr *ctrlr, pnvme_cmd_cb cb_fn, void *cb_arg);
+
 /**
  * Submit a raw admin command. The library sets the command ID and the data
  * pointer; @p buf must come from pnvme_dma_zmalloc() (or be NULL with

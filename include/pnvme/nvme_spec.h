@@ -449,6 +449,12 @@ enum pnvme_log_page {
 #define PNVME_AEC_TELEMETRY_LOG (1u << 10)        /**< telemetry log notices */
 #define PNVME_AEC_DISCOVERY_LOG_CHANGE (1u << 31) /**< discovery log page change (fabrics) */
 
+/** Asynchronous Event Information of notices (event type 2). */
+#define PNVME_AER_NOTICE_NS_ATTRIBUTE_CHANGED 0x00u
+#define PNVME_AER_NOTICE_FIRMWARE_ACTIVATION 0x01u
+#define PNVME_AER_NOTICE_TELEMETRY_LOG 0x02u
+#define PNVME_AER_NOTICE_DISCOVERY_LOG_CHANGE 0xf0u
+
 /** SMART / Health Information log page (02h), 512 bytes. */
 struct pnvme_health_log {
 	uint8_t critical_warning; /**< bit 0 spare, 1 temperature, 2 reliability, 3 read-only, 4 volatile backup */

@@ -72,6 +72,11 @@ aer_report(struct nvme_aer *aer)
 {
 	struct pnvme_ctrlr *ctrlr = aer->ctrlr;
 
+	if (aer->event.type == PNVME_ASYNC_EVENT_TYPE_NOTICE &&
+	    aer->event.info == PNVME_AER_NOTICE_NS_ATTRIBUTE_CHANGED) {
+		/* The changed list may have overflowed: identify them all. */
+		nvme_ctrlr_ns_rescan(ctrlr, NULL, NULL);
+	}
 	if (ctrlr->aer_cb != NULL) {
 		ctrlr->aer_cb(ctrlr->aer_cb_arg, &aer->event);
 	}

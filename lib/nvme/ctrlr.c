@@ -100,6 +100,8 @@ nvme_ctrlr_construct(struct pnvme_ctrlr *ctrlr, const struct nvme_transport_ops 
 	ctrlr->free_qids = NULL;
 	TAILQ_INIT(&ctrlr->io_qpairs);
 	STAILQ_INIT(&ctrlr->queued_aborts);
+	STAILQ_INIT(&ctrlr->rescan_waiters);
+	STAILQ_INIT(&ctrlr->rescan_running);
 	ctrlr->aborts_outstanding = 0;
 	return pthread_mutex_init(&ctrlr->lock, &g_recursive_attr) == 0 ? 0 : -ENOMEM;
 }
@@ -109,6 +111,7 @@ nvme_ctrlr_destruct_common(struct pnvme_ctrlr *ctrlr)
 {
 	nvme_ctrlr_init_cleanup(ctrlr);
 	nvme_aer_fini(ctrlr);
+	nvme_ctrlr_ns_rescan_fini(ctrlr);
 	nvme_ctrlr_free_namespaces(ctrlr);
 	free(ctrlr->free_qids);
 	ctrlr->free_qids = NULL;
@@ -278,6 +281,9 @@ pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr)
 	}
 	if (!nvme_ctrlr_is_failed(ctrlr) && ctrlr->ops->fabrics) {
 		nvme_fabric_keep_alive(ctrlr, now);
+	}
+	if (!nvme_ctrlr_is_failed(ctrlr)) {
+		nvme_ctrlr_ns_rescan_poll(ctrlr);
 	}
 	pthread_mutex_unlock(&ctrlr->lock);
 	return nvme_ctrlr_is_failed(ctrlr) ? -ENXIO : n;

@@ -843,9 +843,42 @@ nvme_ctrlr_init_cleanup(struct pnvme_ctrlr *ctrlr)
 	ctrlr->init.num_delete_qids = 0;
 }
 
+/* A rescan that failed leaves the controller as it was: the table it
+ * committed (if it got that far) stays, and so does the old one otherwise. */
+static int
+rescan_fail(struct pnvme_ctrlr *ctrlr, int rc)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+
+	if (!nvme_ctrlr_is_failed(ctrlr)) {
+		CTRLR_ERRLOG(ctrlr, "namespace rescan failed in state %s (%d); the namespace table "
+			     "stays as it was",
+			     nvme_ctrlr_init_state_name(init->state), rc);
+	}
+	init->state = NVME_INIT_READY;
+	init->wait = NVME_WAIT_NONE;
+	init->rescan = false;
+	nvme_ctrlr_ns_table_discard(ctrlr);
+	free(init->active_ids);
+	init->active_ids = NULL;
+	init->num_active = init->active_cap = 0;
+	if (rc == -ETIMEDOUT) {
+		/* The device may still write the buffer: kept for the reset,
+		 * which is also what an unanswered admin command calls for. */
+		nvme_ctrlr_request_reset(ctrlr, "a namespace rescan's admin command timed out");
+	} else {
+		nvme_ctrlr_init_cleanup(ctrlr);
+	}
+	nvme_ctrlr_ns_rescan_done(ctrlr, rc, false);
+	return rc;
+}
+
 static int
 init_fail(struct pnvme_ctrlr *ctrlr, int rc)
 {
+	if (ctrlr->init.rescan) {
+		return rescan_fail(ctrlr, rc);
+	}
 	/* One line per failure: a step that named the problem, or the
 	 * controller failure (logged), leaves nothing to add. */
 	if (ctrlr->init.state != NVME_INIT_FAILED && !nvme_ctrlr_is_failed(ctrlr)) {
@@ -855,6 +888,7 @@ init_fail(struct pnvme_ctrlr *ctrlr, int rc)
 	ctrlr->init.state = NVME_INIT_FAILED;
 	ctrlr->init.wait = NVME_WAIT_NONE;
 	nvme_ctrlr_ns_table_discard(ctrlr);
+	nvme_ctrlr_ns_rescan_done(ctrlr, rc, true);
 	if (ctrlr->state == NVME_CTRLR_RESETTING) {
 		/* Every qpair has to hear of it; the line above named the state. */
 		nvme_ctrlr_fail(ctrlr, "the reset did not bring the controller back");
@@ -883,6 +917,30 @@ nvme_ctrlr_init_start(struct pnvme_ctrlr *ctrlr)
 		init_fail(ctrlr, init_error(ctrlr, -ENOMEM, "cannot allocate a 4 KiB DMA buffer "
 					    "for bring-up"));
 	}
+}
+
+int
+nvme_ctrlr_init_rescan_start(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+
+	if (init->state != NVME_INIT_READY) {
+		return -EBUSY;
+	}
+	if (init->buf == NULL) {
+		init->buf = pnvme_dma_zmalloc(PNVME_IDENTIFY_DATA_SIZE, 4096, NULL);
+		if (init->buf == NULL) {
+			return -ENOMEM;
+		}
+	}
+	free(init->active_ids);
+	init->active_ids = NULL;
+	init->num_active = init->active_cap = 0;
+	init->next_nsid = 0;
+	init->ns_index = 0;
+	init->rescan = true;
+	init_goto(ctrlr, NVME_INIT_ACTIVE_NS);
+	return 0;
 }
 
 /* Judge CSTS; fail on a fatal status or a vanished device. */
@@ -1004,16 +1062,25 @@ nvme_ctrlr_init_poll(struct pnvme_ctrlr *ctrlr)
 	/* Run start steps back to back until one has to wait. */
 	for (;;) {
 		if (init->state == NVME_INIT_READY) {
-			if (init->buf != NULL && ctrlr->ops->ctrlr_ready != NULL) {
+			/* The buffer is there only on arrival (cleanup frees it). */
+			bool arrived = init->buf != NULL, was_rescan = init->rescan;
+
+			if (arrived && !was_rescan && ctrlr->ops->ctrlr_ready != NULL) {
 				/* Transport extras; failures there only cost speed. */
 				ctrlr->ops->ctrlr_ready(ctrlr);
 			}
 			nvme_ctrlr_init_cleanup(ctrlr);
+			init->rescan = false;
 			if (ctrlr->state == NVME_CTRLR_CONNECTING ||
 			    ctrlr->state == NVME_CTRLR_RESETTING) {
 				nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_LIVE);
 				nvme_ctrlr_bump_epoch(ctrlr); /* I/O qpairs may reconnect */
 				nvme_aer_arm(ctrlr);
+			}
+			if (arrived) {
+				/* Told once live: a callback may use the controller. */
+				nvme_ctrlr_ns_report_changes(ctrlr);
+				nvme_ctrlr_ns_rescan_done(ctrlr, 0, !was_rescan);
 			}
 			return nvme_ctrlr_is_failed(ctrlr) ? -EIO : 1;
 		}

@@ -36,18 +36,40 @@ ns_find(struct pnvme_ns *const *table, uint32_t num, uint32_t nsid)
 	return (i < num && table[i]->id == nsid) ? table[i] : NULL;
 }
 
-/* What a reset found changed in a namespace: size or format (one line). */
-static void
+/* What a rescan found changed in a namespace: size or format (one line).
+ * true when something did. */
+static bool
 ns_log_change(const struct pnvme_ns *ns, const struct pnvme_ns *now)
 {
-	if (ns->data.nsze != now->data.nsze || ns->sector_size != now->sector_size ||
-	    ns->md_size != now->md_size || ns->data.flbas != now->data.flbas) {
-		PNVME_NOTICELOG("%s: namespace %u changed: %llu blocks of %u bytes (+%u metadata) "
-				"now %llu of %u (+%u)",
-				ns->ctrlr->trid.traddr, ns->id, (unsigned long long)ns->data.nsze,
-				ns->sector_size, ns->md_size, (unsigned long long)now->data.nsze,
-				now->sector_size, now->md_size);
+	if (ns->data.nsze == now->data.nsze && ns->sector_size == now->sector_size &&
+	    ns->md_size == now->md_size && ns->data.flbas == now->data.flbas) {
+		return false;
 	}
+	PNVME_NOTICELOG("%s: namespace %u changed: %llu blocks of %u bytes (+%u metadata) "
+			"now %llu of %u (+%u)",
+			ns->ctrlr->trid.traddr, ns->id, (unsigned long long)ns->data.nsze,
+			ns->sector_size, ns->md_size, (unsigned long long)now->data.nsze,
+			now->sector_size, now->md_size);
+	return true;
+}
+
+/* Keep @p change for the namespace-change callback. A record that finds no
+ * memory is only not told (the table itself is right). */
+static void
+ns_record_change(struct pnvme_ctrlr *ctrlr, struct pnvme_ns *ns, enum pnvme_ns_change change)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	struct nvme_ns_change_rec *grown;
+
+	grown = realloc(init->ns_changes, (init->num_ns_changes + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		PNVME_ERRLOG("%s: no memory to report namespace %u's change", ctrlr->trid.traddr,
+			     ns->id);
+		return;
+	}
+	init->ns_changes = grown;
+	init->ns_changes[init->num_ns_changes].ns = ns;
+	init->ns_changes[init->num_ns_changes++].change = change;
 }
 
 int
@@ -78,10 +100,14 @@ nvme_ctrlr_ns_found(struct pnvme_ctrlr *ctrlr, uint32_t nsid, const struct pnvme
 	old = ns_find(ctrlr->ns, ctrlr->num_ns, nsid);
 	if (old != NULL) {
 		/* The application may hold this object: update it in place. */
-		ns_log_change(old, fresh);
+		if (ns_log_change(old, fresh)) {
+			ns_record_change(ctrlr, old, PNVME_NS_CHANGED);
+		}
 		*old = *fresh;
 		free(fresh);
 		fresh = old;
+	} else {
+		ns_record_change(ctrlr, fresh, PNVME_NS_ADDED);
 	}
 	init->new_ns[init->num_new_ns++] = fresh;
 	return 0;
@@ -103,6 +129,7 @@ nvme_ctrlr_ns_table_commit(struct pnvme_ctrlr *ctrlr)
 		PNVME_NOTICELOG("%s: namespace %u is gone; its commands fail from now on",
 				ctrlr->trid.traddr, ns->id);
 		ns->removed = true;
+		ns_record_change(ctrlr, ns, PNVME_NS_REMOVED);
 		gone = realloc(ctrlr->gone_ns, (ctrlr->num_gone_ns + 1) * sizeof(*gone));
 		if (gone == NULL) {
 			/* Leaked rather than freed under the application's pointer. */
@@ -124,6 +151,11 @@ nvme_ctrlr_ns_table_discard(struct pnvme_ctrlr *ctrlr)
 	struct nvme_ctrlr_init *init = &ctrlr->init;
 	uint32_t i;
 
+	if (init->new_ns == NULL) {
+		/* Committed (or never built): what it changed is true. */
+		nvme_ctrlr_ns_report_changes(ctrlr);
+		return;
+	}
 	/* It holds new objects and some of the current table's: free only
 	 * the new ones. */
 	for (i = 0; i < init->num_new_ns; i++) {
@@ -134,6 +166,27 @@ nvme_ctrlr_ns_table_discard(struct pnvme_ctrlr *ctrlr)
 	free(init->new_ns);
 	init->new_ns = NULL;
 	init->num_new_ns = 0;
+	/* The records name objects just freed (added) or still in the old
+	 * table: nothing was committed, so nothing is told. */
+	free(init->ns_changes);
+	init->ns_changes = NULL;
+	init->num_ns_changes = 0;
+}
+
+void
+nvme_ctrlr_ns_report_changes(struct pnvme_ctrlr *ctrlr)
+{
+	struct nvme_ctrlr_init *init = &ctrlr->init;
+	struct nvme_ns_change_rec *changes = init->ns_changes;
+	uint32_t i, num = init->num_ns_changes;
+
+	/* Taken first: a callback may ask for another rescan. */
+	init->ns_changes = NULL;
+	init->num_ns_changes = 0;
+	for (i = 0; i < num && ctrlr->ns_change_cb != NULL; i++) {
+		ctrlr->ns_change_cb(ctrlr->ns_change_cb_arg, changes[i].ns, changes[i].change);
+	}
+	free(changes);
 }
 
 void
@@ -141,6 +194,10 @@ nvme_ctrlr_free_namespaces(struct pnvme_ctrlr *ctrlr)
 {
 	uint32_t i;
 
+	/* Detach: nothing is told any more. */
+	free(ctrlr->init.ns_changes);
+	ctrlr->init.ns_changes = NULL;
+	ctrlr->init.num_ns_changes = 0;
 	nvme_ctrlr_ns_table_discard(ctrlr);
 	for (i = 0; i < ctrlr->num_ns; i++) {
 		free(ctrlr->ns[i]);

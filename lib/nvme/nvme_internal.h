@@ -394,6 +394,14 @@ struct nvme_ctrlr_init {
 	 * keeping the objects of namespaces still active). */
 	struct pnvme_ns **new_ns;
 	uint32_t num_new_ns;
+	/* What the table being built changes, told at READY (ns_table.c). */
+	struct nvme_ns_change_rec {
+		struct pnvme_ns *ns;
+		enum pnvme_ns_change change;
+	} *ns_changes;
+	uint32_t num_ns_changes;
+	/* Only the namespace steps run, on a live controller (ns_rescan.c). */
+	bool rescan;
 };
 
 /*
@@ -486,6 +494,15 @@ struct pnvme_ctrlr {
 	void *aer_cb_arg;
 	uint32_t aer_limit;
 	struct nvme_aer *aers; /* aer_limit of them */
+
+	/* Namespace rescans (ns_rescan.c): the application's callback, those
+	 * waiting for the next rescan and for the one running, and whether
+	 * one more is wanted. */
+	pnvme_ns_change_cb ns_change_cb;
+	void *ns_change_cb_arg;
+	STAILQ_HEAD(nvme_rescan_waiters, nvme_ns_rescan_waiter) rescan_waiters;
+	struct nvme_rescan_waiters rescan_running;
+	bool rescan_wanted;
 
 	struct nvme_ctrlr_init init;
 
@@ -606,6 +623,21 @@ int nvme_ctrlr_ns_found(struct pnvme_ctrlr *ctrlr, uint32_t nsid,
 void nvme_ctrlr_ns_table_commit(struct pnvme_ctrlr *ctrlr);
 /* Drop a table bring-up did not finish (it failed). */
 void nvme_ctrlr_ns_table_discard(struct pnvme_ctrlr *ctrlr);
+/* Tell the namespace-change callback what the table committed changed
+ * (not at first bring-up), then forget it. */
+void nvme_ctrlr_ns_report_changes(struct pnvme_ctrlr *ctrlr);
+
+/* Namespace rescans (ns_rescan.c). Ask for one (@p cb_fn, optional, runs
+ * once it is done); drive it from the admin poll; the bring-up steps
+ * reached READY (@p by_reset: a whole bring-up, which rescanned every
+ * namespace) or failed (@p rc < 0); complete every waiter at detach. */
+int nvme_ctrlr_ns_rescan(struct pnvme_ctrlr *ctrlr, pnvme_cmd_cb cb_fn, void *cb_arg);
+void nvme_ctrlr_ns_rescan_poll(struct pnvme_ctrlr *ctrlr);
+void nvme_ctrlr_ns_rescan_done(struct pnvme_ctrlr *ctrlr, int rc, bool by_reset);
+void nvme_ctrlr_ns_rescan_fini(struct pnvme_ctrlr *ctrlr);
+/* Run only the namespace steps of bring-up again on a ready controller:
+ * 0 when started, -EBUSY when bring-up is not at READY, -ENOMEM. */
+int nvme_ctrlr_init_rescan_start(struct pnvme_ctrlr *ctrlr);
 
 /* Register access through the transport. */
 static inline int
