@@ -365,6 +365,164 @@ int pnvme_ctrlr_cmd_set_feature(struct pnvme_ctrlr *ctrlr, uint8_t fid, bool sav
 				uint32_t cdw11, uint32_t cdw12, void *buf, uint32_t len,
 				pnvme_cmd_cb cb_fn, void *cb_arg);
 
+/** Format NVM settings (pnvme_ctrlr_cmd_format). */
+struct pnvme_format {
+	uint8_t lbaf; /**< LBA format index, 0-63 (Identify Namespace lists them) */
+	/** Metadata Settings: true transfers metadata within the data
+	 * (extended LBAs), false in a separate buffer. */
+	bool mset;
+	uint8_t pi; /**< protection information type: 0 none, 1-3 */
+	/** PI Location: true in the first bytes of the metadata, false in the last. */
+	bool pil;
+	uint8_t ses; /**< Secure Erase: 0 none, 1 user data erase, 2 cryptographic erase */
+};
+
+/**
+ * Format NVM namespace @p nsid (PNVME_NSID_ALL: every namespace the
+ * controller formats together) to @p fmt. Once the controller answers with
+ * success the library identifies the namespaces again, updating their
+ * objects in place (a new block size shows in pnvme_ns_get_sector_size()
+ * without a restart), and only then runs @p cb_fn with the controller's
+ * completion. Formatting can take long: no command timeout applies unless
+ * pnvme_ctrlr_register_timeout_callback() set one.
+ *
+ * @return 0; -EINVAL (logged) for NULL arguments or a field out of range;
+ *         -ENOTSUP (logged) when the controller has no Format NVM (OACS
+ *         bit 1); -ENOMEM; -ENXIO when the controller has failed.
+ */
+int pnvme_ctrlr_cmd_format(struct pnvme_ctrlr *ctrlr, uint32_t nsid, const struct pnvme_format *fmt,
+			   pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/** Namespace Management and Namespace Attachment selections. */
+enum pnvme_ns_manage_sel {
+	PNVME_NS_MANAGE_CREATE = 0, /**< create: the completion's dword 0 is the new ID */
+	PNVME_NS_MANAGE_DELETE = 1,
+};
+enum pnvme_ns_attach_sel {
+	PNVME_NS_ATTACH_CTRLRS = 0,
+	PNVME_NS_DETACH_CTRLRS = 1,
+};
+
+/**
+ * Namespace Management: create a namespace from @p data (NSZE, NCAP, FLBAS,
+ * DPS, NMIC and the other host-settable fields of an Identify Namespace
+ * structure; @p nsid 0), or delete namespace @p nsid (PNVME_NSID_ALL:
+ * every one; @p data NULL). A created namespace is attached to no
+ * controller yet (pnvme_ctrlr_cmd_ns_attach). After a success the library
+ * identifies the namespaces again before @p cb_fn runs.
+ *
+ * @return 0; -EINVAL (logged); -ENOTSUP (logged) without Namespace
+ *         Management (OACS bit 3); -ENOMEM; -ENXIO.
+ */
+int pnvme_ctrlr_cmd_ns_manage(struct pnvme_ctrlr *ctrlr, enum pnvme_ns_manage_sel sel,
+			      uint32_t nsid, const struct pnvme_ns_data *data, pnvme_cmd_cb cb_fn,
+			      void *cb_arg);
+
+/**
+ * Namespace Attachment: attach namespace @p nsid to, or detach it from,
+ * the controllers in @p ctrlrs (NULL: this controller alone). After a
+ * success the library identifies the namespaces again, so an attached
+ * namespace is usable (and a detached one's commands get -ENXIO) when
+ * @p cb_fn runs; the namespace-change callback is told too.
+ *
+ * @return 0; -EINVAL (logged); -ENOTSUP (logged) without Namespace
+ *         Management (OACS bit 3); -ENOMEM; -ENXIO.
+ */
+int pnvme_ctrlr_cmd_ns_attach(struct pnvme_ctrlr *ctrlr, enum pnvme_ns_attach_sel sel,
+			      uint32_t nsid, const struct pnvme_ctrlr_list *ctrlrs,
+			      pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/**
+ * Firmware Image Download: send @p len bytes of @p image, to be placed at
+ * byte @p offset of the image being assembled. The library cuts it into
+ * Firmware Image Download commands of at most the transfer limit, each a
+ * multiple of the controller's update granularity (FWUG) and starting on
+ * it, one after the other; @p cb_fn runs once, with the first error or the
+ * last piece's completion. Then pnvme_ctrlr_cmd_fw_commit() activates it.
+ *
+ * @return 0; -EINVAL (logged) for NULL arguments, a length or offset that
+ *         is not a multiple of 4 or breaks the granularity, or a
+ *         granularity above the transfer limit; -ENOTSUP (logged) without
+ *         firmware commands (OACS bit 2); -ENOMEM; -ENXIO.
+ */
+int pnvme_ctrlr_cmd_fw_download(struct pnvme_ctrlr *ctrlr, const void *image, uint32_t len,
+				uint32_t offset, pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/** Firmware Commit actions (CA). */
+enum pnvme_fw_commit_action {
+	PNVME_FW_COMMIT_REPLACE = 0,              /**< downloaded image to the slot */
+	PNVME_FW_COMMIT_REPLACE_AND_ACTIVATE = 1, /**< ... and activate at the next reset */
+	PNVME_FW_COMMIT_ACTIVATE = 2,             /**< the slot's image at the next reset */
+	PNVME_FW_COMMIT_REPLACE_ACTIVATE_NOW = 3, /**< replace and activate without reset */
+	PNVME_FW_COMMIT_REPLACE_BOOT_PARTITION = 6,
+	PNVME_FW_COMMIT_ACTIVATE_BOOT_PARTITION = 7,
+};
+
+/**
+ * Firmware Commit slot @p slot (0: the controller chooses; 1-7) with
+ * @p action; @p bpid selects boot partition 1 for actions 6 and 7. Some
+ * successes come back as command-specific statuses that ask for a reset
+ * (FIRMWARE ACTIVATION REQUIRES ... RESET): pnvme_status_string() names
+ * them.
+ *
+ * @return 0; -EINVAL (logged) for a slot above 7 or the controller's slot
+ *         count (FRMW), or an action that is reserved; -ENOTSUP (logged)
+ *         without firmware commands; -ENXIO.
+ */
+int pnvme_ctrlr_cmd_fw_commit(struct pnvme_ctrlr *ctrlr, uint8_t slot,
+			      enum pnvme_fw_commit_action action, bool bpid, pnvme_cmd_cb cb_fn,
+			      void *cb_arg);
+
+/** Device Self-test codes (STC). */
+enum pnvme_self_test_code {
+	PNVME_SELF_TEST_SHORT = 0x1,
+	PNVME_SELF_TEST_EXTENDED = 0x2,
+	PNVME_SELF_TEST_VENDOR = 0xe,
+	PNVME_SELF_TEST_ABORT = 0xf,
+};
+
+/**
+ * Start (or abort) a device self-test of namespace @p nsid (0: the
+ * controller alone, PNVME_NSID_ALL: it and every namespace). The
+ * completion only says it started; the Device Self-test log page (06h,
+ * struct pnvme_self_test_log) tells its progress and result.
+ *
+ * @return 0; -EINVAL (logged) for a code that is none of the above;
+ *         -ENOTSUP (logged) without Device Self-test (OACS bit 4); -ENXIO.
+ */
+int pnvme_ctrlr_cmd_self_test(struct pnvme_ctrlr *ctrlr, uint32_t nsid,
+			      enum pnvme_self_test_code code, pnvme_cmd_cb cb_fn, void *cb_arg);
+
+/** Sanitize actions (SANACT). */
+enum pnvme_sanitize_action {
+	PNVME_SANITIZE_EXIT_FAILURE = 1,
+	PNVME_SANITIZE_BLOCK_ERASE = 2,
+	PNVME_SANITIZE_OVERWRITE = 3,
+	PNVME_SANITIZE_CRYPTO_ERASE = 4,
+};
+
+/** Sanitize settings (pnvme_ctrlr_cmd_sanitize). */
+struct pnvme_sanitize {
+	enum pnvme_sanitize_action action;
+	bool ause;       /**< Allow Unrestricted Sanitize Exit */
+	uint8_t owpass;  /**< overwrite passes, 0-15 (0 means 16) */
+	bool oipbp;      /**< overwrite: invert the pattern between passes */
+	bool ndas;       /**< No Deallocate After Sanitize */
+	uint32_t ovrpat; /**< overwrite pattern */
+};
+
+/**
+ * Sanitize the whole NVM subsystem: every user data, every namespace. The
+ * completion only says it started; the Sanitize Status log page (81h)
+ * tells its progress. Destroys all data: callers should ask twice.
+ *
+ * @return 0; -EINVAL (logged) for a NULL argument or a field out of range;
+ *         -ENOTSUP (logged) when the controller lacks the action
+ *         (SANICAP); -ENXIO.
+ */
+int pnvme_ctrlr_cmd_sanitize(struct pnvme_ctrlr *ctrlr, const struct pnvme_sanitize *opts,
+			     pnvme_cmd_cb cb_fn, void *cb_arg);
+
 /** Asynchronous event types (bits 2:0 of the event's dword 0). */
 enum pnvme_async_event_type {
 	PNVME_ASYNC_EVENT_TYPE_ERROR = 0,

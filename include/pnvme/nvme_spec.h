@@ -324,10 +324,25 @@ enum pnvme_command_specific_status_code {
 	PNVME_SC_INVALID_INTERRUPT_VECTOR = 0x08,
 	PNVME_SC_INVALID_LOG_PAGE = 0x09,
 	PNVME_SC_INVALID_FORMAT = 0x0a,
+	PNVME_SC_FIRMWARE_REQ_CONVENTIONAL_RESET = 0x0b,
 	PNVME_SC_INVALID_QUEUE_DELETION = 0x0c,
 	PNVME_SC_FEATURE_ID_NOT_SAVEABLE = 0x0d,
 	PNVME_SC_FEATURE_NOT_CHANGEABLE = 0x0e,
 	PNVME_SC_FEATURE_NOT_NAMESPACE_SPECIFIC = 0x0f,
+	PNVME_SC_FIRMWARE_REQ_NVM_RESET = 0x10,
+	PNVME_SC_FIRMWARE_REQ_RESET = 0x11,
+	PNVME_SC_FIRMWARE_REQ_MAX_TIME_VIOLATION = 0x12,
+	PNVME_SC_FIRMWARE_ACTIVATION_PROHIBITED = 0x13,
+	PNVME_SC_OVERLAPPING_RANGE = 0x14,
+	PNVME_SC_NS_INSUFFICIENT_CAPACITY = 0x15,
+	PNVME_SC_NS_ID_UNAVAILABLE = 0x16,
+	PNVME_SC_NS_ALREADY_ATTACHED = 0x18,
+	PNVME_SC_NS_IS_PRIVATE = 0x19,
+	PNVME_SC_NS_NOT_ATTACHED = 0x1a,
+	PNVME_SC_THIN_PROVISIONING_NOT_SUPPORTED = 0x1b,
+	PNVME_SC_CONTROLLER_LIST_INVALID = 0x1c,
+	PNVME_SC_DEVICE_SELF_TEST_IN_PROGRESS = 0x1d,
+	PNVME_SC_BOOT_PARTITION_WRITE_PROHIBITED = 0x1e,
 	PNVME_SC_INVALID_CONTROLLER_ID = 0x1f,
 	PNVME_SC_CONFLICTING_ATTRIBUTES = 0x80,
 	PNVME_SC_INVALID_PROTECTION_INFO = 0x81,
@@ -433,7 +448,9 @@ enum pnvme_log_page {
 	PNVME_LOG_PAGE_FIRMWARE_SLOT = 0x03,
 	PNVME_LOG_PAGE_CHANGED_NS_LIST = 0x04,
 	PNVME_LOG_PAGE_COMMAND_EFFECTS = 0x05,
+	PNVME_LOG_PAGE_DEVICE_SELF_TEST = 0x06,
 	PNVME_LOG_PAGE_DISCOVERY = 0x70,
+	PNVME_LOG_PAGE_SANITIZE_STATUS = 0x81,
 };
 
 /** The namespace ID that means every namespace (controller-wide logs). */
@@ -509,6 +526,63 @@ struct pnvme_firmware_slot_log {
 	uint8_t reserved64[448];
 };
 _Static_assert(sizeof(struct pnvme_firmware_slot_log) == 512, "firmware slot log size");
+
+/** Changed Namespace List log page (04h): up to 1024 IDs, zero-terminated;
+ * a first entry of FFFFFFFFh means more than 1024 changed. */
+struct pnvme_changed_ns_list {
+	uint32_t nsid[1024];
+};
+_Static_assert(sizeof(struct pnvme_changed_ns_list) == 4096, "changed namespace list size");
+
+/** Commands Supported and Effects log page (05h), 4096 bytes: one dword
+ * per admin and per I/O opcode. */
+struct pnvme_cmd_effects_log {
+	uint32_t admin[256];
+	uint32_t io[256];
+	uint8_t reserved2048[2048];
+};
+_Static_assert(sizeof(struct pnvme_cmd_effects_log) == 4096, "command effects log size");
+
+/** Commands Supported and Effects entry bits. */
+#define PNVME_CMD_EFFECTS_CSUPP (1u << 0) /**< command supported */
+#define PNVME_CMD_EFFECTS_LBCC (1u << 1)  /**< logical block content change */
+#define PNVME_CMD_EFFECTS_NCC (1u << 2)   /**< namespace capability change */
+#define PNVME_CMD_EFFECTS_NIC (1u << 3)   /**< namespace inventory change */
+#define PNVME_CMD_EFFECTS_CCC (1u << 4)   /**< controller capability change */
+/** Command submission and execution (bits 18:16): 0 none, 1 one per
+ * namespace, 2 one per controller. */
+#define PNVME_CMD_EFFECTS_CSE_SHIFT 16
+
+/** One Device Self-test result (28 bytes). */
+struct pnvme_self_test_result {
+	uint8_t status;  /**< bits 3:0 result (0 success, Fh unused entry), 7:4 code */
+	uint8_t segment; /**< the failing segment */
+	uint8_t valid;   /**< bit 0 NSID, 1 FLBA, 2 SCT, 3 SC valid */
+	uint8_t reserved3;
+	uint64_t power_on_hours;
+	uint32_t nsid;
+	uint64_t failing_lba;
+	uint8_t sct;
+	uint8_t sc;
+	uint8_t vendor_specific[2];
+} __attribute__((packed));
+_Static_assert(sizeof(struct pnvme_self_test_result) == 28, "self-test result size");
+
+/** Device Self-test log page (06h), 564 bytes. */
+struct pnvme_self_test_log {
+	uint8_t current_operation;  /**< bits 3:0: 0 none, 1 short, 2 extended running */
+	uint8_t current_completion; /**< bits 6:0: percent done */
+	uint8_t reserved2[2];
+	struct pnvme_self_test_result result[20]; /**< newest first */
+} __attribute__((packed));
+_Static_assert(sizeof(struct pnvme_self_test_log) == 564, "self-test log size");
+
+/** Controller list (Namespace Attachment data): 4096 bytes. */
+struct pnvme_ctrlr_list {
+	uint16_t num; /**< identifiers that follow */
+	uint16_t ids[2047];
+};
+_Static_assert(sizeof(struct pnvme_ctrlr_list) == 4096, "controller list size");
 
 /* ------------------------------------------------------------------ */
 /* Identify data                                                       */

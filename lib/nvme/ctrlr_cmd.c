@@ -118,8 +118,8 @@ nvme_ctrlr_admin_sync(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, vo
 /*
  * An admin transfer carried out for the caller: through a DMA buffer when
  * the caller's memory is not DMA-able (and the transport needs it to be),
- * and for Get Log Page in pieces of at most the transfer limit, each at
- * its offset in the log. The caller's callback runs once.
+ * and for Get Log Page and Firmware Image Download in pieces, each at its
+ * offset. The caller's callback runs once.
  */
 struct admin_xfer {
 	struct pnvme_ctrlr *ctrlr;
@@ -129,9 +129,10 @@ struct admin_xfer {
 	uint32_t len;    /* bytes in all */
 	uint32_t done;   /* bytes finished */
 	uint32_t piece;  /* bytes of the current piece */
-	uint64_t offset; /* log offset of the first byte (Get Log Page) */
+	uint64_t offset; /* offset of the first byte (log or image) */
+	uint32_t piece_max;
 	bool to_host;
-	bool log;
+	enum nvme_admin_split split;
 	pnvme_cmd_cb cb_fn;
 	void *cb_arg;
 };
@@ -155,14 +156,18 @@ admin_xfer_submit(struct admin_xfer *x)
 	uint32_t numd;
 	uint64_t off;
 
-	x->piece = PNVME_MIN(x->len - x->done, x->ctrlr->max_xfer_size);
-	if (x->log) {
+	x->piece = PNVME_MIN(x->len - x->done, x->piece_max);
+	if (x->split == NVME_ADMIN_SPLIT_LOG) {
 		numd = x->piece / 4 - 1;
 		off = x->offset + x->done;
 		x->cmd.cdw10 = (x->cmd.cdw10 & 0xffff) | (numd & 0xffff) << 16;
 		x->cmd.cdw11 = (x->cmd.cdw11 & 0xffff0000u) | numd >> 16;
 		x->cmd.cdw12 = (uint32_t)off;
 		x->cmd.cdw13 = (uint32_t)(off >> 32);
+	} else if (x->split == NVME_ADMIN_SPLIT_FW) {
+		/* NUMD is 0's based; OFST counts dwords. */
+		x->cmd.cdw10 = x->piece / 4 - 1;
+		x->cmd.cdw11 = (uint32_t)((x->offset + x->done) / 4);
 	}
 	if (x->bounce != NULL && !x->to_host) {
 		memcpy(x->bounce, x->user_buf + x->done, x->piece);
@@ -211,11 +216,10 @@ admin_xfer_done(void *arg, const struct pnvme_cpl *cpl)
 	}
 }
 
-/* Start @p cmd moving @p len bytes of @p buf (to the host, or from it). */
-static int
-admin_xfer_start(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf, uint32_t len,
-		 bool to_host, bool log, uint64_t offset, pnvme_cmd_cb cb_fn, void *cb_arg,
-		 const char *what)
+int
+nvme_admin_xfer_start(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
+		      uint32_t len, bool to_host, enum nvme_admin_split split, uint32_t piece_max,
+		      uint64_t offset, pnvme_cmd_cb cb_fn, void *cb_arg, const char *what)
 {
 	struct admin_xfer *x;
 	int rc;
@@ -223,7 +227,10 @@ admin_xfer_start(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *b
 	if (len == 0 || buf == NULL) {
 		return nvme_ctrlr_submit_admin(ctrlr, cmd, NULL, 0, cb_fn, cb_arg);
 	}
-	if (!log && len > ctrlr->max_xfer_size) {
+	if (piece_max == 0 || piece_max > ctrlr->max_xfer_size) {
+		piece_max = ctrlr->max_xfer_size;
+	}
+	if (split == NVME_ADMIN_SPLIT_NONE && len > ctrlr->max_xfer_size) {
 		PNVME_ERRLOG("%s: %u bytes exceed the %u-byte transfer limit", what, len,
 			     ctrlr->max_xfer_size);
 		return -EINVAL;
@@ -237,12 +244,13 @@ admin_xfer_start(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *b
 	x->user_buf = buf;
 	x->len = len;
 	x->offset = offset;
+	x->piece_max = piece_max;
 	x->to_host = to_host;
-	x->log = log;
+	x->split = split;
 	x->cb_fn = cb_fn;
 	x->cb_arg = cb_arg;
 	if (!dma_able(ctrlr, buf, len)) {
-		x->bounce = pnvme_dma_zmalloc(PNVME_MIN(len, ctrlr->max_xfer_size), 4096, NULL);
+		x->bounce = pnvme_dma_zmalloc(PNVME_MIN(len, piece_max), 4096, NULL);
 		if (x->bounce == NULL) {
 			free(x);
 			return -ENOMEM;
@@ -290,8 +298,8 @@ pnvme_ctrlr_cmd_get_log_page(struct pnvme_ctrlr *ctrlr, uint8_t lid, uint32_t ns
 	cmd.cdw10 = lid | (uint32_t)o.lsp << 8 | (o.rae ? PNVME_LOG_PAGE_RAE : 0);
 	cmd.cdw11 = (uint32_t)o.lsi << 16;
 	cmd.cdw14 = (uint32_t)o.csi << 24;
-	return admin_xfer_start(ctrlr, &cmd, buf, len, true, true, o.offset, cb_fn, cb_arg,
-				"get_log_page");
+	return nvme_admin_xfer_start(ctrlr, &cmd, buf, len, true, NVME_ADMIN_SPLIT_LOG, 0, o.offset,
+				     cb_fn, cb_arg, "get_log_page");
 }
 
 int
@@ -313,8 +321,8 @@ pnvme_ctrlr_cmd_get_feature(struct pnvme_ctrlr *ctrlr, uint8_t fid, enum pnvme_f
 	cmd.nsid = nsid;
 	cmd.cdw10 = fid | (uint32_t)sel << 8;
 	cmd.cdw11 = cdw11;
-	return admin_xfer_start(ctrlr, &cmd, buf, len, true, false, 0, cb_fn, cb_arg,
-				"get_feature");
+	return nvme_admin_xfer_start(ctrlr, &cmd, buf, len, true, NVME_ADMIN_SPLIT_NONE, 0, 0, cb_fn,
+				     cb_arg, "get_feature");
 }
 
 int
@@ -336,6 +344,6 @@ pnvme_ctrlr_cmd_set_feature(struct pnvme_ctrlr *ctrlr, uint8_t fid, bool save, u
 	cmd.cdw10 = fid | (save ? 1u << 31 : 0);
 	cmd.cdw11 = cdw11;
 	cmd.cdw12 = cdw12;
-	return admin_xfer_start(ctrlr, &cmd, buf, len, false, false, 0, cb_fn, cb_arg,
-				"set_feature");
+	return nvme_admin_xfer_start(ctrlr, &cmd, buf, len, false, NVME_ADMIN_SPLIT_NONE, 0, 0,
+				     cb_fn, cb_arg, "set_feature");
 }

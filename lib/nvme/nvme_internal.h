@@ -604,6 +604,22 @@ int nvme_ctrlr_cmd_set_features(struct pnvme_ctrlr *ctrlr, uint8_t fid, uint32_t
 				pnvme_cmd_cb cb_fn, void *cb_arg);
 int nvme_ctrlr_submit_admin(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
 			    uint32_t len, pnvme_cmd_cb cb_fn, void *cb_arg);
+/* How an admin transfer is cut: not at all (it must fit the transfer
+ * limit), as Get Log Page pieces (NUMD and offset), or as Firmware Image
+ * Download pieces (NUMD and OFST). */
+enum nvme_admin_split {
+	NVME_ADMIN_SPLIT_NONE,
+	NVME_ADMIN_SPLIT_LOG,
+	NVME_ADMIN_SPLIT_FW,
+};
+/* Move @p len bytes of @p buf for @p cmd (to the host, or from it), in
+ * pieces of at most @p piece_max (0: the transfer limit) starting at
+ * @p offset, through a DMA copy when @p buf is not DMA-able; @p cb_fn runs
+ * once. @p what names the call in the line an oversized transfer logs. */
+int nvme_admin_xfer_start(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
+			  uint32_t len, bool to_host, enum nvme_admin_split split,
+			  uint32_t piece_max, uint64_t offset, pnvme_cmd_cb cb_fn, void *cb_arg,
+			  const char *what);
 /* Submit and poll until done: 0 with *cpl filled, -ETIMEDOUT, -ENXIO. */
 int nvme_ctrlr_admin_sync(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd *cmd, void *buf,
 			  uint32_t len, struct pnvme_cpl *cpl);

@@ -278,6 +278,69 @@ fake_fabric_cmd(struct fake_ctrlr *f, const struct pnvme_cmd *cmd, struct pnvme_
 	}
 }
 
+/* Index of @p nsid in the active list, or -1. */
+static int
+fake_active_index(const struct fake_ctrlr *f, uint32_t nsid)
+{
+	int i;
+
+	for (i = 0; i < f->num_active; i++) {
+		if (f->active[i] == nsid) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+static void
+fake_manage(struct fake_ctrlr *f, const struct pnvme_cmd *cmd, const void *payload,
+	    struct pnvme_cpl *cpl)
+{
+	const struct pnvme_ctrlr_list *list = payload;
+	uint32_t len, off;
+	int i;
+
+	switch (cmd->opc) {
+	case PNVME_OPC_FORMAT_NVM:
+		if (cmd->nsid == 0 || cmd->nsid > FAKE_MAX_NS ||
+		    (cmd->cdw10 & 0xf) > f->nsdata[cmd->nsid - 1].nlbaf) {
+			cpl->status.sc = PNVME_SC_INVALID_FIELD;
+			return;
+		}
+		f->nsdata[cmd->nsid - 1].flbas = cmd->cdw10 & 0xf;
+		return;
+	case PNVME_OPC_NS_ATTACHMENT:
+		i = fake_active_index(f, cmd->nsid);
+		if (list == NULL || list->num != 1 || list->ids[0] != f->cdata.cntlid ||
+		    cmd->nsid == 0 || cmd->nsid > FAKE_MAX_NS) {
+			cpl->status.sc = PNVME_SC_INVALID_FIELD;
+		} else if ((cmd->cdw10 & 0xf) == 0 && i < 0) {
+			fake_ctrlr_add_ns(f, cmd->nsid, f->nsdata[cmd->nsid - 1].nsze,
+					  f->nsdata[cmd->nsid - 1].lbaf[0].lbads);
+		} else if ((cmd->cdw10 & 0xf) == 1 && i >= 0) {
+			memmove(&f->active[i], &f->active[i + 1],
+				(size_t)(f->num_active - i - 1) * sizeof(f->active[0]));
+			f->num_active--;
+		} else {
+			cpl->status.sct = PNVME_SCT_COMMAND_SPECIFIC;
+			cpl->status.sc = i < 0 ? PNVME_SC_NS_NOT_ATTACHED : PNVME_SC_NS_ALREADY_ATTACHED;
+		}
+		return;
+	case PNVME_OPC_FIRMWARE_IMAGE_DOWNLOAD:
+		len = (cmd->cdw10 + 1) * 4;
+		off = cmd->cdw11 * 4;
+		if (off > sizeof(f->fw_image) || len > sizeof(f->fw_image) - off) {
+			cpl->status.sc = PNVME_SC_INVALID_FIELD;
+			return;
+		}
+		memcpy(f->fw_image + off, payload, len);
+		f->fw_pieces++;
+		return;
+	default:
+		return;
+	}
+}
+
 static int32_t
 fake_process(struct pnvme_qpair *qpair, uint32_t max)
 {
@@ -329,9 +392,19 @@ fake_process(struct pnvme_qpair *qpair, uint32_t max)
 			memcpy(req->payload, f->log_data,
 			       PNVME_MIN(req->payload_size, (uint32_t)sizeof(f->log_data)));
 			break;
+		case PNVME_OPC_FORMAT_NVM:
+		case PNVME_OPC_NS_ATTACHMENT:
+		case PNVME_OPC_FIRMWARE_IMAGE_DOWNLOAD:
+		case PNVME_OPC_FIRMWARE_COMMIT:
+		case PNVME_OPC_DEVICE_SELF_TEST:
+		case PNVME_OPC_SANITIZE:
+		case PNVME_OPC_NS_MANAGEMENT:
+			fake_manage(f, &req->cmd, req->payload, &cpl);
+			break;
 		default:
 			cpl.status.sc = PNVME_SC_INVALID_OPCODE;
 		}
+		f->last_admin_cmd = req->cmd;
 		nvme_qpair_complete_request(qpair, req, &cpl);
 		n++;
 	}

@@ -71,6 +71,13 @@ struct fake_ctrlr {
 	STAILQ_HEAD(, nvme_request) aers;
 	uint8_t log_data[4096];
 	struct pnvme_cmd last_log_cmd;
+	/* Management: the last admin command of any kind; Format NVM sets the
+	 * namespace's FLBAS; Namespace Attachment makes a namespace with data
+	 * active or not; Firmware Image Download assembles fw_image (pieces
+	 * counted). Other management opcodes succeed. */
+	struct pnvme_cmd last_admin_cmd;
+	uint8_t fw_image[65536];
+	int fw_pieces;
 };
 
 /* Answer the oldest held Asynchronous Event Request with @p cdw0: false
