@@ -155,6 +155,7 @@ test_format_encoding(void)
 	CU_ASSERT_EQUAL(sent->cmd.cdw10, 1u | 1u << 4 | 3u << 5 | 1u << 8 | 2u << 9 | 1u << 12);
 	CU_ASSERT_EQUAL(sent->cmd.nsid, PNVME_NSID_ALL);
 	f->admin_hang = false;
+	wait_done(f, 1);
 	fake_ctrlr_destroy(f);
 }
 
