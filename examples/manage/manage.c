@@ -6,54 +6,54 @@
  *
  *   pnvme_manage VERB [-r TRID] [--json] [options]
  *
- * This first set: smart-log, error-log, fw-log, get-feature, set-feature,
- * list-ns, reset.
+ * This file: the command line, the wait for an admin command, list-ns and
+ * reset; the other verbs live in manage_*.c by family.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "fabrics_opts.h"
-#include "json_writer.h"
-#include "pnvme/nvme.h"
-#include "printable.h"
-
-/* Longest wait for one admin command, polling. */
-#define ADMIN_WAIT_S 10
-
-struct manage {
-	const char *verb;
-	bool json;
-	struct pnvme_ctrlr *ctrlr;
-	uint32_t nsid;
-	uint8_t fid;
-	int sel;
-	uint32_t value;
-	uint32_t cdw11;
-	uint32_t data_len;
-	bool save;
-	uint32_t log_entries;
-	struct json_writer w;
-};
+#include "manage.h"
 
 static void
 usage(const char *prog)
 {
 	printf("Usage: %s VERB [-r TRID] [--json] [options]\n"
 	       "NVMe management through pnvme.\n\n"
-	       "Verbs:\n"
+	       "Logs:\n"
 	       "  smart-log                 SMART / health information (log page 02h)\n"
-	       "  error-log [-e N]          the N newest error information entries (log page 01h)\n"
-	       "  fw-log                    firmware slot information (log page 03h)\n"
+	       "  error-log [-e N]          the N newest error information entries (01h)\n"
+	       "  fw-log                    firmware slot information (03h)\n"
+	       "  changed-ns-list-log       namespaces changed since last read (04h)\n"
+	       "  effects-log               commands supported and their effects (05h)\n"
+	       "  self-test-log             device self-test progress and results (06h)\n"
+	       "Features:\n"
 	       "  get-feature -f FID [-s SEL] [-n NSID] [--cdw11 V] [-l LEN]\n"
 	       "                            a feature's value (SEL: 0 current, 1 default,\n"
 	       "                            2 saved, 3 supported capabilities)\n"
 	       "  set-feature -f FID -v VALUE [--save] [-n NSID]\n"
+	       "Namespaces:\n"
 	       "  list-ns                   the active namespaces\n"
+	       "  format -n NSID --lbaf N [--ms 0|1] [--pi 0-3] [--pil 0|1] [--ses 0-2]\n"
+	       "  create-ns --nsze BLOCKS [--ncap BLOCKS] [--flbas N] [--dps N] [--nmic N]\n"
+	       "  delete-ns -n NSID\n"
+	       "  attach-ns -n NSID [--controllers ID,ID..]   (default: this controller)\n"
+	       "  detach-ns -n NSID [--controllers ID,ID..]\n"
+	       "Firmware:\n"
+	       "  fw-download --fw FILE [--xfer BYTES] [--offset BYTES]\n"
+	       "  fw-commit --action A [--slot S] [--bpid 0|1]\n"
+	       "                            (A: 0 replace, 1 replace and activate at reset,\n"
+	       "                            2 activate at reset, 3 replace and activate now)\n"
+	       "Device:\n"
+	       "  self-test --stc CODE [-n NSID]  (device-self-test; 1 short, 2 extended, 15 abort)\n"
+	       "  sanitize --sanact A [--ause] [--owpass N] [--oipbp] [--no-dealloc] [--ovrpat P]\n"
+	       "                            (A: 1 exit failure, 2 block erase, 3 overwrite,\n"
+	       "                            4 crypto erase; erases every namespace)\n"
 	       "  reset                     reset the controller in place\n\n"
 	       "Options:\n"
 	       "  -r, --trid TRID   the controller (default: the first one bound to userspace)\n"
@@ -77,12 +77,7 @@ attach_cb(void *cb_ctx, const struct pnvme_transport_id *trid, struct pnvme_ctrl
 	}
 }
 
-struct admin_wait {
-	bool done;
-	struct pnvme_cpl cpl;
-};
-
-static void
+void
 admin_done(void *arg, const struct pnvme_cpl *cpl)
 {
 	struct admin_wait *aw = arg;
@@ -91,11 +86,11 @@ admin_done(void *arg, const struct pnvme_cpl *cpl)
 	aw->done = true;
 }
 
-/* Poll until @p aw is done; 0, or -1 with a line naming @p what. */
-static int
-admin_wait(struct manage *m, struct admin_wait *aw, int rc, const char *what)
+int
+admin_wait_answer(struct manage *m, struct admin_wait *aw, int rc, const char *what,
+		  unsigned int wait_s)
 {
-	time_t deadline = time(NULL) + ADMIN_WAIT_S;
+	time_t deadline = time(NULL) + wait_s;
 
 	if (rc != 0) {
 		fprintf(stderr, "manage: %s: %s\n", what, strerror(-rc));
@@ -110,6 +105,15 @@ admin_wait(struct manage *m, struct admin_wait *aw, int rc, const char *what)
 		fprintf(stderr, "manage: %s: no answer\n", what);
 		return -1;
 	}
+	return 0;
+}
+
+int
+admin_wait(struct manage *m, struct admin_wait *aw, int rc, const char *what, unsigned int wait_s)
+{
+	if (admin_wait_answer(m, aw, rc, what, wait_s) != 0) {
+		return -1;
+	}
 	if (pnvme_cpl_is_error(&aw->cpl)) {
 		fprintf(stderr, "manage: %s: %s (sct %u sc 0x%02x)\n", what,
 			pnvme_status_string(&aw->cpl.status), aw->cpl.status.sct,
@@ -119,7 +123,7 @@ admin_wait(struct manage *m, struct admin_wait *aw, int rc, const char *what)
 	return 0;
 }
 
-static int
+int
 read_log(struct manage *m, uint8_t lid, uint32_t nsid, void *buf, uint32_t len, const char *what)
 {
 	struct admin_wait aw = {0};
@@ -127,239 +131,14 @@ read_log(struct manage *m, uint8_t lid, uint32_t nsid, void *buf, uint32_t len, 
 	return admin_wait(m, &aw,
 			  pnvme_ctrlr_cmd_get_log_page(m->ctrlr, lid, nsid, buf, len, NULL,
 						       admin_done, &aw),
-			  what);
+			  what, ADMIN_WAIT_S);
 }
 
-/* A 128-bit little-endian counter, as a decimal string. */
-static const char *
-u128_string(const uint64_t v[2], char *buf, size_t len)
+int
+missing_option(const struct manage *m, const char *option)
 {
-	long double d;
-
-	if (v[1] == 0) {
-		snprintf(buf, len, "%" PRIu64, v[0]);
-	} else {
-		d = (long double)v[1] * 18446744073709551616.0L + (long double)v[0];
-		snprintf(buf, len, "%.0Lf", d);
-	}
-	return buf;
-}
-
-static int
-smart_log(struct manage *m)
-{
-	struct pnvme_health_log h;
-	static const struct {
-		const char *name;
-		size_t off;
-	} counters[] = {
-		{"data_units_read", offsetof(struct pnvme_health_log, data_units_read)},
-		{"data_units_written", offsetof(struct pnvme_health_log, data_units_written)},
-		{"host_read_commands", offsetof(struct pnvme_health_log, host_read_commands)},
-		{"host_write_commands", offsetof(struct pnvme_health_log, host_write_commands)},
-		{"controller_busy_time", offsetof(struct pnvme_health_log, controller_busy_time)},
-		{"power_cycles", offsetof(struct pnvme_health_log, power_cycles)},
-		{"power_on_hours", offsetof(struct pnvme_health_log, power_on_hours)},
-		{"unsafe_shutdowns", offsetof(struct pnvme_health_log, unsafe_shutdowns)},
-		{"media_errors", offsetof(struct pnvme_health_log, media_errors)},
-		{"num_err_log_entries", offsetof(struct pnvme_health_log, num_error_info_log_entries)},
-	};
-	char num[48];
-	uint64_t v[2];
-	size_t i;
-
-	if (read_log(m, PNVME_LOG_PAGE_HEALTH_INFORMATION, m->nsid ? m->nsid : PNVME_NSID_ALL, &h,
-		     sizeof(h), "smart-log") != 0) {
-		return 1;
-	}
-	if (m->json) {
-		json_begin_object(&m->w, NULL);
-		json_uint(&m->w, "critical_warning", h.critical_warning);
-		json_uint(&m->w, "temperature", h.temperature);
-		json_uint(&m->w, "avail_spare", h.available_spare);
-		json_uint(&m->w, "spare_thresh", h.available_spare_threshold);
-		json_uint(&m->w, "percent_used", h.percentage_used);
-		json_uint(&m->w, "endurance_grp_critical_warning_summary",
-			  h.endurance_group_critical_warning);
-		for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-			memcpy(v, (const uint8_t *)&h + counters[i].off, sizeof(v));
-			json_string(&m->w, counters[i].name, u128_string(v, num, sizeof(num)));
-		}
-		json_uint(&m->w, "warning_temp_time", h.warning_temp_time);
-		json_uint(&m->w, "critical_comp_time", h.critical_temp_time);
-		json_end_object(&m->w);
-		return 0;
-	}
-	printf("Smart Log for NVME device:%s namespace-id:%x\n", pnvme_ctrlr_get_transport_id(m->ctrlr)->traddr,
-	       m->nsid ? m->nsid : PNVME_NSID_ALL);
-	printf("critical_warning                        : %u\n", h.critical_warning);
-	printf("temperature                             : %d C (%u Kelvin)\n",
-	       (int)h.temperature - 273, h.temperature);
-	printf("available_spare                         : %u%%\n", h.available_spare);
-	printf("available_spare_threshold               : %u%%\n", h.available_spare_threshold);
-	printf("percentage_used                         : %u%%\n", h.percentage_used);
-	printf("endurance group critical warning summary: %u\n",
-	       h.endurance_group_critical_warning);
-	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-		memcpy(v, (const uint8_t *)&h + counters[i].off, sizeof(v));
-		printf("%-40s: %s\n", counters[i].name, u128_string(v, num, sizeof(num)));
-	}
-	printf("%-40s: %u\n", "Warning Temperature Time", h.warning_temp_time);
-	printf("%-40s: %u\n", "Critical Composite Temperature Time", h.critical_temp_time);
-	return 0;
-}
-
-static int
-error_log(struct manage *m)
-{
-	const struct pnvme_ctrlr_data *cdata = pnvme_ctrlr_get_data(m->ctrlr);
-	uint32_t want = m->log_entries ? m->log_entries : 64u, i;
-	uint32_t n = want < cdata->elpe + 1u ? want : cdata->elpe + 1u;
-	struct pnvme_error_log_entry *e = calloc(n, sizeof(*e));
-	int rc = 0;
-
-	if (e == NULL || read_log(m, PNVME_LOG_PAGE_ERROR, PNVME_NSID_ALL, e,
-				  (uint32_t)(n * sizeof(*e)), "error-log") != 0) {
-		free(e);
-		return 1;
-	}
-	if (m->json) {
-		json_begin_object(&m->w, NULL);
-		json_begin_array(&m->w, "errors");
-	} else {
-		printf("Error Log Entries for device:%s entries:%u\n",
-		       pnvme_ctrlr_get_transport_id(m->ctrlr)->traddr, n);
-		printf(".................\n");
-	}
-	for (i = 0; i < n; i++) {
-		if (m->json) {
-			json_begin_object(&m->w, NULL);
-			json_uint(&m->w, "error_count", e[i].error_count);
-			json_uint(&m->w, "sqid", e[i].sqid);
-			json_uint(&m->w, "cmdid", e[i].cid);
-			json_uint(&m->w, "status_field", e[i].status >> 1);
-			json_uint(&m->w, "phase_tag", e[i].status & 1);
-			json_uint(&m->w, "parm_error_location", e[i].error_location);
-			json_uint(&m->w, "lba", e[i].lba);
-			json_uint(&m->w, "nsid", e[i].nsid);
-			json_uint(&m->w, "vs", e[i].vendor_specific);
-			json_uint(&m->w, "trtype", e[i].trtype);
-			json_uint(&m->w, "cs", e[i].command_specific);
-			json_uint(&m->w, "trtype_spec_info", e[i].trtype_specific);
-			json_end_object(&m->w);
-		} else {
-			printf(" Entry[%2u]\n.................\n", i);
-			printf("error_count\t: %" PRIu64 "\nsqid\t\t: %u\ncmdid\t\t: %#x\n"
-			       "status_field\t: %#x\nphase_tag\t: %#x\nparm_err_loc\t: %#x\n"
-			       "lba\t\t: %#" PRIx64 "\nnsid\t\t: %#x\nvs\t\t: %#x\n"
-			       "trtype\t\t: %#x\ncs\t\t: %#" PRIx64 "\ntrtype_spec_info: %#x\n"
-			       ".................\n",
-			       e[i].error_count, e[i].sqid, e[i].cid, e[i].status >> 1,
-			       e[i].status & 1, e[i].error_location, e[i].lba, e[i].nsid,
-			       e[i].vendor_specific, e[i].trtype, e[i].command_specific,
-			       e[i].trtype_specific);
-		}
-	}
-	if (m->json) {
-		json_end_array(&m->w);
-		json_end_object(&m->w);
-	}
-	free(e);
-	return rc;
-}
-
-static int
-fw_log(struct manage *m)
-{
-	struct pnvme_firmware_slot_log fw;
-	char key[8], frs[4 * 8 + 1];
-	int i;
-
-	if (read_log(m, PNVME_LOG_PAGE_FIRMWARE_SLOT, PNVME_NSID_ALL, &fw, sizeof(fw), "fw-log") !=
-	    0) {
-		return 1;
-	}
-	if (m->json) {
-		json_begin_object(&m->w, NULL);
-		json_uint(&m->w, "afi", fw.afi);
-	} else {
-		printf("Firmware Log for device:%s\nafi  : %#x\n",
-		       pnvme_ctrlr_get_transport_id(m->ctrlr)->traddr, fw.afi);
-	}
-	for (i = 0; i < 7; i++) {
-		if (fw.frs[i][0] == '\0') {
-			continue;
-		}
-		snprintf(key, sizeof(key), "frs%d", i + 1);
-		printable_fixed(frs, sizeof(frs), fw.frs[i], sizeof(fw.frs[i]));
-		if (m->json) {
-			json_string(&m->w, key, frs);
-		} else {
-			printf("%-5s: %s\n", key, frs);
-		}
-	}
-	if (m->json) {
-		json_end_object(&m->w);
-	}
-	return 0;
-}
-
-static int
-get_feature(struct manage *m)
-{
-	struct admin_wait aw = {0};
-	uint8_t *buf = NULL;
-	uint32_t i;
-	int rc;
-
-	if (m->data_len > 0) {
-		buf = calloc(1, m->data_len);
-		if (buf == NULL) {
-			return 1;
-		}
-	}
-	rc = admin_wait(m, &aw,
-			pnvme_ctrlr_cmd_get_feature(m->ctrlr, m->fid, (enum pnvme_feat_sel)m->sel,
-						    m->nsid, m->cdw11, buf, m->data_len,
-						    admin_done, &aw),
-			"get-feature");
-	if (rc == 0 && m->json) {
-		json_begin_object(&m->w, NULL);
-		json_uint(&m->w, "feature_id", m->fid);
-		json_uint(&m->w, "sel", (uint64_t)m->sel);
-		json_uint(&m->w, "value", aw.cpl.cdw0);
-		json_end_object(&m->w);
-	} else if (rc == 0) {
-		printf("get-feature:%#04x (sel %d), value:%#010x\n", m->fid, m->sel, aw.cpl.cdw0);
-		for (i = 0; i < m->data_len; i++) {
-			printf("%02x%s", buf[i], (i + 1) % 16 == 0 || i + 1 == m->data_len ? "\n" : " ");
-		}
-	}
-	free(buf);
-	return rc == 0 ? 0 : 1;
-}
-
-static int
-set_feature(struct manage *m)
-{
-	struct admin_wait aw = {0};
-	int rc;
-
-	rc = admin_wait(m, &aw,
-			pnvme_ctrlr_cmd_set_feature(m->ctrlr, m->fid, m->save, m->nsid, m->value, 0,
-						    NULL, 0, admin_done, &aw),
-			"set-feature");
-	if (rc == 0 && m->json) {
-		json_begin_object(&m->w, NULL);
-		json_uint(&m->w, "feature_id", m->fid);
-		json_uint(&m->w, "value", m->value);
-		json_uint(&m->w, "result", aw.cpl.cdw0);
-		json_end_object(&m->w);
-	} else if (rc == 0) {
-		printf("set-feature:%#04x (%s), value:%#010x, cdw12:%#010x, save:%d\n", m->fid,
-		       m->save ? "save" : "current", m->value, 0, m->save);
-	}
-	return rc == 0 ? 0 : 1;
+	fprintf(stderr, "manage: %s needs %s\n", m->verb, option);
+	return 2;
 }
 
 static int
@@ -411,8 +190,25 @@ static const struct {
 	const char *name;
 	int (*run)(struct manage *m);
 } g_verbs[] = {
-	{"smart-log", smart_log}, {"error-log", error_log},     {"fw-log", fw_log},
-	{"get-feature", get_feature}, {"set-feature", set_feature}, {"list-ns", list_ns},
+	{"smart-log", smart_log},
+	{"error-log", error_log},
+	{"fw-log", fw_log},
+	{"changed-ns-list-log", changed_ns_list_log},
+	{"effects-log", effects_log},
+	{"self-test-log", self_test_log},
+	{"get-feature", get_feature},
+	{"set-feature", set_feature},
+	{"list-ns", list_ns},
+	{"format", format_ns},
+	{"create-ns", create_ns},
+	{"delete-ns", delete_ns},
+	{"attach-ns", attach_ns},
+	{"detach-ns", detach_ns},
+	{"fw-download", fw_download},
+	{"fw-commit", fw_commit},
+	{"self-test", device_self_test},
+	{"device-self-test", device_self_test},
+	{"sanitize", sanitize},
 	{"reset", reset},
 };
 
@@ -432,31 +228,169 @@ parse_u32(const char *s, uint32_t max, uint32_t *out)
 	return true;
 }
 
+/* The value of @p opt into its field of @p m: false when out of range. */
+static bool
+set_option(struct manage *m, int opt, const char *arg)
+{
+	static const struct {
+		int opt;
+		uint32_t max;
+		size_t off;
+	} u32_opts[] = {
+		{OPT_NSID, UINT32_MAX, offsetof(struct manage, nsid)},
+		{OPT_VALUE, UINT32_MAX, offsetof(struct manage, value)},
+		{OPT_DATA_LEN, 1u << 20, offsetof(struct manage, data_len)},
+		{OPT_LOG_ENTRIES, UINT32_MAX, offsetof(struct manage, log_entries)},
+		{OPT_CDW11, UINT32_MAX, offsetof(struct manage, cdw11)},
+		{OPT_LBAF, 63, offsetof(struct manage, lbaf)},
+		{OPT_SES, 7, offsetof(struct manage, ses)},
+		{OPT_PI, 7, offsetof(struct manage, pi)},
+		{OPT_PIL, 1, offsetof(struct manage, pil)},
+		{OPT_MS, 1, offsetof(struct manage, ms)},
+		{OPT_FLBAS, 0xff, offsetof(struct manage, flbas)},
+		{OPT_DPS, 0xff, offsetof(struct manage, dps)},
+		{OPT_NMIC, 0xff, offsetof(struct manage, nmic)},
+		{OPT_XFER, UINT32_MAX, offsetof(struct manage, xfer)},
+		{OPT_OFFSET, UINT32_MAX, offsetof(struct manage, offset)},
+		{OPT_SLOT, 7, offsetof(struct manage, slot)},
+		{OPT_ACTION, 7, offsetof(struct manage, action)},
+		{OPT_BPID, 1, offsetof(struct manage, bpid)},
+		{OPT_STC, 0xf, offsetof(struct manage, stc)},
+		{OPT_SANACT, 7, offsetof(struct manage, sanact)},
+		{OPT_OWPASS, 16, offsetof(struct manage, owpass)},
+		{OPT_OVRPAT, UINT32_MAX, offsetof(struct manage, ovrpat)},
+	};
+	uint32_t v;
+	size_t i;
+
+	m->given |= 1ull << (opt - OPT_NSID);
+	switch (opt) {
+	case OPT_FID:
+	case OPT_SEL:
+		if (!parse_u32(arg, opt == OPT_FID ? 0xff : 3, &v)) {
+			return false;
+		}
+		if (opt == OPT_FID) {
+			m->fid = (uint8_t)v;
+		} else {
+			m->sel = (int)v;
+		}
+		return true;
+	case OPT_NSZE:
+	case OPT_NCAP: {
+		char *end;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(arg, &end, 0);
+		if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-') {
+			return false;
+		}
+		*(opt == OPT_NSZE ? &m->nsze : &m->ncap) = n;
+		return true;
+	}
+	case OPT_CONTROLLERS:
+		m->controllers = arg;
+		return true;
+	case OPT_FW:
+		m->fw_path = arg;
+		return true;
+	case OPT_SAVE:
+		m->save = true;
+		return true;
+	case OPT_AUSE:
+		m->ause = true;
+		return true;
+	case OPT_OIPBP:
+		m->oipbp = true;
+		return true;
+	case OPT_NO_DEALLOC:
+		m->no_dealloc = true;
+		return true;
+	default:
+		break;
+	}
+	for (i = 0; i < sizeof(u32_opts) / sizeof(u32_opts[0]); i++) {
+		if (u32_opts[i].opt == opt) {
+			if (!parse_u32(arg, u32_opts[i].max, &v)) {
+				return false;
+			}
+			memcpy((uint8_t *)m + u32_opts[i].off, &v, sizeof(v));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The short letters, as their long options' numbers. */
+static int
+short_to_opt(int c)
+{
+	switch (c) {
+	case 'n':
+		return OPT_NSID;
+	case 'f':
+		return OPT_FID;
+	case 's':
+		return OPT_SEL;
+	case 'v':
+		return OPT_VALUE;
+	case 'l':
+		return OPT_DATA_LEN;
+	case 'e':
+		return OPT_LOG_ENTRIES;
+	default:
+		return c;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { OPT_CDW11 = 0x100, OPT_SAVE };
 	static const struct option long_opts[] = {
 		{"trid", required_argument, NULL, 'r'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
-		{"namespace-id", required_argument, NULL, 'n'},
-		{"feature-id", required_argument, NULL, 'f'},
-		{"sel", required_argument, NULL, 's'},
-		{"value", required_argument, NULL, 'v'},
-		{"data-len", required_argument, NULL, 'l'},
-		{"log-entries", required_argument, NULL, 'e'},
+		{"namespace-id", required_argument, NULL, OPT_NSID},
+		{"feature-id", required_argument, NULL, OPT_FID},
+		{"sel", required_argument, NULL, OPT_SEL},
+		{"value", required_argument, NULL, OPT_VALUE},
+		{"data-len", required_argument, NULL, OPT_DATA_LEN},
+		{"log-entries", required_argument, NULL, OPT_LOG_ENTRIES},
 		{"cdw11", required_argument, NULL, OPT_CDW11},
 		{"save", no_argument, NULL, OPT_SAVE},
+		{"lbaf", required_argument, NULL, OPT_LBAF},
+		{"ses", required_argument, NULL, OPT_SES},
+		{"pi", required_argument, NULL, OPT_PI},
+		{"pil", required_argument, NULL, OPT_PIL},
+		{"ms", required_argument, NULL, OPT_MS},
+		{"nsze", required_argument, NULL, OPT_NSZE},
+		{"ncap", required_argument, NULL, OPT_NCAP},
+		{"flbas", required_argument, NULL, OPT_FLBAS},
+		{"dps", required_argument, NULL, OPT_DPS},
+		{"nmic", required_argument, NULL, OPT_NMIC},
+		{"controllers", required_argument, NULL, OPT_CONTROLLERS},
+		{"fw", required_argument, NULL, OPT_FW},
+		{"xfer", required_argument, NULL, OPT_XFER},
+		{"offset", required_argument, NULL, OPT_OFFSET},
+		{"slot", required_argument, NULL, OPT_SLOT},
+		{"action", required_argument, NULL, OPT_ACTION},
+		{"bpid", required_argument, NULL, OPT_BPID},
+		{"stc", required_argument, NULL, OPT_STC},
+		{"sanact", required_argument, NULL, OPT_SANACT},
+		{"ause", no_argument, NULL, OPT_AUSE},
+		{"owpass", required_argument, NULL, OPT_OWPASS},
+		{"oipbp", no_argument, NULL, OPT_OIPBP},
+		{"no-dealloc", no_argument, NULL, OPT_NO_DEALLOC},
+		{"ovrpat", required_argument, NULL, OPT_OVRPAT},
 		FABRICS_LONG_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	struct pnvme_transport_id trid;
 	struct pnvme_env_opts env_opts;
 	struct manage m = {.sel = 0};
-	bool have_trid = false, have_fid = false, have_value = false;
+	bool have_trid = false;
 	int (*run)(struct manage *m) = NULL;
-	uint32_t v;
 	size_t i;
 	int c, rc;
 
@@ -481,6 +415,7 @@ main(int argc, char **argv)
 		if (fabrics_opts_parse(c)) {
 			continue;
 		}
+		c = short_to_opt(c);
 		switch (c) {
 		case 'r':
 			if (pnvme_transport_id_parse(&trid, optarg) != 0) {
@@ -492,59 +427,30 @@ main(int argc, char **argv)
 		case 'j':
 			m.json = true;
 			break;
-		case 'n':
-		case 'f':
-		case 's':
-		case 'v':
-		case 'l':
-		case 'e':
-		case OPT_CDW11:
-			if (!parse_u32(optarg, c == 'f' ? 0xff : c == 's' ? 3 : c == 'l' ? 1u << 20
-								    : UINT32_MAX,
-				       &v)) {
-				fprintf(stderr, "manage: invalid value '%s'\n", optarg);
-				return 2;
-			}
-			if (c == 'n') {
-				m.nsid = v;
-			} else if (c == 'f') {
-				m.fid = (uint8_t)v;
-				have_fid = true;
-			} else if (c == 's') {
-				m.sel = (int)v;
-			} else if (c == 'v') {
-				m.value = v;
-				have_value = true;
-			} else if (c == 'l') {
-				m.data_len = v;
-			} else if (c == 'e') {
-				m.log_entries = v;
-			} else {
-				m.cdw11 = v;
-			}
-			break;
-		case OPT_SAVE:
-			m.save = true;
-			break;
 		case 'h':
 			usage(argv[0]);
 			return 0;
 		default:
-			usage(argv[0]);
-			return 2;
+			if (c < OPT_NSID || c >= OPT_END) {
+				usage(argv[0]);
+				return 2;
+			}
+			if (!set_option(&m, c, optarg)) {
+				fprintf(stderr, "manage: invalid value '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "manage: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if ((run == get_feature || run == set_feature) && !have_fid) {
-		fprintf(stderr, "manage: %s needs -f FID\n", m.verb);
-		return 2;
+	if ((run == get_feature || run == set_feature) && !manage_given(&m, OPT_FID)) {
+		return missing_option(&m, "-f FID");
 	}
-	if (run == set_feature && !have_value) {
-		fprintf(stderr, "manage: set-feature needs -v VALUE\n");
-		return 2;
+	if (run == set_feature && !manage_given(&m, OPT_VALUE)) {
+		return missing_option(&m, "-v VALUE");
 	}
 
 	pnvme_env_opts_init(&env_opts, sizeof(env_opts));
