@@ -252,7 +252,7 @@ effects_print(struct manage *m, const char *name, const uint32_t *effects)
 		if (!(effects[opc] & PNVME_CMD_EFFECTS_CSUPP)) {
 			continue;
 		}
-		snprintf(key, sizeof(key), "%#04x", opc);
+		snprintf(key, sizeof(key), "0x%02x", opc);
 		if (m->json) {
 			json_uint(&m->w, key, effects[opc]);
 		} else {

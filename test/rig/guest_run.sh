@@ -32,7 +32,9 @@ Options:
                       SPEC = SERIAL:SIZES[:EXTRA]
                         SIZES  comma list, one namespace each: 256M, 1G, ...
                                (sparse raw image in the job folder) or
-                               null1G (null-co backend, reads return zeroes)
+                               null1G (null-co backend, reads return zeroes);
+                               SIZE/detached: a namespace of the controller's
+                               own NVM subsystem attached to no controller
                         EXTRA  appended verbatim to -device nvme (mdts=5,...)
                       default: PNVME0001:256M
   --kernel-nvme       load the kernel nvme driver at boot (binds controllers)
@@ -343,8 +345,16 @@ for spec in "${CTRLS[@]}"; do
 	[[ -n $sizes ]] || die "--ctrl '$spec': no namespace size"
 	IFS=, read -r -a nslist <<<"$sizes"
 	blk=()
+	nsextra=()
+	subsys=
 	j=1
 	for sz in "${nslist[@]}"; do
+		nsextra+=("")
+		if [[ $sz == */detached ]]; then
+			sz=${sz%/detached}
+			nsextra[j - 1]=",detached=true"
+			subsys=subsys$i
+		fi
 		node=nvm${i}n${j}
 		if [[ $sz == null* ]]; then
 			bytes=$(to_bytes "${sz#null}") || die "--ctrl '$spec': bad size '$sz'"
@@ -359,6 +369,11 @@ for spec in "${CTRLS[@]}"; do
 		j=$((j + 1))
 	done
 	dev="nvme,id=nvme$i,serial=$serial"
+	if [[ -n $subsys ]]; then
+		# Detached namespaces live in a subsystem (its NQN names it).
+		DEVARGS+=(-device "nvme-subsys,id=$subsys,nqn=nqn.2026-12.io.pnvme.rig:$subsys")
+		dev+=",subsys=$subsys"
+	fi
 	if [[ $MODE == vfio ]]; then
 		DEVARGS+=(-device "pcie-root-port,id=rp$i,chassis=$((i + 1)),slot=$((i + 1))")
 		dev+=",bus=rp$i"
@@ -369,7 +384,7 @@ for spec in "${CTRLS[@]}"; do
 	# get Copy limits (MSSRL/MCL/MSRC); the controller's drive= shortcut
 	# reports zeros.
 	for ((j = 1; j <= ${#blk[@]}; j++)); do
-		DEVARGS+=(-device "nvme-ns,drive=${blk[j - 1]},bus=nvme$i,nsid=$j")
+		DEVARGS+=(-device "nvme-ns,drive=${blk[j - 1]},bus=nvme$i,nsid=$j${nsextra[j - 1]}")
 	done
 	SERIALS+=("$serial")
 	i=$((i + 1))
