@@ -328,6 +328,7 @@ pnvme_pci_device_detach(struct pnvme_pci_device *dev)
 	}
 	for (i = 0; i < PCI_MAX_BARS; i++) {
 		if (dev->bars[i].addr != NULL) {
+			pnvme_bar_guard_remove(dev->bars[i].addr);
 			munmap(dev->bars[i].addr, dev->bars[i].size);
 		}
 	}
@@ -405,6 +406,9 @@ pnvme_pci_device_map_bar(struct pnvme_pci_device *dev, uint32_t bar, void **addr
 		if (rc != 0) {
 			return rc;
 		}
+		/* After a surprise removal an access may raise SIGBUS: it then
+		 * reads all ones instead, which the driver judges as removed. */
+		pnvme_bar_guard_add(map->addr, map->size);
 	}
 	*addr = map->addr;
 	*size = map->size;
