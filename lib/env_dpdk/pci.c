@@ -425,6 +425,18 @@ bool
 pnvme_pci_device_is_present(const struct pnvme_pci_device *dev)
 {
 	struct stat st;
+	uint16_t cmd;
 
-	return stat(dev->sysfs, &st) == 0;
+	if (stat(dev->sysfs, &st) != 0) {
+		return false;
+	}
+	/* Attach switched bus mastering on and nothing here switches it off:
+	 * off means the device was unbound (its removal starts so), and a
+	 * device gone answers all ones. The device then cannot reach memory,
+	 * which it reports as a fatal status: this is what tells the two
+	 * apart. */
+	if (cfg_access((struct pnvme_pci_device *)dev, &cmd, sizeof(cmd), PCI_COMMAND, false) != 0) {
+		return false;
+	}
+	return cmd != 0xFFFF && (cmd & PCI_COMMAND_MASTER) != 0;
 }

@@ -219,11 +219,19 @@ nvme_ctrlr_regs_say_removed(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register
 	if (ctrlr->ops->fabrics || ctrlr->ops->ctrlr_get_reg_4(ctrlr, PNVME_REG_VS, &vs) != 0) {
 		return false;
 	}
-	if (!nvme_vs_means_removed(vs)) {
-		return false;
+	if (nvme_vs_means_removed(vs)) {
+		snprintf(why, why_len, "device removed (CSTS 0x%08x, VS 0x%08x)", csts.raw, vs);
+		return true;
 	}
-	snprintf(why, why_len, "device removed (CSTS 0x%08x, VS 0x%08x)", csts.raw, vs);
-	return true;
+	/* Registers still answer while the kernel unbinds the device on its
+	 * way out; a device that lost bus mastering then reports a fatal
+	 * status of its own making. */
+	if (ctrlr->ops->ctrlr_is_present != NULL && !ctrlr->ops->ctrlr_is_present(ctrlr)) {
+		snprintf(why, why_len, "device removed (CSTS 0x%08x; unbound or gone from the bus)",
+			 csts.raw);
+		return true;
+	}
+	return false;
 }
 
 int
@@ -263,7 +271,7 @@ ctrlr_check_health(struct pnvme_ctrlr *ctrlr)
 	int rc;
 
 	if (ctrlr->ops->ctrlr_is_present != NULL && !ctrlr->ops->ctrlr_is_present(ctrlr)) {
-		nvme_ctrlr_set_removed(ctrlr, "device removed (gone from the bus)");
+		nvme_ctrlr_set_removed(ctrlr, "device removed (unbound or gone from the bus)");
 		return;
 	}
 	if (ctrlr->ops->fabrics) {

@@ -30,7 +30,9 @@
 /* Without the socket, a full probe at most this often. */
 #define FALLBACK_RESCAN_MS 1000
 
-static pthread_mutex_t g_hotplug_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Recursive: an attach_cb run from a poll may poll again. The event being
+ * handled was copied out of the receive buffer before any callback runs. */
+static pthread_mutex_t g_hotplug_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static int g_uevent_fd = -1;
 static bool g_started;
 static uint64_t g_next_rescan;

@@ -96,7 +96,7 @@ report_removed(pnvme_remove_cb remove_cb)
 		}
 		if (ctrlr->state != NVME_CTRLR_REMOVED && ctrlr->ops->ctrlr_is_present != NULL &&
 		    !ctrlr->ops->ctrlr_is_present(ctrlr)) {
-			nvme_ctrlr_set_removed(ctrlr, "device removed (gone from the bus)");
+			nvme_ctrlr_set_removed(ctrlr, "device removed (unbound or gone from the bus)");
 		}
 		if (ctrlr->state != NVME_CTRLR_REMOVED) {
 			continue;

@@ -299,6 +299,27 @@ test_cfs_with_vs_is_failure(void)
 	fake_ctrlr_destroy(f);
 }
 
+/* Unbound on its way out: registers still answer, but the device lost bus
+ * mastering and reports a fatal status; not ours any more = removed. */
+static void
+test_cfs_while_unbound_is_removal(void)
+{
+	struct fake_ctrlr *f = fake_ctrlr_create();
+
+	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), 1);
+	test_log_capture_start();
+	f->cfs = true;
+	f->present = false;
+	g_test_tick_step = 200000;
+	CU_ASSERT_EQUAL(pnvme_ctrlr_process_admin_completions(&f->ctrlr), -ENXIO);
+	g_test_tick_step = 1;
+	CU_ASSERT_EQUAL(f->ctrlr.state, NVME_CTRLR_REMOVED);
+	CU_ASSERT(test_log_contains("controller removed: device removed"));
+	CU_ASSERT_FALSE(test_log_contains("fatal status"));
+	pnvme_log_set_handler(NULL);
+	fake_ctrlr_destroy(f);
+}
+
 /* Unplugged while coming up: bring-up ends as a removal, not a timeout. */
 static void
 test_removed_during_bringup(void)
@@ -512,6 +533,7 @@ main(void)
 		{"vs_zero_is_removal", test_vs_zero_is_removal},
 		{"all_ones_is_removal_not_fatal_status", test_all_ones_is_removal_not_fatal_status},
 		{"cfs_with_vs_is_failure", test_cfs_with_vs_is_failure},
+		{"cfs_while_unbound_is_removal", test_cfs_while_unbound_is_removal},
 		{"removed_during_bringup", test_removed_during_bringup},
 		{"hotplug_poll_bad_arguments", test_hotplug_poll_bad_arguments},
 		{"hotplug_poll_reports_removed_once", test_hotplug_poll_reports_removed_once},
