@@ -223,7 +223,7 @@ count_error(void *arg, const struct pnvme_cpl *cpl)
 	g_errors++;
 }
 
-/* QEMU's unplugged controller: every register reads zero. */
+/* An emulated controller unplugged: every register reads zero. */
 static void
 test_vs_zero_is_removal(void)
 {
