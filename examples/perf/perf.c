@@ -100,6 +100,10 @@ struct worker {
 	uint64_t submit_errors;
 	uint64_t aborted; /* completed aborted by a reset: sent again */
 	uint64_t retries; /* tasks sent again after an abort or a refused submission */
+	/* Every request handed to the driver and every completion seen: equal
+	 * at the end, however the run ended. */
+	uint64_t submitted;
+	uint64_t completed;
 	uint64_t *hist;
 };
 
@@ -279,6 +283,7 @@ submit_task(struct task *t)
 					     io_done, t, 0);
 	if (rc == 0) {
 		w->outstanding++;
+		w->submitted++;
 	} else {
 		task_set_idle(t, rc);
 	}
@@ -334,6 +339,7 @@ io_done(void *arg, const struct pnvme_cpl *cpl)
 	uint64_t lat = pnvme_get_ticks() - t->start;
 
 	w->outstanding--;
+	w->completed++;
 	if (pnvme_cpl_is_error(cpl) && cpl->status.sct == PNVME_SCT_GENERIC &&
 	    cpl->status.sc == PNVME_SC_ABORTED_SQ_DELETION) {
 		/* A reset took it: the task goes again, not counted as done. */
@@ -354,6 +360,7 @@ io_done(void *arg, const struct pnvme_cpl *cpl)
 		if (pnvme_ns_cmd_read(w->ns, w->qpair, t->vbuf, t->lba, w->blocks_per_io, io_done, t,
 				      0) == 0) {
 			w->outstanding++;
+			w->submitted++;
 		} else {
 			task_set_idle(t, -ENXIO); /* the write is redone with the task */
 		}
@@ -502,6 +509,46 @@ thread_main(void *arg)
 }
 
 /* ---------------- set-up ---------------- */
+
+/* Controllers the driver reported removed (remove_cb), by index. */
+static bool g_removed[MAX_CTRLRS];
+static bool g_any_pcie;
+static void attach_cb(void *ctx, const struct pnvme_transport_id *trid, struct pnvme_ctrlr *ctrlr,
+		      const struct pnvme_ctrlr_opts *opts);
+
+static void
+remove_cb(void *ctx, struct pnvme_ctrlr *ctrlr)
+{
+	int i;
+
+	(void)ctx;
+	for (i = 0; i < g_num_ctrlrs; i++) {
+		if (g_ctrlrs[i] == ctrlr) {
+			g_removed[i] = true;
+		}
+	}
+	fprintf(stderr, "pnvme_perf: controller %s was removed\n",
+		pnvme_ctrlr_get_transport_id(ctrlr)->traddr);
+	atomic_store(&g_stop, true);
+}
+
+/* The run's controllers are fixed: the hotplug poll only reports removals. */
+static bool
+no_new_ctrlr_cb(void *ctx, const struct pnvme_transport_id *trid, struct pnvme_ctrlr_opts *opts)
+{
+	(void)ctx;
+	(void)trid;
+	(void)opts;
+	return false;
+}
+
+static void
+watch_removals(void)
+{
+	if (g_any_pcie) {
+		pnvme_hotplug_poll(NULL, no_new_ctrlr_cb, attach_cb, remove_cb);
+	}
+}
 
 static void
 attach_cb(void *ctx, const struct pnvme_transport_id *trid, struct pnvme_ctrlr *ctrlr,
@@ -1004,10 +1051,10 @@ main(int argc, char **argv)
 	}
 	g_hz = pnvme_get_ticks_hz();
 	if (num_trids == 0) {
-		pnvme_probe(NULL, NULL, NULL, attach_cb, NULL);
+		pnvme_probe(NULL, NULL, NULL, attach_cb, remove_cb);
 	}
 	for (i = 0; i < num_trids; i++) {
-		if (pnvme_probe(&trids[i], NULL, fabrics_opts_probe_cb, attach_cb, NULL) != 0) {
+		if (pnvme_probe(&trids[i], NULL, fabrics_opts_probe_cb, attach_cb, remove_cb) != 0) {
 			failed = 1;
 		}
 	}
@@ -1019,6 +1066,9 @@ main(int argc, char **argv)
 		pnvme_ctrlr_register_timeout_callback(g_ctrlrs[i], g_cfg.io_timeout_us, 0, NULL,
 						      NULL);
 		pnvme_ctrlr_set_timeout_action(g_ctrlrs[i], g_cfg.timeout_action);
+	}
+	for (i = 0; i < g_num_ctrlrs; i++) {
+		g_any_pcie |= pnvme_ctrlr_get_transport_id(g_ctrlrs[i])->trtype == PNVME_TRANSPORT_PCIE;
 	}
 	if (failed || setup_workers() != 0) {
 		rc = 1;
@@ -1065,10 +1115,16 @@ main(int argc, char **argv)
 				}
 			}
 		}
+		/* Removals (the monitor's, or the health check's below) end the
+		 * run: remove_cb names them. */
+		watch_removals();
 		for (i = 0; i < g_num_ctrlrs; i++) {
-			if (pnvme_ctrlr_process_admin_completions(g_ctrlrs[i]) < 0) {
-				fprintf(stderr, "perf: controller %s failed; stopping\n",
-					pnvme_ctrlr_get_transport_id(g_ctrlrs[i])->traddr);
+			if (!g_removed[i] && pnvme_ctrlr_process_admin_completions(g_ctrlrs[i]) < 0) {
+				watch_removals();
+				if (!g_removed[i]) {
+					fprintf(stderr, "perf: controller %s failed; stopping\n",
+						pnvme_ctrlr_get_transport_id(g_ctrlrs[i])->traddr);
+				}
 				atomic_store(&g_stop, true);
 				failed = 1;
 			}
@@ -1109,6 +1165,23 @@ main(int argc, char **argv)
 	elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	report(elapsed);
 	rc = failed;
+	for (i = 0; i < g_num_ctrlrs; i++) {
+		if (g_removed[i]) {
+			uint64_t submitted = 0, completed = 0;
+			uint32_t k;
+
+			for (k = 0; k < g_num_workers; k++) {
+				submitted += g_workers[k].submitted;
+				completed += g_workers[k].completed;
+			}
+			fprintf(stderr, "pnvme_perf: stopped after %.1f s of %u: controller %s was "
+				"removed; requests submitted %" PRIu64 ", completed %" PRIu64 "\n",
+				elapsed, g_cfg.seconds,
+				pnvme_ctrlr_get_transport_id(g_ctrlrs[i])->traddr, submitted,
+				completed);
+			rc = 1;
+		}
+	}
 	for (i = 0; i < (int)g_num_workers; i++) {
 		if (g_workers[i].verify_errors || g_workers[i].io_errors) {
 			rc = 1;

@@ -253,8 +253,11 @@ int pnvme_pci_device_cfg_write32(struct pnvme_pci_device *dev, uint32_t offset, 
 const struct pnvme_pci_device_info *pnvme_pci_device_get_info(const struct pnvme_pci_device *dev);
 
 /**
- * @return true when the device is still present in the system (a removed
- *         device disappears from sysfs).
+ * @return true when the device is still present in the system and still
+ *         this process's: false once it disappeared from sysfs, or once its
+ *         bus mastering was switched off behind our back (the kernel does
+ *         that when it unbinds the device from its driver, the first step
+ *         of a removal).
  */
 bool pnvme_pci_device_is_present(const struct pnvme_pci_device *dev);
 

@@ -138,9 +138,11 @@ typedef void (*pnvme_attach_cb)(void *cb_ctx, const struct pnvme_transport_id *t
 				struct pnvme_ctrlr *ctrlr, const struct pnvme_ctrlr_opts *opts);
 
 /**
- * Called when an attached controller is gone (hot-removed). The controller
- * has failed: every outstanding request was completed with an error. The
- * application still calls pnvme_detach().
+ * Called when an attached controller is gone (hot-removed), once, from
+ * pnvme_probe() or pnvme_hotplug_poll() in the caller's thread. The
+ * controller has failed: every outstanding request was completed with an
+ * error and later submissions get -ENXIO. The application still calls
+ * pnvme_detach().
  */
 typedef void (*pnvme_remove_cb)(void *cb_ctx, struct pnvme_ctrlr *ctrlr);
 
@@ -160,6 +162,34 @@ typedef void (*pnvme_remove_cb)(void *cb_ctx, struct pnvme_ctrlr *ctrlr);
  */
 int pnvme_probe(const struct pnvme_transport_id *trid, void *cb_ctx, pnvme_probe_cb probe_cb,
 		pnvme_attach_cb attach_cb, pnvme_remove_cb remove_cb);
+
+/**
+ * Watch the PCIe bus for controllers that come and go; cheap, never blocks.
+ * Call it periodically (e.g. every 100 ms) from one application thread.
+ *
+ * The first call starts listening to the kernel's device events and probes
+ * every PCIe controller, as pnvme_probe(NULL, ...) does, so nothing present
+ * before is missed. Later calls read the pending events (usually none): an
+ * NVMe controller bound to vfio-pci or uio_pci_generic is probed
+ * (@p probe_cb, then @p attach_cb once it is ready); the removal of an
+ * attached controller's device, or its unbinding, marks the controller
+ * removed. Every call then runs @p remove_cb, once each, for controllers
+ * attached with the same @p remove_cb that are gone, whether this monitor
+ * or the controller's health check found it (see
+ * pnvme_ctrlr_process_admin_completions()). The application still calls
+ * pnvme_detach() for them. Without access to the events (no permission) it
+ * logs one line and probes the whole bus once a second instead.
+ *
+ * @param cb_ctx passed to every callback.
+ * @param probe_cb may be NULL (every controller found is attached).
+ * @param attach_cb required.
+ * @param remove_cb required.
+ * @return 0; -EINVAL (one line) when a required callback is NULL; what
+ *         pnvme_probe() returns for the probe it ran; another negative
+ *         errno when reading the events failed (one line).
+ */
+int pnvme_hotplug_poll(void *cb_ctx, pnvme_probe_cb probe_cb, pnvme_attach_cb attach_cb,
+		       pnvme_remove_cb remove_cb);
 
 /**
  * Attach the one controller named by @p trid and wait until it is ready.

@@ -328,6 +328,7 @@ pnvme_pci_device_detach(struct pnvme_pci_device *dev)
 	}
 	for (i = 0; i < PCI_MAX_BARS; i++) {
 		if (dev->bars[i].addr != NULL) {
+			pnvme_bar_guard_remove(dev->bars[i].addr);
 			munmap(dev->bars[i].addr, dev->bars[i].size);
 		}
 	}
@@ -405,6 +406,9 @@ pnvme_pci_device_map_bar(struct pnvme_pci_device *dev, uint32_t bar, void **addr
 		if (rc != 0) {
 			return rc;
 		}
+		/* After a surprise removal an access may raise SIGBUS: it then
+		 * reads all ones instead, which the driver judges as removed. */
+		pnvme_bar_guard_add(map->addr, map->size);
 	}
 	*addr = map->addr;
 	*size = map->size;
@@ -421,6 +425,18 @@ bool
 pnvme_pci_device_is_present(const struct pnvme_pci_device *dev)
 {
 	struct stat st;
+	uint16_t cmd;
 
-	return stat(dev->sysfs, &st) == 0;
+	if (stat(dev->sysfs, &st) != 0) {
+		return false;
+	}
+	/* Attach switched bus mastering on and nothing here switches it off:
+	 * off means the device was unbound (its removal starts so), and a
+	 * device gone answers all ones. The device then cannot reach memory,
+	 * which it reports as a fatal status: this is what tells the two
+	 * apart. */
+	if (cfg_access((struct pnvme_pci_device *)dev, &cmd, sizeof(cmd), PCI_COMMAND, false) != 0) {
+		return false;
+	}
+	return cmd != 0xFFFF && (cmd & PCI_COMMAND_MASTER) != 0;
 }

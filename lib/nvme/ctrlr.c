@@ -169,11 +169,36 @@ nvme_ctrlr_set_state(struct pnvme_ctrlr *ctrlr, enum nvme_ctrlr_state state)
 	return true;
 }
 
+/* Stop the controller in @p state (FAILED or REMOVED): every request
+ * completes with an error and the I/O qpairs are told through the epoch.
+ * The state is written before the epoch, so a qpair that follows it sees
+ * the final one. */
+static void
+ctrlr_stop(struct pnvme_ctrlr *ctrlr, enum nvme_ctrlr_state state)
+{
+	bool was_failed = nvme_ctrlr_is_failed(ctrlr);
+
+	nvme_ctrlr_set_state(ctrlr, state);
+	nvme_ctrlr_bump_epoch(ctrlr);
+	if (was_failed) {
+		return; /* its requests were completed when it failed */
+	}
+	pthread_mutex_lock(&ctrlr->lock);
+	if (ctrlr->adminq != NULL) {
+		nvme_qpair_fail(ctrlr->adminq);
+	}
+	nvme_abort_fail_queued(ctrlr);
+	pthread_mutex_unlock(&ctrlr->lock);
+}
+
 void
 nvme_ctrlr_set_removed(struct pnvme_ctrlr *ctrlr, const char *why)
 {
-	nvme_ctrlr_fail(ctrlr, why);
-	nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_REMOVED);
+	if (ctrlr->state == NVME_CTRLR_REMOVED) {
+		return;
+	}
+	PNVME_ERRLOG("%s: controller removed: %s", ctrlr->trid.traddr, why);
+	ctrlr_stop(ctrlr, NVME_CTRLR_REMOVED);
 }
 
 void
@@ -183,14 +208,33 @@ nvme_ctrlr_fail(struct pnvme_ctrlr *ctrlr, const char *why)
 		return;
 	}
 	PNVME_ERRLOG("%s: controller failed: %s", ctrlr->trid.traddr, why);
-	nvme_ctrlr_set_state(ctrlr, NVME_CTRLR_FAILED);
-	nvme_ctrlr_bump_epoch(ctrlr);
-	pthread_mutex_lock(&ctrlr->lock);
-	if (ctrlr->adminq != NULL) {
-		nvme_qpair_fail(ctrlr->adminq);
+	ctrlr_stop(ctrlr, NVME_CTRLR_FAILED);
+}
+
+bool
+nvme_ctrlr_regs_say_removed(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register csts, char *why,
+			    size_t why_len)
+{
+	uint32_t vs = 0;
+
+	/* A fabrics controller's registers are a round trip away; its lost
+	 * connection is what tells it is gone. */
+	if (ctrlr->ops->fabrics || ctrlr->ops->ctrlr_get_reg_4(ctrlr, PNVME_REG_VS, &vs) != 0) {
+		return false;
 	}
-	nvme_abort_fail_queued(ctrlr);
-	pthread_mutex_unlock(&ctrlr->lock);
+	if (nvme_vs_means_removed(vs)) {
+		snprintf(why, why_len, "device removed (CSTS 0x%08x, VS 0x%08x)", csts.raw, vs);
+		return true;
+	}
+	/* Registers still answer while the kernel unbinds the device on its
+	 * way out; a device that lost bus mastering then reports a fatal
+	 * status of its own making. */
+	if (ctrlr->ops->ctrlr_is_present != NULL && !ctrlr->ops->ctrlr_is_present(ctrlr)) {
+		snprintf(why, why_len, "device removed (CSTS 0x%08x; unbound or gone from the bus)",
+			 csts.raw);
+		return true;
+	}
+	return false;
 }
 
 int
@@ -230,7 +274,7 @@ ctrlr_check_health(struct pnvme_ctrlr *ctrlr)
 	int rc;
 
 	if (ctrlr->ops->ctrlr_is_present != NULL && !ctrlr->ops->ctrlr_is_present(ctrlr)) {
-		nvme_ctrlr_set_removed(ctrlr, "device removed");
+		nvme_ctrlr_set_removed(ctrlr, "device removed (unbound or gone from the bus)");
 		return;
 	}
 	if (ctrlr->ops->fabrics) {
@@ -240,13 +284,19 @@ ctrlr_check_health(struct pnvme_ctrlr *ctrlr)
 	}
 	rc = nvme_ctrlr_read_csts(ctrlr, &csts, true, why, sizeof(why));
 	if (rc == 0 && ctrlr->enabled && !csts.bits.rdy) {
-		snprintf(why, sizeof(why), "CSTS.RDY dropped (CSTS 0x%08x): reset or removed",
+		snprintf(why, sizeof(why), "CSTS.RDY dropped (CSTS 0x%08x): controller reset",
 			 csts.raw);
 		rc = -EIO;
 	}
-	if (rc != 0 && csts.raw == UINT32_MAX) {
+	if (rc == 0) {
+		return;
+	}
+	/* A CSTS that looks wrong may belong to a device that left the bus:
+	 * its registers then read all ones (or zero on some platforms), and
+	 * VS, never 0 or all ones on a live controller, tells which. */
+	if (nvme_ctrlr_regs_say_removed(ctrlr, csts, why, sizeof(why))) {
 		nvme_ctrlr_set_removed(ctrlr, why);
-	} else if (rc != 0) {
+	} else {
 		nvme_ctrlr_fail(ctrlr, why);
 	}
 }
@@ -295,8 +345,7 @@ wait_csts(struct pnvme_ctrlr *ctrlr, uint32_t mask, uint32_t value, uint32_t tim
 {
 	uint64_t deadline = pnvme_get_ticks() + nvme_ms_to_ticks(timeout_ms);
 	union pnvme_csts_register csts;
-
-	char why[64];
+	char why[96];
 
 	for (;;) {
 		if (nvme_ctrlr_read_csts(ctrlr, &csts, false, why, sizeof(why)) != 0) {
@@ -304,6 +353,11 @@ wait_csts(struct pnvme_ctrlr *ctrlr, uint32_t mask, uint32_t value, uint32_t tim
 		}
 		if ((csts.raw & mask) == value) {
 			return 0;
+		}
+		/* A removed device would be waited for until the deadline. */
+		if (nvme_ctrlr_regs_say_removed(ctrlr, csts, why, sizeof(why))) {
+			nvme_ctrlr_set_removed(ctrlr, why);
+			return -ENODEV;
 		}
 		if (pnvme_get_ticks() > deadline) {
 			return -ETIMEDOUT;

@@ -377,6 +377,11 @@ read_cap_start(struct pnvme_ctrlr *ctrlr)
 	if (rc != 0) {
 		return init_error(ctrlr, rc, "cannot read CAP/VS (%d)", rc);
 	}
+	if ((ctrlr->cap.raw == UINT64_MAX || ctrlr->cap.raw == 0) &&
+	    nvme_vs_means_removed(ctrlr->vs.raw) && ctrlr->ops->fabric_qops == NULL) {
+		return init_error(ctrlr, -ENODEV, "device removed (CAP 0x%016llx, VS 0x%08x)",
+				  (unsigned long long)ctrlr->cap.raw, ctrlr->vs.raw);
+	}
 	if (ctrlr->cap.raw == UINT64_MAX || ctrlr->cap.raw == 0) {
 		return init_error(ctrlr, -ENODEV, "CAP reads 0x%016llx: no controller responds",
 				  (unsigned long long)ctrlr->cap.raw);
@@ -943,6 +948,24 @@ nvme_ctrlr_init_rescan_start(struct pnvme_ctrlr *ctrlr)
 	return 0;
 }
 
+/* A CSTS that looks wrong or keeps a wait going: when VS says the device
+ * left the bus, bring-up ends here as a removal (one line), not as a fatal
+ * status or a timeout. */
+static bool
+init_device_removed(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register csts)
+{
+	char why[96], line[160];
+
+	if (!nvme_ctrlr_regs_say_removed(ctrlr, csts, why, sizeof(why))) {
+		return false;
+	}
+	snprintf(line, sizeof(line), "%s in state %s", why,
+		 nvme_ctrlr_init_state_name(ctrlr->init.state));
+	ctrlr->init.state = NVME_INIT_FAILED;
+	nvme_ctrlr_set_removed(ctrlr, line);
+	return true;
+}
+
 /* Judge CSTS; fail on a fatal status or a vanished device. */
 static int
 init_judge_csts(struct pnvme_ctrlr *ctrlr, int read_rc, union pnvme_csts_register csts,
@@ -953,6 +976,9 @@ init_judge_csts(struct pnvme_ctrlr *ctrlr, int read_rc, union pnvme_csts_registe
 
 	if (read_rc != 0) {
 		snprintf(why, sizeof(why), "cannot read CSTS");
+	}
+	if (rc != 0 && read_rc == 0 && init_device_removed(ctrlr, csts)) {
+		return -ENODEV;
 	}
 	if (rc != 0) {
 		return init_error(ctrlr, rc, "%s in state %s", why,
@@ -993,6 +1019,9 @@ init_poll_wait(struct pnvme_ctrlr *ctrlr)
 			init->wait = NVME_WAIT_NONE;
 			return g_steps[init->state].done(ctrlr);
 		}
+		if (init_device_removed(ctrlr, csts)) {
+			return -ENODEV;
+		}
 		if (now > init->deadline) {
 			return init_error(ctrlr, -ETIMEDOUT,
 					  "timed out in state %s waiting for CSTS.RDY=%u (%u ms)",
@@ -1019,6 +1048,10 @@ init_poll_wait(struct pnvme_ctrlr *ctrlr)
 			rc = init_judge_csts(ctrlr, nvme_ctrlr_get_csts(ctrlr, &csts), csts, true);
 			if (rc != 0) {
 				return rc;
+			}
+			/* Enabled, so RDY must be set: clear, it may be gone. */
+			if (!csts.bits.rdy && init_device_removed(ctrlr, csts)) {
+				return -ENODEV;
 			}
 		}
 		if (now > init->deadline && init->state == NVME_INIT_DELETE_IO_QUEUES) {

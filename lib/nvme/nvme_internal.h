@@ -540,6 +540,19 @@ int nvme_ctrlr_shutdown_and_free(struct pnvme_ctrlr *ctrlr);
  * CSTS.CFS when @p cfs_is_fatal. @p why gets the reason. */
 int nvme_ctrlr_read_csts(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register *csts,
 			 bool cfs_is_fatal, char *why, size_t why_len);
+/* VS of a device that left the bus: all ones (a PCIe read nobody answers)
+ * or zero (some platforms, emulated ones among them). A live controller's
+ * VS is never either. */
+static inline bool
+nvme_vs_means_removed(uint32_t vs)
+{
+	return vs == 0 || vs == UINT32_MAX;
+}
+/* For a CSTS that looks wrong (all ones, CFS, RDY dropped while enabled):
+ * read VS and judge whether the device is gone. true with @p why filled
+ * ("device removed ...") when it is; false for fabrics controllers. */
+bool nvme_ctrlr_regs_say_removed(struct pnvme_ctrlr *ctrlr, union pnvme_csts_register csts,
+				 char *why, size_t why_len);
 /* The judging part alone, for a CSTS value read some other way. */
 int nvme_ctrlr_judge_csts(union pnvme_csts_register csts, bool cfs_is_fatal, char *why,
 			  size_t why_len);
@@ -567,8 +580,9 @@ nvme_ctrlr_is_failed(const struct pnvme_ctrlr *ctrlr)
 	return pnvme_unlikely(ctrlr->state >= NVME_CTRLR_FAILED);
 }
 
-/* The device left the system: fail the controller (@p why, one line) and
- * mark it REMOVED, so nothing touches the device again. */
+/* The device left the system: mark the controller REMOVED (@p why, one
+ * line, once) and complete every request with an error, so nothing
+ * touches the device again. Also from FAILED (found gone later). */
 void nvme_ctrlr_set_removed(struct pnvme_ctrlr *ctrlr, const char *why);
 /* Complete every Abort still waiting for the limit with an error (the
  * controller failed or is going away). */
@@ -701,6 +715,12 @@ int nvme_probe_offer(struct nvme_probe_ctx *probe, const struct pnvme_transport_
 		     void *devhandle);
 /* true when a controller with @p trid is attached already. */
 bool nvme_probe_is_attached(const struct pnvme_transport_id *trid);
+/* Run @p remove_cb once for every controller attached with it that is
+ * REMOVED (or no longer present), in the caller's thread. */
+void nvme_probe_report_removed(pnvme_remove_cb remove_cb);
+/* The attached controller with @p trid left the system (@p why, one
+ * line): mark it REMOVED. false when none is attached with it. */
+bool nvme_probe_set_removed(const struct pnvme_transport_id *trid, const char *why);
 /* Initialise the environment with defaults unless the application did. */
 int nvme_env_ready(void);
 /* Bring one controller up outside any probe (not attached; free it with

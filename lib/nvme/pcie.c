@@ -181,8 +181,17 @@ pcie_ctrlr_check_cap(struct pcie_ctrlr *p, union pnvme_cap_register cap)
 	uint64_t page_size = 1ull << (12 + cap.bits.mpsmin);
 	uint64_t last_doorbell, max_qid;
 
-	if (cap.raw == UINT64_MAX) {
-		PNVME_ERRLOG("%s: CAP reads all ones: device not responding", addr);
+	if (cap.raw == UINT64_MAX || cap.raw == 0) {
+		uint32_t vs = 0;
+
+		pcie_get_reg_4(&p->ctrlr, PNVME_REG_VS, &vs);
+		if (nvme_vs_means_removed(vs)) {
+			PNVME_ERRLOG("%s: device removed (CAP 0x%016llx, VS 0x%08x)", addr,
+				     (unsigned long long)cap.raw, vs);
+		} else {
+			PNVME_ERRLOG("%s: CAP reads 0x%016llx: device not responding", addr,
+				     (unsigned long long)cap.raw);
+		}
 		return -ENODEV;
 	}
 	if (cap.bits.mqes < 1) {

@@ -79,24 +79,56 @@ nvme_probe_connect_direct(const struct pnvme_transport_id *trid,
 	return ctrlr;
 }
 
-/* Report controllers attached through @p probe's remove_cb that are gone. */
+/* Run @p remove_cb, once, for each controller attached with it that is
+ * gone: found REMOVED (health check, hotplug monitor) or, asked now, no
+ * longer present. */
 static void
-probe_check_removed(struct nvme_probe_ctx *probe)
+report_removed(pnvme_remove_cb remove_cb)
 {
 	struct pnvme_ctrlr *ctrlr;
 
-	if (probe->remove_cb == NULL) {
+	if (remove_cb == NULL) {
 		return;
 	}
 	TAILQ_FOREACH(ctrlr, &g_attached, link) {
-		if (ctrlr->remove_cb != probe->remove_cb || ctrlr->remove_reported ||
-		    ctrlr->ops->ctrlr_is_present == NULL || ctrlr->ops->ctrlr_is_present(ctrlr)) {
+		if (ctrlr->remove_cb != remove_cb || ctrlr->remove_reported) {
+			continue;
+		}
+		if (ctrlr->state != NVME_CTRLR_REMOVED && ctrlr->ops->ctrlr_is_present != NULL &&
+		    !ctrlr->ops->ctrlr_is_present(ctrlr)) {
+			nvme_ctrlr_set_removed(ctrlr, "device removed (unbound or gone from the bus)");
+		}
+		if (ctrlr->state != NVME_CTRLR_REMOVED) {
 			continue;
 		}
 		ctrlr->remove_reported = true;
-		nvme_ctrlr_set_removed(ctrlr, "device removed");
 		ctrlr->remove_cb(ctrlr->remove_ctx, ctrlr);
 	}
+}
+
+void
+nvme_probe_report_removed(pnvme_remove_cb remove_cb)
+{
+	pthread_mutex_lock(&g_probe_lock);
+	report_removed(remove_cb);
+	pthread_mutex_unlock(&g_probe_lock);
+}
+
+bool
+nvme_probe_set_removed(const struct pnvme_transport_id *trid, const char *why)
+{
+	struct pnvme_ctrlr *ctrlr;
+	bool found = false;
+
+	pthread_mutex_lock(&g_probe_lock);
+	TAILQ_FOREACH(ctrlr, &g_attached, link) {
+		if (pnvme_transport_id_compare(&ctrlr->trid, trid) == 0) {
+			nvme_ctrlr_set_removed(ctrlr, why);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&g_probe_lock);
+	return found;
 }
 
 /* Poll every bring-up until none is left in progress. */
@@ -174,7 +206,7 @@ probe_run(const struct pnvme_transport_id *trid, void *cb_ctx, pnvme_probe_cb pr
 	TAILQ_INIT(&probe.init_ctrlrs);
 
 	pthread_mutex_lock(&g_probe_lock);
-	probe_check_removed(&probe);
+	report_removed(probe.remove_cb);
 	rc = probe.ops->scan(&probe);
 	probe_poll_init(&probe);
 	pthread_mutex_unlock(&g_probe_lock);

@@ -6,6 +6,7 @@
 #define PNVME_UTIL_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pnvme/nvme.h"
@@ -49,5 +50,14 @@ void pnvme_str_trim_copy(char *dst, const void *src, size_t len);
 
 /* Copy at most size-1 bytes and terminate; returns -ENOSPC when truncated. */
 int pnvme_strlcpy(char *dst, const char *src, size_t size);
+
+/* Guard a mapped device BAR against SIGBUS after surprise removal
+ * (bar_guard.c): the first call installs the handler, which remaps a
+ * faulting guarded range with 0xFF-filled anonymous memory so the access
+ * reads all ones, and chains other faults to the previous handler.
+ * 0, -EINVAL, -ENOSPC (table full) or the sigaction error. */
+int pnvme_bar_guard_add(void *addr, size_t len);
+/* Stop guarding the range added at @p addr (before it is unmapped). */
+void pnvme_bar_guard_remove(void *addr);
 
 #endif /* PNVME_UTIL_H */

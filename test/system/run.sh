@@ -3,8 +3,10 @@
 # System tests: boot the QEMU rig once per mode (UIO with IOVA=PA, VFIO
 # with a vIOMMU and IOVA=VA) and run the guest-side checks against QEMU's
 # emulated NVMe controllers, its asynchronous events (SMART warnings set
-# through QMP) and pnvme_manage (manage_run.sh); then the environment's memory region
-# notifications on the host; the NVMe/TCP checks against the kernel's
+# through QMP) and pnvme_manage (manage_run.sh), hot remove under pnvme_perf
+# and hot insert seen by pnvme_hotplug_poll (hotplug_run.sh); then the
+# environment's memory region notifications on the host; the NVMe/TCP
+# checks against the kernel's
 # target (tcp_run.sh), the NVMe/RDMA checks against its RDMA target over
 # soft-RoCE (rdma_run.sh), and fused compare-and-write against the test target
 # on the host's loopback (fused_run.sh). Prints "system: N passed, N failed".
@@ -46,6 +48,10 @@ done
 echo "== system: events (SMART warnings set through QMP) and pnvme_manage, QEMU's controller"
 test/system/manage_run.sh >"$log" 2>&1
 count "events and management" $? "$log"
+
+echo "== system: hot remove under pnvme_perf and hot insert (QMP device_del / device_add), UIO"
+test/system/hotplug_run.sh >"$log" 2>&1
+count "hot plug" $? "$log"
 
 echo "== system: DMA memory region notifications, host hugepages"
 { HUGEMEM=256 PCI_ALLOWED=none scripts/setup.sh config >/dev/null &&

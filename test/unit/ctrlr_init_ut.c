@@ -345,7 +345,7 @@ test_health_check_detects_rdy_drop(void)
 	CU_ASSERT_EQUAL(fake_ctrlr_run_init(f, POLLS), 1);
 	test_log_capture_start();
 	f->rdy_after = -1;
-	f->rdy = false; /* a hot-removed QEMU controller reads all zeroes */
+	f->rdy = false; /* reset behind the driver's back; VS still reads */
 	g_test_tick_step = 200000;
 	CU_ASSERT_EQUAL(pnvme_ctrlr_process_admin_completions(&f->ctrlr), -ENXIO);
 	CU_ASSERT(pnvme_ctrlr_is_failed(&f->ctrlr));

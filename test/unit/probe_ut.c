@@ -164,7 +164,7 @@ test_removal_reported_once(void)
 	CU_ASSERT_EQUAL(pnvme_probe(&g_fake_trid, &log, probe_cb, attach_cb, remove_cb), 0);
 	CU_ASSERT_EQUAL(log.removed, 1);
 	CU_ASSERT_PTR_EQUAL(log.removed_ctrlr, log.ctrlrs[1]);
-	CU_ASSERT(test_log_contains("fake1: controller failed: device removed"));
+	CU_ASSERT(test_log_contains("fake1: controller removed: device removed"));
 	CU_ASSERT_FALSE(pnvme_ctrlr_is_failed(log.ctrlrs[0]));
 	CU_ASSERT_EQUAL(pnvme_probe(&g_fake_trid, &log, probe_cb, attach_cb, remove_cb), 0);
 	CU_ASSERT_EQUAL(log.removed, 1);
