@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Runs inside the rig guest after pnvme_aer_test (manage_run.sh), against
 # QEMU's controller at PCI address $1 whose SMART critical warnings the host
-# set to 0x05: pnvme_manage's verbs, checked on their JSON. Prints
-# "ok - " / "not ok - " lines.
+# set to 0x05: pnvme_manage's verbs, checked on their JSON. Then, on the
+# controller at $2 (namespace 1 attached, namespace 2 detached in its
+# subsystem): pnvme_ns_mgmt_test, and the namespace, firmware and device
+# verbs. Prints "ok - " / "not ok - " lines.
 set -u
 T="trtype:PCIe traddr:$1"
 out=/tmp/manage.out
@@ -48,3 +50,54 @@ else
 	cat $out
 	echo "not ok - an unsupported feature is refused with the controller's status"
 fi
+
+# ---- namespace management on the second controller
+T="trtype:PCIe traddr:$2"
+build/test/system/pnvme_ns_mgmt_test -r "$T" 2
+$M attach-ns -r "$T" -n 2 --json >$out 2>$out.err
+check "attach-ns: namespace 2 active, identified, without a restart" \
+	'assert j["result"] == "success" and j["active"] is True and j["sector_size"] == 512, j'
+$M list-ns -r "$T" --json >$out 2>$out.err
+check "list-ns: namespaces 1 and 2 after the attach" \
+	'assert [n["nsid"] for n in j["namespaces"]] == [1, 2], j'
+$M detach-ns -r "$T" -n 2 --json >$out 2>$out.err
+check "detach-ns: namespace 2 no longer active" 'assert j["active"] is False, j'
+$M format -r "$T" -n 1 --lbaf 4 --json >$out 2>$out.err
+check "format --lbaf 4: 4096-byte blocks, as the library sees them after the command" \
+	'assert j["sector_size"] == 4096 and j["num_sectors"] == 64 * 1024 * 1024 // 4096, j'
+$M format -r "$T" -n 1 --lbaf 0 --json >$out 2>$out.err
+check "format --lbaf 0: back to 512-byte blocks" 'assert j["sector_size"] == 512, j'
+$M effects-log -r "$T" --json >$out 2>$out.err
+check "effects-log: Format NVM and Namespace Attachment supported, changing namespaces" \
+	'assert j["admin_cmd_set"]["0x80"] & 1 and j["admin_cmd_set"]["0x15"] & 1, j
+assert j["admin_cmd_set"]["0x15"] & 8 and j["io_cmd_set"]["0x01"] & 3 == 3, j'
+$M changed-ns-list-log -r "$T" --json >$out 2>$out.err
+check "changed-ns-list-log: read (retaining the event for the library)" \
+	'assert isinstance(j["changed_ns_list"], list), j'
+
+# What the controller lacks is refused with a clear line, by the library
+# (capabilities it does not report) or by the controller (its status).
+refused() { # NAME PATTERN VERB...
+	name=$1 pattern=$2
+	shift 2
+	$M "$@" -r "$T" >$out 2>&1
+	if [ $? -ne 0 ] && grep -q "$pattern" $out; then
+		echo "ok - $name"
+	else
+		cat $out
+		echo "not ok - $name"
+	fi
+}
+head -c 8192 /dev/zero >/tmp/manage.fw
+refused "fw-download: no firmware commands (OACS bit 2), said before sending" \
+	"fw_download: the controller does not support it (OACS" fw-download --fw /tmp/manage.fw
+refused "fw-commit: the same" "fw_commit: the controller does not support it" \
+	fw-commit --slot 1 --action 1
+refused "self-test: no Device Self-test (OACS bit 4)" \
+	"self_test: the controller does not support it" self-test --stc 1
+refused "sanitize: no sanitize action offered (SANICAP 0)" \
+	"sanitize: the controller does not offer action 2" sanitize --sanact 2
+refused "create-ns: the controller's own refusal, named" \
+	"create-ns: INVALID OPCODE" create-ns --nsze 1000
+refused "format: an LBA format outside the namespace's, the controller's status named" \
+	"format: INVALID FORMAT\\|format: INVALID FIELD" format -n 1 --lbaf 9

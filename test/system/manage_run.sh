@@ -4,7 +4,9 @@
 # controller, in one guest boot: pnvme_aer_test waits for events while the
 # host sets the controller's SMART critical warnings through QMP, first the
 # spare warning, then the reliability one as well; then pnvme_manage's verbs
-# (manage_guest.sh). Prints "manage: N passed, N failed".
+# (manage_guest.sh), and namespace management on a second controller whose
+# subsystem holds a namespace attached to no controller (pnvme_ns_mgmt_test
+# and the namespace verbs). Prints "manage: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -61,11 +63,14 @@ wait_lines() { # FILE N SECONDS
 
 rm -rf "$JOB" "$SOCK"
 mkdir -p "$JOB"
-test/rig/guest_run.sh --job "$JOB" --ctrl PNVMEAER0001:64M --qmp "$SOCK" --timeout 600 -- \
+# nvme0 (events, the first address) and nvme1 (namespace 2 detached).
+test/rig/guest_run.sh --job "$JOB" --ctrl PNVMEAER0001:64M --ctrl PNVMENS0001:64M,32M/detached \
+	--qmp "$SOCK" --timeout 900 -- \
 	sh -c 'HUGEMEM=256 scripts/setup.sh config >/dev/null &&
-	bdf=$(basename "$(dirname "$(grep -l 0x010802 /sys/bus/pci/devices/*/class | head -n 1)")") &&
-	{ build/test/system/pnvme_aer_test -r "trtype:PCIe traddr:$bdf" "$PNVME_RIG_JOB"; rc=$?;
-	sh test/system/manage_guest.sh "$bdf"; exit $rc; }' \
+	set -- $(for c in $(grep -l 0x010802 /sys/bus/pci/devices/*/class | sort); do
+		basename "$(dirname "$c")"; done) &&
+	{ build/test/system/pnvme_aer_test -r "trtype:PCIe traddr:$1" "$PNVME_RIG_JOB"; rc=$?;
+	sh test/system/manage_guest.sh "$1" "$2"; exit $rc; }' \
 	>"$JOB.log" 2>&1 &
 rig=$!
 touch "$JOB/aer.events"
