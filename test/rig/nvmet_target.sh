@@ -13,8 +13,10 @@
 # Writes $PNVME_RIG_JOB/target.ready when listening on port 4420. Then
 # obeys the word the host writes to $PNVME_RIG_JOB/target.cmd, answering in
 # target.ack: "unlink" (the port stops offering the subsystems: their
-# connections drop), "link" (offered again), "stop" (clean end), "poweroff"
-# (end at once, connections left open: the guest just stops).
+# connections drop), "link" (offered again), "add-ns" / "del-ns" (namespace
+# 2 of the first subsystem, on a spare null_blk device, enabled or removed
+# while connected), "stop" (clean end), "poweroff" (end at once, connections
+# left open: the guest just stops).
 set -u
 JOB=$PNVME_RIG_JOB
 CFG=/sys/kernel/config/nvmet
@@ -26,7 +28,8 @@ fail() {
 }
 
 [ $# -ge 1 ] || fail "usage: $0 NQN..."
-modprobe null_blk nr_devices=$# gb=1 memory_backed=1 || fail "null_blk"
+# One device per subsystem, and a spare for add-ns.
+modprobe null_blk nr_devices=$(($# + 1)) gb=1 memory_backed=1 || fail "null_blk"
 modprobe nvmet || fail "nvmet"
 case $TRTYPE in
 tcp)
@@ -79,6 +82,15 @@ unlink_all() {
 	return 0
 }
 
+# Namespace 2 of the first subsystem, on the spare device.
+NS2=$CFG/subsystems/$1/namespaces/2
+add_ns() {
+	mkdir "$NS2" && printf %s "/dev/nullb$#" >"$NS2/device_path" && echo 1 >"$NS2/enable"
+}
+del_ns() {
+	echo 0 >"$NS2/enable" && rmdir "$NS2"
+}
+
 link "$@" || fail "link"
 # A check the host wants run from inside the guest, next to the target.
 if [ -f "$JOB/guest_check.sh" ]; then
@@ -94,6 +106,8 @@ while :; do
 		case $cmd in
 		unlink) unlink_all ;;
 		link) link "$@" ;;
+		add-ns) add_ns "$@" || cmd="add-ns failed" ;;
+		del-ns) del_ns || cmd="del-ns failed" ;;
 		stop)
 			echo stop >"$JOB/target.ack"
 			exit 0

@@ -4,6 +4,7 @@
  * attached and namespace NSID declared detached; see manage_run.sh):
  *
  *   pnvme_ns_mgmt_test -r TRID NSID
+ *   pnvme_ns_mgmt_test -r TRID --watch NSID JOBDIR
  *
  * In one attachment, without a restart:
  *  - attach namespace NSID: the namespace-change callback says ADDED, the
@@ -14,6 +15,11 @@
  *  - format namespace 1 to the 4096-byte LBA format: CHANGED, the same
  *    namespace object reports 4096-byte blocks, and verified I/O runs in
  *    them; then back to 512 bytes.
+ * With --watch it changes nothing itself: the target adds namespace NSID
+ * (an NVMe-oF target, through its configuration) once JOBDIR/ns.ready
+ * appears, and removes it once JOBDIR/ns.added appears; each must reach
+ * the namespace-change callback, the addition with the target's event
+ * naming it and verified I/O on it, the removal with -ENXIO after.
  * Prints "ok - ..." / "not ok - ...".
  */
 #include <errno.h>
@@ -200,6 +206,57 @@ format_to(struct pnvme_ns *ns1, struct pnvme_qpair *qpair, uint32_t bytes)
 	CHECK(verified_io(ns1, qpair, (uint8_t)bytes), "verified I/O in %u-byte blocks", bytes);
 }
 
+static void
+touch(const char *dir, const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f != NULL) {
+		fclose(f);
+	}
+}
+
+/* The target adds, then removes, namespace @p nsid while we are connected. */
+static int
+watch(uint32_t nsid, const char *job)
+{
+	struct pnvme_qpair *qpair = pnvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, 0);
+	struct pnvme_ns *ns;
+	struct wait w = {0};
+	void *buf;
+	int rc;
+
+	CHECK(qpair != NULL && pnvme_ctrlr_get_ns(g_ctrlr, nsid) == NULL,
+	      "connected; namespace %u absent at start", nsid);
+	if (qpair == NULL) {
+		return 1;
+	}
+	touch(job, "ns.ready");
+	CHECK(poll_until(NULL, &g_ns_events.added, 1, qpair, 60) &&
+		      g_ns_events.last_nsid == nsid,
+	      "namespace %u added by the target while connected: the namespace-change callback "
+	      "said ADDED",
+	      nsid);
+	CHECK(poll_until(NULL, &g_aer.ns_attr_events, 1, qpair, 10) && g_aer.lists_nsid,
+	      "the target's Namespace Attribute Changed event came, its changed list naming it");
+	ns = pnvme_ctrlr_get_ns(g_ctrlr, nsid);
+	CHECK(ns != NULL && verified_io(ns, qpair, 3), "verified I/O on the new namespace");
+	touch(job, "ns.added");
+	CHECK(poll_until(NULL, &g_ns_events.removed, 1, qpair, 60),
+	      "namespace %u removed by the target: the namespace-change callback said REMOVED",
+	      nsid);
+	buf = pnvme_dma_zmalloc(4096, 4096, NULL);
+	rc = ns != NULL ? pnvme_ns_cmd_read(ns, qpair, buf, 0, 1, done_cb, &w, 0) : 0;
+	CHECK(rc == -ENXIO, "a read of the removed namespace gets -ENXIO (%d)", rc);
+	pnvme_dma_free(buf);
+	pnvme_ctrlr_free_io_qpair(qpair);
+	CHECK(pnvme_detach(g_ctrlr) == 0, "detach");
+	return g_failures ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,11 +266,13 @@ main(int argc, char **argv)
 	struct wait w = {0};
 	uint32_t nsid;
 	void *buf;
+	bool watching = argc == 6 && strcmp(argv[3], "--watch") == 0;
 	int rc;
 
-	if (argc != 4 || strcmp(argv[1], "-r") != 0 || pnvme_transport_id_parse(&trid, argv[2]) ||
-	    sscanf(argv[3], "%u", &nsid) != 1) {
-		fprintf(stderr, "usage: %s -r TRID NSID\n", argv[0]);
+	if ((argc != 4 && !watching) || strcmp(argv[1], "-r") != 0 ||
+	    pnvme_transport_id_parse(&trid, argv[2]) ||
+	    sscanf(argv[watching ? 4 : 3], "%u", &nsid) != 1) {
+		fprintf(stderr, "usage: %s -r TRID NSID | -r TRID --watch NSID JOBDIR\n", argv[0]);
 		return 2;
 	}
 	if (pnvme_probe(&trid, NULL, NULL, attach_cb, NULL) != 0 || g_ctrlr == NULL) {
@@ -223,6 +282,9 @@ main(int argc, char **argv)
 	pnvme_ctrlr_register_ns_change_callback(g_ctrlr, ns_change_cb, NULL);
 	pnvme_ctrlr_register_aer_callback(g_ctrlr, aer_cb, NULL);
 	g_aer.want_nsid = nsid;
+	if (watching) {
+		return watch(nsid, argv[5]);
+	}
 	qpair = pnvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, 0);
 	ns1 = pnvme_ctrlr_get_ns(g_ctrlr, 1);
 	CHECK(qpair != NULL && ns1 != NULL && pnvme_ctrlr_get_ns(g_ctrlr, nsid) == NULL,

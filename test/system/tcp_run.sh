@@ -151,6 +151,42 @@ else
 	not_ok "pnvme_manage get-feature over TCP: the Keep Alive Timer the association agreed"
 fi
 
+# The other logs the target keeps, each on its JSON.
+manage_json() { # NAME PYTHON-ASSERTIONS (on j) VERB...
+	local name=$1 assertions=$2
+	shift 2
+	if build/bin/pnvme_manage "$@" -r "$ADDR subnqn:$NQN1" --json >"$out" 2>"$out.err" &&
+		python3 -c "import json, sys
+j = json.load(open(sys.argv[1]))
+$assertions" "$out"; then
+		ok "$name"
+	else
+		cat "$out" "$out.err"
+		not_ok "$name"
+	fi
+}
+manage_json "pnvme_manage fw-log over TCP: the target's firmware slot" \
+	'assert j["afi"] & 7 == 1 and j["frs1"].strip(), j' fw-log
+manage_json "pnvme_manage error-log over TCP" 'assert isinstance(j["errors"], list), j' \
+	error-log -e 2
+manage_json "pnvme_manage effects-log over TCP: reads and writes, writes changing data" \
+	'assert j["io_cmd_set"]["0x02"] & 1 and j["io_cmd_set"]["0x01"] & 3 == 3, j' effects-log
+manage_json "pnvme_manage list-ns over TCP" \
+	'assert [n["nsid"] for n in j["namespaces"]] == [1], j' list-ns
+
+echo "== tcp: a namespace added, then removed, through the target's configuration while connected"
+rm -f "$JOB/ns.ready" "$JOB/ns.added"
+build/test/system/pnvme_ns_mgmt_test -r "$ADDR subnqn:$NQN1" --watch 2 "$JOB" >"$out" 2>&1 &
+watcher=$!
+if wait_file "$JOB/ns.ready" 60 && target_cmd add-ns && wait_file "$JOB/ns.added" 60 &&
+	target_cmd del-ns; then
+	ok "the target added namespace 2 and removed it while pnvme was connected"
+else
+	not_ok "the target added namespace 2 and removed it while pnvme was connected"
+fi
+wait "$watcher"
+count "namespace events over TCP" $? "$out"
+
 echo "== tcp: I/O, digests off"
 build/test/system/pnvme_io_test -r "$ADDR subnqn:$NQN1" >"$out" 2>&1
 count "I/O" $? "$out"
