@@ -572,7 +572,10 @@ struct pnvme_async_event {
 	/** The log page, read (and so cleared) by the library before the
 	 * callback: @p log_len bytes at @p log, valid during the call only;
 	 * NULL with @p log_rc saying why (-ENOTSUP: a log the library does
-	 * not read for events; or the read's error). */
+	 * not read for events; or the read's error). For a discovery
+	 * controller's log change (log page 70h) the whole Discovery Log Page
+	 * is read again, and @p log holds its entries (struct
+	 * pnvme_discovery_log_entry, @p log_len / 1024 of them). */
 	const void *log;
 	uint32_t log_len;
 	int log_rc;
@@ -586,7 +589,8 @@ typedef void (*pnvme_aer_cb)(void *arg, const struct pnvme_async_event *event);
  * Hear the controller's asynchronous events. At bring-up (and after each
  * reset) the library enables what the controller supports (SMART/health
  * critical warnings, namespace attribute, firmware activation and
- * telemetry notices) and keeps up to AERL+1 (at most 4) Asynchronous Event
+ * telemetry notices; on a discovery controller, discovery log changes) and
+ * keeps up to AERL+1 (at most 4) Asynchronous Event
  * Requests outstanding, each sent again after its event. For each event it
  * reads the log page the event names, which clears it, then calls @p cb.
  * Replaces any earlier callback; NULL stops the calls (events are still

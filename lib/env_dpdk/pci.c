@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -42,6 +43,11 @@ struct pnvme_pci_device {
 	int cfg_fd;       /* UIO: sysfs config file; VFIO: the device fd */
 	off_t cfg_offset; /* where configuration space starts in cfg_fd */
 	bool vfio;
+	/* VFIO: the kernel asks through this eventfd for the device back (it
+	 * is being removed or unbound), -1 when it could not be set up; and
+	 * whether it has asked. */
+	int release_fd;
+	bool release_asked;
 	struct pci_bar_map bars[PCI_MAX_BARS];
 };
 
@@ -243,6 +249,59 @@ attach_uio(struct pnvme_pci_device *dev)
 	return 0;
 }
 
+/* Point VFIO's request interrupt at an eventfd (or, with @p fd -1, at
+ * nothing): 0 or -errno. */
+static int
+set_release_eventfd(struct pnvme_pci_device *dev, int fd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *irq = (struct vfio_irq_set *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	irq->argsz = sizeof(buf);
+	irq->index = VFIO_PCI_REQ_IRQ_INDEX;
+	irq->start = 0;
+	if (fd >= 0) {
+		irq->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+		irq->count = 1;
+		memcpy(irq->data, &fd, sizeof(int32_t));
+	} else {
+		irq->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
+		irq->argsz = sizeof(*irq);
+		irq->count = 0;
+	}
+	return ioctl(dev->cfg_fd, VFIO_DEVICE_SET_IRQS, irq) == 0 ? 0 : -errno;
+}
+
+/*
+ * Without a request channel the kernel's removal of a VFIO device waits
+ * until the process lets the device go, so the device never leaves and its
+ * removal is never seen. With one, the request is read by
+ * pnvme_pci_device_is_present() (the health check) as "removed", and the
+ * detach that follows hands the device back.
+ */
+static void
+watch_release_request(struct pnvme_pci_device *dev)
+{
+	int rc;
+
+	dev->release_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dev->release_fd < 0) {
+		PNVME_NOTICELOG("%s: no eventfd for VFIO release requests (%s): a removal will "
+				"not be seen",
+				dev->bdf, strerror(errno));
+		return;
+	}
+	rc = set_release_eventfd(dev, dev->release_fd);
+	if (rc != 0) {
+		PNVME_NOTICELOG("%s: VFIO release requests cannot be watched (%s): a removal "
+				"will not be seen",
+				dev->bdf, strerror(-rc));
+		close(dev->release_fd);
+		dev->release_fd = -1;
+	}
+}
+
 static int
 attach_vfio(struct pnvme_pci_device *dev)
 {
@@ -265,6 +324,7 @@ attach_vfio(struct pnvme_pci_device *dev)
 		return -errno;
 	}
 	dev->cfg_offset = (off_t)reg.offset;
+	watch_release_request(dev);
 	return 0;
 }
 
@@ -279,6 +339,7 @@ pnvme_pci_device_attach(const struct pnvme_pci_addr *addr, struct pnvme_pci_devi
 		return -ENOMEM;
 	}
 	dev->cfg_fd = -1;
+	dev->release_fd = -1;
 	pnvme_pci_addr_fmt(dev->bdf, sizeof(dev->bdf), addr);
 	snprintf(dev->sysfs, sizeof(dev->sysfs), SYSFS_PCI_DEVICES "/%s", dev->bdf);
 	rc = pnvme_pci_device_lookup(addr, &dev->info);
@@ -331,6 +392,10 @@ pnvme_pci_device_detach(struct pnvme_pci_device *dev)
 			pnvme_bar_guard_remove(dev->bars[i].addr);
 			munmap(dev->bars[i].addr, dev->bars[i].size);
 		}
+	}
+	if (dev->release_fd >= 0) {
+		set_release_eventfd(dev, -1);
+		close(dev->release_fd);
 	}
 	if (dev->vfio) {
 		rte_vfio_release_device(SYSFS_PCI_DEVICES, dev->bdf, dev->cfg_fd);
@@ -425,9 +490,15 @@ bool
 pnvme_pci_device_is_present(const struct pnvme_pci_device *dev)
 {
 	struct stat st;
+	uint64_t asked;
 	uint16_t cmd;
 
-	if (stat(dev->sysfs, &st) != 0) {
+	if (dev->release_fd >= 0 && !dev->release_asked &&
+	    read(dev->release_fd, &asked, sizeof(asked)) == (ssize_t)sizeof(asked)) {
+		/* Asked once, the device is on its way out for good. */
+		((struct pnvme_pci_device *)dev)->release_asked = true;
+	}
+	if (dev->release_asked || stat(dev->sysfs, &st) != 0) {
 		return false;
 	}
 	/* Attach switched bus mastering on and nothing here switches it off:

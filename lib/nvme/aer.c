@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvme/nvme_internal.h"
+#include "nvme/fabrics.h"
 
 #define NVME_MAX_AERS 4u
 /* The log read for an event: at most this much of it. */
@@ -21,6 +21,8 @@
 struct nvme_aer {
 	struct pnvme_ctrlr *ctrlr;
 	bool outstanding; /* the request, or its log read, is with the controller */
+	/* A discovery log change: the log is read by the next admin poll. */
+	bool discovery_read_due;
 	struct pnvme_async_event event;
 	void *log; /* AER_LOG_MAX bytes of DMA memory */
 };
@@ -39,6 +41,11 @@ uint32_t
 nvme_aer_config(const struct pnvme_ctrlr *ctrlr)
 {
 	uint32_t aec = AEC_SMART_WARNINGS | (ctrlr->cdata.oaes & OAES_NOTICES);
+
+	if (ctrlr->is_discovery) {
+		/* Only its log changes: OAES bit 31 enables bit 31. */
+		return ctrlr->cdata.oaes & PNVME_AEC_DISCOVERY_LOG_CHANGE;
+	}
 
 	if (ctrlr->cdata.lpa & LPA_TELEMETRY) {
 		aec |= PNVME_AEC_TELEMETRY_LOG;
@@ -127,6 +134,14 @@ aer_done(void *arg, const struct pnvme_cpl *cpl)
 	ev->type = cpl->cdw0 & 7;
 	ev->info = (uint8_t)(cpl->cdw0 >> 8);
 	ev->log_page = (uint8_t)(cpl->cdw0 >> 16);
+	if (ctrlr->is_discovery && ev->log_page == PNVME_LOG_PAGE_DISCOVERY) {
+		/* The whole log, header first and again if it changes while
+		 * read: a synchronous walk, so not inside this callback. */
+		aer->outstanding = true;
+		aer->discovery_read_due = true;
+		ctrlr->discovery_read_due = true;
+		return;
+	}
 	len = event_log_len(ctrlr, ev->log_page);
 	if (len == 0) {
 		ev->log_rc = -ENOTSUP;
@@ -170,7 +185,7 @@ nvme_aer_arm(struct pnvme_ctrlr *ctrlr)
 {
 	uint32_t limit = PNVME_MIN(ctrlr->cdata.aerl + 1u, NVME_MAX_AERS), i;
 
-	if (ctrlr->is_discovery || ctrlr->aec == 0) {
+	if (ctrlr->aec == 0) {
 		return;
 	}
 	if (ctrlr->aers == NULL) {
@@ -195,6 +210,32 @@ nvme_aer_arm(struct pnvme_ctrlr *ctrlr)
 		if (!aer->outstanding) {
 			aer_send(aer);
 		}
+	}
+}
+
+void
+nvme_aer_poll(struct pnvme_ctrlr *ctrlr)
+{
+	struct pnvme_discovery_log_entry *entries;
+	struct nvme_aer *aer;
+	uint64_t genctr;
+	uint32_t i, num;
+
+	ctrlr->discovery_read_due = false;
+	for (i = 0; i < ctrlr->aer_limit; i++) {
+		aer = &ctrlr->aers[i];
+		if (!aer->discovery_read_due) {
+			continue;
+		}
+		entries = NULL;
+		num = 0;
+		aer->event.log_rc = nvme_fabric_read_discovery_log(ctrlr, &entries, &num, &genctr);
+		aer->event.log = aer->event.log_rc == 0 ? entries : NULL;
+		aer->event.log_len = aer->event.log_rc == 0 ? num * (uint32_t)sizeof(*entries) : 0;
+		aer->discovery_read_due = false;
+		aer->outstanding = false;
+		aer_report(aer);
+		free(entries);
 	}
 }
 

@@ -335,6 +335,9 @@ pnvme_ctrlr_process_admin_completions(struct pnvme_ctrlr *ctrlr)
 	if (!nvme_ctrlr_is_failed(ctrlr)) {
 		nvme_ctrlr_ns_rescan_poll(ctrlr);
 	}
+	if (pnvme_unlikely(ctrlr->discovery_read_due) && !nvme_ctrlr_is_failed(ctrlr)) {
+		nvme_aer_poll(ctrlr);
+	}
 	pthread_mutex_unlock(&ctrlr->lock);
 	return nvme_ctrlr_is_failed(ctrlr) ? -ENXIO : n;
 }

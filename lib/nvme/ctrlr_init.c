@@ -584,8 +584,14 @@ identify_done(struct pnvme_ctrlr *ctrlr)
 	if (cdata->vwc & 1) {
 		ctrlr->flags |= PNVME_CTRLR_VOLATILE_WRITE_CACHE;
 	}
-	/* A discovery controller has no queues or namespaces to set up. */
-	init_goto(ctrlr, ctrlr->is_discovery ? NVME_INIT_READY : NVME_INIT_SET_NUM_QUEUES);
+	/* A discovery controller has no queues or namespaces to set up, only
+	 * its log change notices when it offers them. */
+	if (ctrlr->is_discovery) {
+		init_goto(ctrlr, nvme_aer_config(ctrlr) != 0 ? NVME_INIT_CONFIGURE_AER
+							   : NVME_INIT_READY);
+	} else {
+		init_goto(ctrlr, NVME_INIT_SET_NUM_QUEUES);
+	}
 	return 0;
 }
 
@@ -647,7 +653,7 @@ configure_aer_done(struct pnvme_ctrlr *ctrlr)
 	} else {
 		ctrlr->aec = nvme_aer_config(ctrlr);
 	}
-	init_goto(ctrlr, NVME_INIT_ACTIVE_NS);
+	init_goto(ctrlr, ctrlr->is_discovery ? NVME_INIT_READY : NVME_INIT_ACTIVE_NS);
 	return 0;
 }
 

@@ -494,6 +494,7 @@ struct pnvme_ctrlr {
 	void *aer_cb_arg;
 	uint32_t aer_limit;
 	struct nvme_aer *aers; /* aer_limit of them */
+	bool discovery_read_due; /* an event's discovery log waits for the poll */
 
 	/* Namespace rescans (ns_rescan.c): the application's callback, those
 	 * waiting for the next rescan and for the one running, and whether
@@ -605,6 +606,9 @@ const char *nvme_ctrlr_init_state_name(enum nvme_init_state state);
 uint32_t nvme_aer_config(const struct pnvme_ctrlr *ctrlr);
 void nvme_aer_arm(struct pnvme_ctrlr *ctrlr);
 void nvme_aer_fini(struct pnvme_ctrlr *ctrlr);
+/* From the admin poll, outside completion callbacks: read the discovery
+ * log an event announced, tell the application, listen again. */
+void nvme_aer_poll(struct pnvme_ctrlr *ctrlr);
 /* A reset of a live PCIe controller: begin by deleting the I/O queues it
  * has (after nvme_ctrlr_init_start, under the admin lock). */
 void nvme_ctrlr_init_delete_io_queues(struct pnvme_ctrlr *ctrlr);

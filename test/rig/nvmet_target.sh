@@ -13,7 +13,9 @@
 # Writes $PNVME_RIG_JOB/target.ready when listening on port 4420. Then
 # obeys the word the host writes to $PNVME_RIG_JOB/target.cmd, answering in
 # target.ack: "unlink" (the port stops offering the subsystems: their
-# connections drop), "link" (offered again), "add-ns" / "del-ns" (namespace
+# connections drop; with none left the port closes), "link" (offered
+# again), "unlink-last" / "link-last" (the last subsystem alone, so the
+# port stays open), "add-ns" / "del-ns" (namespace
 # 2 of the first subsystem, on a spare null_blk device, enabled or removed
 # while connected), "stop" (clean end), "poweroff" (end at once, connections
 # left open: the guest just stops).
@@ -106,6 +108,14 @@ while :; do
 		case $cmd in
 		unlink) unlink_all ;;
 		link) link "$@" ;;
+		unlink-last)
+			for nqn in "$@"; do :; done
+			rm "$CFG/ports/1/subsystems/$nqn" || cmd="unlink-last failed"
+			;;
+		link-last)
+			for nqn in "$@"; do :; done
+			link "$nqn" || cmd="link-last failed"
+			;;
 		add-ns) add_ns "$@" || cmd="add-ns failed" ;;
 		del-ns) del_ns || cmd="del-ns failed" ;;
 		stop)

@@ -5,11 +5,14 @@
 # host unplugs it (device_del); perf must stop on its own, well before its
 # time limit, naming the removal, with every request completed once. Then
 # pnvme_hotplug_test polls pnvme_hotplug_poll while the host plugs a new
-# controller in (device_add) and this script binds it to uio_pci_generic:
-# it must be attached and take verified I/O. Prints "ok - " / "not ok - ".
+# controller in (device_add) and this script binds it to the rig's
+# userspace driver (uio_pci_generic, or vfio-pci in VFIO mode): it must be
+# attached and take verified I/O. Prints "ok - " / "not ok - ".
 set -u
 J=$PNVME_RIG_JOB
 PERF_SECONDS=60
+DRIVER=uio_pci_generic
+[ "$PNVME_RIG_MODE" = vfio ] && DRIVER=vfio-pci
 
 check() { # COND-EXIT-STATUS NAME
 	if [ "$1" -eq 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fi
@@ -60,6 +63,12 @@ check $? "every request perf submitted completed once (submitted ${1:-?}, comple
 grep -q "controller removed: device removed" "$J/perf.out" &&
 	! grep -q "fatal status\|RDY dropped" "$J/perf.out"
 check $? "the driver reported a removal, not a fatal status or a reset"
+# VFIO: the kernel finishes the removal once the process let the device go.
+i=0
+while [ -e "/sys/bus/pci/devices/$bdf" ] && [ $i -lt 50 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
 [ ! -e "/sys/bus/pci/devices/$bdf" ]
 check $? "$bdf is gone from the guest's PCI bus"
 
@@ -77,10 +86,10 @@ done
 if [ -n "$new" ]; then
 	echo "ok - a new controller appeared at $new"
 	sleep 1 # let the kernel finish adding it before a driver is asked for
-	echo uio_pci_generic >"/sys/bus/pci/devices/$new/driver_override"
+	echo $DRIVER >"/sys/bus/pci/devices/$new/driver_override"
 	echo "$new" >/sys/bus/pci/drivers_probe
-	[ "$(basename "$(readlink "/sys/bus/pci/devices/$new/driver")")" = uio_pci_generic ]
-	check $? "$new bound to uio_pci_generic"
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$new/driver")")" = $DRIVER ]
+	check $? "$new bound to $DRIVER"
 else
 	echo "not ok - a new controller appeared"
 fi

@@ -13,6 +13,7 @@ cd "$(dirname "$0")/../.."
 JOB=$(pwd)/.cache/manage-test
 SOCK=$JOB.qmp
 . test/system/tap_count.sh
+. test/system/wait.sh
 
 # qom_set_warning VALUE: the controller's SMART critical warning bits.
 qom_set_warning() {
@@ -23,7 +24,6 @@ s.connect(sys.argv[1])
 f = s.makefile("rw")
 f.readline()  # the greeting
 
-
 def cmd(c):
     f.write(json.dumps(c) + "\n")
     f.flush()
@@ -31,7 +31,6 @@ def cmd(c):
         r = json.loads(f.readline())
         if "return" in r or "error" in r:
             return r
-
 
 cmd({"execute": "qmp_capabilities"})
 r = cmd({"execute": "qom-set", "arguments": {"path": "/machine/peripheral/nvme0",
@@ -41,24 +40,6 @@ if "error" in r:
     print(r)
     sys.exit(1)
 PY
-}
-
-wait_file() { # FILE SECONDS
-	local i
-	for i in $(seq $(($2 * 5))); do
-		[ -f "$1" ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-wait_lines() { # FILE N SECONDS
-	local i
-	for i in $(seq $(($3 * 5))); do
-		[ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
-		sleep 0.2
-	done
-	return 1
 }
 
 rm -rf "$JOB" "$SOCK"

@@ -6,20 +6,11 @@
 # "ok - " / "not ok - " lines; the host counts them (rdma_run.sh).
 set -u
 . test/system/tap_count.sh
+. test/system/wait.sh
 CFG=/sys/kernel/config/nvmet
 A="trtype:RDMA adrfam:IPv4 traddr:10.0.2.15 trsvcid:4420"
 JOB=$PNVME_RIG_JOB
 out=/tmp/rdma-test.out
-
-wait_file() {
-	i=0
-	while [ $i -lt $(($2 * 5)) ]; do
-		[ -f "$1" ] && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
 
 HUGEMEM=512 scripts/setup.sh config >/dev/null || { not_ok "hugepages in the guest"; exit 1; }
 

@@ -220,6 +220,56 @@ test_log_page_split_and_checks(void)
 	fake_ctrlr_destroy(f);
 }
 
+static void
+test_discovery_log_change(void)
+{
+	struct fake_ctrlr *f = fake_ctrlr_create_fabrics();
+	struct pnvme_discovery_log_header *hdr = (void *)f->log_data;
+
+	f->ctrlr.is_discovery = true;
+	f->cdata.oaes = PNVME_AEC_DISCOVERY_LOG_CHANGE | 1u << 8;
+	CU_ASSERT_EQUAL_FATAL(fake_ctrlr_run_init(f, POLLS), 1);
+	/* Only the discovery log change is enabled on a discovery controller. */
+	CU_ASSERT_EQUAL(f->ctrlr.aec, PNVME_AEC_DISCOVERY_LOG_CHANGE);
+	pnvme_ctrlr_process_admin_completions(&f->ctrlr);
+	CU_ASSERT_EQUAL(held_aers(f), 1);
+	memset(&g_seen, 0, sizeof(g_seen));
+	CU_ASSERT_EQUAL(pnvme_ctrlr_register_aer_callback(&f->ctrlr, aer_cb, NULL), 0);
+
+	/* The log changed: one record now. The event is answered inside a
+	 * completion callback; the log is read by the poll after it. */
+	hdr->genctr = 7;
+	hdr->numrec = 1;
+	hdr->recfmt = 0;
+	CU_ASSERT(fake_ctrlr_post_aer(f, 2u | 0xf0u << 8 | 0x70u << 16));
+	CU_ASSERT_EQUAL(g_seen.calls, 0);
+	pnvme_ctrlr_process_admin_completions(&f->ctrlr);
+	CU_ASSERT_EQUAL(g_seen.calls, 1);
+	CU_ASSERT_EQUAL(g_seen.ev.info, PNVME_AER_NOTICE_DISCOVERY_LOG_CHANGE);
+	CU_ASSERT_EQUAL(g_seen.ev.log_page, PNVME_LOG_PAGE_DISCOVERY);
+	CU_ASSERT_EQUAL(g_seen.ev.log_rc, 0);
+	CU_ASSERT_EQUAL(g_seen.ev.log_len, sizeof(struct pnvme_discovery_log_entry));
+	/* Read with RAE clear (the read clears the event), then listened
+	 * for again. */
+	CU_ASSERT_EQUAL(f->last_log_cmd.cdw10 & 0xff, PNVME_LOG_PAGE_DISCOVERY);
+	CU_ASSERT_EQUAL(f->last_log_cmd.cdw10 & PNVME_LOG_PAGE_RAE, 0);
+	pnvme_ctrlr_process_admin_completions(&f->ctrlr); /* the request reaches it */
+	CU_ASSERT_EQUAL(held_aers(f), 1);
+
+	/* A log that cannot be read is told as such, and listened for again. */
+	hdr->recfmt = 9;
+	test_log_capture_start();
+	CU_ASSERT(fake_ctrlr_post_aer(f, 2u | 0xf0u << 8 | 0x70u << 16));
+	pnvme_ctrlr_process_admin_completions(&f->ctrlr);
+	pnvme_log_set_handler(NULL);
+	CU_ASSERT_EQUAL(g_seen.calls, 2);
+	CU_ASSERT(g_seen.ev.log_rc < 0);
+	CU_ASSERT_PTR_NULL(g_seen.ev.log);
+	pnvme_ctrlr_process_admin_completions(&f->ctrlr);
+	CU_ASSERT_EQUAL(held_aers(f), 1);
+	fake_ctrlr_destroy(f);
+}
+
 int
 main(void)
 {
@@ -227,6 +277,7 @@ main(void)
 		{"event_read_reported_rearmed", test_event_read_reported_rearmed},
 		{"reset_aborts_silently_and_rearms", test_reset_aborts_silently_and_rearms},
 		{"log_page_split_and_checks", test_log_page_split_and_checks},
+		{"discovery_log_change", test_discovery_log_change},
 		{NULL, NULL},
 	};
 
