@@ -1041,6 +1041,26 @@ uint8_t pnvme_ns_get_csi(const struct pnvme_ns *ns);
 /** @return the controller that owns @p ns. */
 struct pnvme_ctrlr *pnvme_ns_get_ctrlr(const struct pnvme_ns *ns);
 
+/** End-to-end protection information types (DPS bits 2:0). */
+enum pnvme_pi_type {
+	PNVME_PI_NONE = 0,
+	PNVME_PI_TYPE1 = 1, /**< reference tag = LBA, checked */
+	PNVME_PI_TYPE2 = 2, /**< reference tag from the command, checked */
+	PNVME_PI_TYPE3 = 3, /**< reference tag not checked */
+};
+
+/** @return the protection information type the namespace is formatted with. */
+enum pnvme_pi_type pnvme_ns_get_pi_type(const struct pnvme_ns *ns);
+
+/** @return true when metadata is interleaved with the data of each block
+ * (extended LBAs), false when it lives in a separate buffer (or there is
+ * none). */
+bool pnvme_ns_supports_extended_lba(const struct pnvme_ns *ns);
+
+/** @return true when the 8 bytes of protection information are the first
+ * bytes of the metadata, false when they are the last. */
+bool pnvme_ns_pi_is_first(const struct pnvme_ns *ns);
+
 /**
  * @return false once a reset found the namespace gone: its commands fail
  * with -ENXIO. The object stays valid until the controller is detached.
@@ -1059,6 +1079,16 @@ bool pnvme_ns_is_active(const struct pnvme_ns *ns);
 #define PNVME_IO_FLAGS_FUSE_FIRST (1u << 0)
 /** Second command of a fused pair (a write), submitted right after the first. */
 #define PNVME_IO_FLAGS_FUSE_SECOND (1u << 1)
+/** Protection Information Action: the controller inserts the protection
+ * information on writes and strips it on reads. With 8 bytes of metadata
+ * (only the protection information) no metadata is transferred at all. */
+#define PNVME_IO_FLAGS_PRACT (1u << 29)
+/** Protection information checks by the controller: guard (CRC). */
+#define PNVME_IO_FLAGS_PRCHK_GUARD (1u << 28)
+/** ... application tag (against the expected tag and mask). */
+#define PNVME_IO_FLAGS_PRCHK_APPTAG (1u << 27)
+/** ... reference tag (against the LBA, for types 1 and 2). */
+#define PNVME_IO_FLAGS_PRCHK_REFTAG (1u << 26)
 
 struct iovec;
 
@@ -1087,6 +1117,71 @@ int pnvme_ns_cmd_read(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf,
 /** Write @p lba_count blocks at @p lba from @p buf. */
 int pnvme_ns_cmd_write(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uint64_t lba,
 		       uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags);
+
+/**
+ * Read @p lba_count blocks at @p lba with their metadata. On a namespace
+ * with extended LBAs @p buf holds data and metadata interleaved (block
+ * after block, pnvme_ns_get_extended_sector_size() bytes each) and
+ * @p md_buf is NULL; otherwise @p buf holds the data and @p md_buf (DMA
+ * memory, physically contiguous: one pnvme_dma_zmalloc() allocation) the
+ * metadata, pnvme_ns_get_md_size() bytes per block. With
+ * PNVME_IO_FLAGS_PRACT on a namespace whose metadata is only the 8 bytes
+ * of protection information, the controller strips it: @p buf holds data
+ * only and @p md_buf is NULL.
+ *
+ * @param io_flags PNVME_IO_FLAGS_PRACT and PNVME_IO_FLAGS_PRCHK_* (and the
+ *        others above). The expected initial reference tag is the LBA's
+ *        low 32 bits (types 1 and 2).
+ * @param apptag_mask bits of @p apptag the controller compares.
+ * @param apptag the expected application tag.
+ * @return as pnvme_ns_cmd_read(); -ENOTSUP for a separate metadata buffer
+ *         on a fabrics transport (NVMe over Fabrics carries metadata only
+ *         interleaved).
+ */
+int pnvme_ns_cmd_read_with_md(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf,
+			      void *md_buf, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn,
+			      void *cb_arg, uint32_t io_flags, uint16_t apptag_mask,
+			      uint16_t apptag);
+
+/**
+ * Write @p lba_count blocks at @p lba with their metadata, laid out as for
+ * pnvme_ns_cmd_read_with_md(). Without PNVME_IO_FLAGS_PRACT the protection
+ * information in the metadata is the caller's (pnvme_ns_dif_generate()
+ * computes it) and the controller checks what PRCHK asks for; with it the
+ * controller generates it.
+ */
+int pnvme_ns_cmd_write_with_md(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf,
+			       void *md_buf, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn,
+			       void *cb_arg, uint32_t io_flags, uint16_t apptag_mask,
+			       uint16_t apptag);
+
+/**
+ * Fill in the protection information of @p lba_count blocks starting at
+ * @p lba, laid out as for pnvme_ns_cmd_write_with_md() (@p md_buf NULL on
+ * a namespace with extended LBAs): the guard (CRC-16 T10-DIF over the
+ * block's data and any metadata before the protection information), the
+ * application tag @p apptag, and the reference tag (the LBA's low 32 bits,
+ * counting up, for types 1 and 2; the LBA's for type 3 too, unchecked).
+ *
+ * @return 0; -EINVAL (logged) when the namespace has no protection
+ *         information or a buffer is missing.
+ */
+int pnvme_ns_dif_generate(const struct pnvme_ns *ns, void *buf, void *md_buf, uint64_t lba,
+			  uint32_t lba_count, uint16_t apptag);
+
+/**
+ * Check the protection information of @p lba_count blocks as the
+ * controller would for @p prchk_flags (PNVME_IO_FLAGS_PRCHK_*). Blocks
+ * whose application tag is FFFFh (and, for type 3, reference tag
+ * FFFFFFFFh) are not checked, as the specification says.
+ *
+ * @param err_lba receives the first block that failed (may be NULL).
+ * @return 0; -EILSEQ with one line naming the block and the field (guard,
+ *         application tag, reference tag) that does not match; -EINVAL.
+ */
+int pnvme_ns_dif_verify(const struct pnvme_ns *ns, const void *buf, const void *md_buf,
+			uint64_t lba, uint32_t lba_count, uint32_t prchk_flags,
+			uint16_t apptag_mask, uint16_t apptag, uint64_t *err_lba);
 
 /**
  * Vectored read: @p iov (up to PNVME_MAX_IOVCNT elements, DMA-able) covers exactly

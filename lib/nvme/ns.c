@@ -52,6 +52,15 @@ nvme_ns_apply_identify(struct pnvme_ns *ns)
 			     (unsigned long long)nsdata->nsze, lbaf->lbads);
 		return -EINVAL;
 	}
+	/* Protection information lives in the metadata: 8 bytes of it. */
+	if ((nsdata->dps & 7) > 3 || ((nsdata->dps & 7) != 0 && lbaf->ms < 8)) {
+		PNVME_ERRLOG("namespace %u: protection type %u with %u bytes of metadata is not "
+			     "a valid format; namespace not used",
+			     ns->id, nsdata->dps & 7, lbaf->ms);
+		return -EINVAL;
+	}
+	ns->pi_type = nsdata->dps & 7;
+	ns->pi_first = (nsdata->dps & 8) != 0;
 	ns->sector_size = 1u << lbaf->lbads;
 	ns->md_size = lbaf->ms;
 	ns->extended_lba_size = ns->sector_size;
@@ -216,6 +225,24 @@ struct pnvme_ctrlr *
 pnvme_ns_get_ctrlr(const struct pnvme_ns *ns)
 {
 	return ns->ctrlr;
+}
+
+enum pnvme_pi_type
+pnvme_ns_get_pi_type(const struct pnvme_ns *ns)
+{
+	return (enum pnvme_pi_type)ns->pi_type;
+}
+
+bool
+pnvme_ns_supports_extended_lba(const struct pnvme_ns *ns)
+{
+	return ns->md_size != 0 && (ns->data.flbas & PNVME_FLBAS_EXTENDED_METADATA) != 0;
+}
+
+bool
+pnvme_ns_pi_is_first(const struct pnvme_ns *ns)
+{
+	return ns->pi_first;
 }
 
 bool

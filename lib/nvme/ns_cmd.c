@@ -11,6 +11,9 @@
 #include "nvme/nvme_internal.h"
 
 #define RW_FLAGS_MASK (PNVME_IO_FLAGS_FUA | PNVME_IO_FLAGS_LIMITED_RETRY)
+#define PI_FLAGS_MASK                                                                   \
+	(PNVME_IO_FLAGS_PRACT | PNVME_IO_FLAGS_PRCHK_GUARD | PNVME_IO_FLAGS_PRCHK_APPTAG | \
+	 PNVME_IO_FLAGS_PRCHK_REFTAG)
 #define FUSE_FLAGS_MASK (PNVME_IO_FLAGS_FUSE_FIRST | PNVME_IO_FLAGS_FUSE_SECOND)
 /* NLB is a 16-bit, 0-based field. */
 #define MAX_BLOCKS_PER_CMD 65536u
@@ -25,7 +28,13 @@ struct ns_io {
 	const struct iovec *iov;
 	uint16_t iovcnt;
 	bool has_data;
+	uint32_t block;      /* bytes of data per block, metadata interleaved included */
 	uint32_t max_blocks; /* per child command */
+	/* Metadata in a separate buffer (MPTR), and the expected application
+	 * tag for protection information checks. */
+	void *md_buf;
+	uint16_t apptag_mask;
+	uint16_t apptag;
 	/* Vectored data: pieces of memory one command may carry (0: any),
 	 * for transports whose commands describe few (NVMe/RDMA's MSDBD). */
 	uint32_t max_pieces;
@@ -146,15 +155,25 @@ check_payload(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t bytes,
 }
 
 static void
-encode(struct pnvme_cmd *cmd, const struct ns_io *io, uint32_t nsid, uint64_t lba,
+encode(struct pnvme_cmd *cmd, const struct ns_io *io, const struct pnvme_ns *ns, uint64_t lba,
        uint32_t count)
 {
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->opc = io->opc;
-	cmd->nsid = nsid;
+	cmd->nsid = ns->id;
 	cmd->cdw10 = (uint32_t)lba;
 	cmd->cdw11 = (uint32_t)(lba >> 32);
-	cmd->cdw12 = (count - 1) | (io->io_flags & RW_FLAGS_MASK);
+	cmd->cdw12 = (count - 1) | (io->io_flags & (RW_FLAGS_MASK | PI_FLAGS_MASK));
+	if (pnvme_unlikely(ns->pi_type != PNVME_PI_NONE)) {
+		/* The initial reference tag: the LBA's low bits (type 3 has none). */
+		cmd->cdw14 = ns->pi_type != PNVME_PI_TYPE3 ? (uint32_t)lba : 0;
+		cmd->cdw15 = (uint32_t)io->apptag_mask << 16 | io->apptag;
+	}
+	if (pnvme_unlikely(io->md_buf != NULL)) {
+		/* Checked contiguous up front: one pointer for all of it. */
+		cmd->mptr = pnvme_vtophys((uint8_t *)io->md_buf + (lba - io->lba) * ns->md_size,
+					  NULL);
+	}
 	if (io->io_flags & PNVME_IO_FLAGS_FUSE_FIRST) {
 		cmd->fuse = PNVME_FUSE_FIRST;
 	} else if (io->io_flags & PNVME_IO_FLAGS_FUSE_SECOND) {
@@ -212,7 +231,7 @@ child_blocks(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t lba, ui
 		n = PNVME_MIN(n, boundary - (uint32_t)(lba % boundary));
 	}
 	if (pnvme_unlikely(io->max_pieces != 0 && io->iov != NULL && io->has_data)) {
-		n = PNVME_MIN(n, pieces_blocks(io, offset, ns->extended_lba_size));
+		n = PNVME_MIN(n, pieces_blocks(io, offset, io->block));
 	}
 	return n;
 }
@@ -237,7 +256,7 @@ static int
 submit_split(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct ns_io *io,
 	     uint32_t nchildren, pnvme_cmd_cb cb_fn, void *cb_arg)
 {
-	uint32_t block = ns->extended_lba_size;
+	uint32_t block = io->block;
 	struct nvme_request *parent, *child;
 	uint64_t lba = io->lba;
 	uint32_t left = io->lba_count, offset = 0, n, i;
@@ -255,7 +274,7 @@ submit_split(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct ns_io 
 		child = nvme_qpair_alloc_request(qpair, child_done, parent);
 		if (pnvme_likely(child != NULL)) {
 			child->parent = parent;
-			encode(&child->cmd, io, ns->id, lba, n);
+			encode(&child->cmd, io, ns, lba, n);
 			set_payload(child, io, offset, n * block);
 			rc = nvme_qpair_submit_request(qpair, child);
 		} else {
@@ -286,7 +305,7 @@ static int
 submit_io_split(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct ns_io *io,
 		pnvme_cmd_cb cb_fn, void *cb_arg, const char *what)
 {
-	uint32_t block = ns->extended_lba_size, nchildren = 0, left, n;
+	uint32_t block = io->block, nchildren = 0, left, n;
 	uint64_t lba, offset = 0;
 
 	for (lba = io->lba, left = io->lba_count; left > 0; nchildren++) {
@@ -325,7 +344,7 @@ static int
 submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvme_cmd_cb cb_fn,
 	  void *cb_arg, const char *what)
 {
-	uint32_t block = ns->extended_lba_size;
+	uint32_t block = io->block;
 	struct nvme_request *req;
 	int rc;
 
@@ -339,8 +358,13 @@ submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvm
 	if (rc != 0) {
 		return rc;
 	}
-	if (pnvme_unlikely(io->io_flags & ~(RW_FLAGS_MASK | FUSE_FLAGS_MASK))) {
+	if (pnvme_unlikely(io->io_flags & ~(RW_FLAGS_MASK | FUSE_FLAGS_MASK | PI_FLAGS_MASK))) {
 		PNVME_ERRLOG("%s: unknown io_flags 0x%08x", what, io->io_flags);
+		return -EINVAL;
+	}
+	if (pnvme_unlikely((io->io_flags & PI_FLAGS_MASK) && ns->pi_type == PNVME_PI_NONE)) {
+		PNVME_ERRLOG("%s: protection information flags 0x%08x, but namespace %u has none",
+			     what, io->io_flags & PI_FLAGS_MASK, ns->id);
 		return -EINVAL;
 	}
 
@@ -352,24 +376,86 @@ submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvm
 	if (req == NULL) {
 		return -ENOMEM;
 	}
-	encode(&req->cmd, io, ns->id, io->lba, io->lba_count);
+	encode(&req->cmd, io, ns, io->lba, io->lba_count);
 	set_payload(req, io, 0, io->lba_count * block);
 	return nvme_qpair_submit_request(qpair, req);
 }
 
 static uint32_t
-max_data_blocks(const struct pnvme_ns *ns)
+max_data_blocks(const struct pnvme_ns *ns, uint32_t block)
 {
-	uint32_t n = ns->ctrlr->max_xfer_size / ns->extended_lba_size;
+	uint32_t n = ns->ctrlr->max_xfer_size / block;
 
 	return PNVME_MAX(PNVME_MIN(n, MAX_BLOCKS_PER_CMD), 1u);
+}
+
+/* The metadata of a data command, when the caller gives it apart. */
+struct ns_md {
+	void *buf;
+	uint16_t apptag_mask;
+	uint16_t apptag;
+};
+
+/*
+ * Where a data command's metadata goes: interleaved (the data block grows
+ * by it), in the separate buffer @p md (checked: a fabrics command cannot
+ * carry one, and MPTR is one physically contiguous range), or nowhere
+ * (none, or only protection information the controller inserts and strips
+ * with PRACT). Sets io->block and io->md_buf; 0 or -EINVAL/-ENOTSUP.
+ */
+static int
+lay_out_metadata(const struct pnvme_ns *ns, struct ns_io *io, const struct ns_md *md,
+		 const char *what)
+{
+	bool stripped = (io->io_flags & PNVME_IO_FLAGS_PRACT) && ns->pi_type != PNVME_PI_NONE &&
+			ns->md_size == 8;
+	bool apart = ns->md_size != 0 && !pnvme_ns_supports_extended_lba(ns) && !stripped;
+	uint64_t len = (uint64_t)io->lba_count * ns->md_size;
+	uint64_t first, last;
+
+	io->block = stripped ? ns->sector_size : ns->extended_lba_size;
+	if (md != NULL) {
+		io->apptag_mask = md->apptag_mask;
+		io->apptag = md->apptag;
+	}
+	if (!apart) {
+		if (pnvme_unlikely(md != NULL && md->buf != NULL)) {
+			PNVME_ERRLOG("%s: namespace %u takes no separate metadata buffer here", what,
+				     ns->id);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (md == NULL || md->buf == NULL || io->iov != NULL) {
+		PNVME_ERRLOG("%s: namespace %u keeps %u bytes of metadata per block in a separate "
+			     "buffer: use the _with_md calls with one",
+			     what, ns->id, ns->md_size);
+		return -EINVAL;
+	}
+	if (ns->ctrlr->ops->fabrics) {
+		PNVME_ERRLOG("%s: a fabrics transport carries no separate metadata buffer", what);
+		return -ENOTSUP;
+	}
+	first = pnvme_vtophys(md->buf, NULL);
+	last = len > 0 ? pnvme_vtophys((uint8_t *)md->buf + len - 1, NULL) : first;
+	if (first == PNVME_VTOPHYS_ERROR || last == PNVME_VTOPHYS_ERROR ||
+	    last - first != len - 1 || ((uintptr_t)md->buf & 3) != 0) {
+		PNVME_ERRLOG("%s: metadata buffer %p is not dword-aligned, physically contiguous "
+			     "DMA memory (one pnvme_dma_zmalloc allocation)",
+			     what, md->buf);
+		return -EINVAL;
+	}
+	io->md_buf = md->buf;
+	return 0;
 }
 
 static int
 rw(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, void *buf, const struct iovec *iov,
    int iovcnt, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
-   uint32_t io_flags, const char *what)
+   uint32_t io_flags, const struct ns_md *md, const char *what)
 {
+	int rc;
+
 	struct ns_io io = {
 		.opc = opc,
 		.lba = lba,
@@ -405,7 +491,11 @@ rw(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, void *buf, const
 		return -EINVAL;
 	}
 	if (ns != NULL) {
-		io.max_blocks = max_data_blocks(ns);
+		rc = lay_out_metadata(ns, &io, md, what);
+		if (rc != 0) {
+			return rc;
+		}
+		io.max_blocks = max_data_blocks(ns, io.block);
 		if (iov != NULL && iovcnt > 1 && ns->ctrlr->ops->ctrlr_get_max_data_pieces != NULL) {
 			io.max_pieces = ns->ctrlr->ops->ctrlr_get_max_data_pieces(ns->ctrlr);
 		}
@@ -418,7 +508,7 @@ pnvme_ns_cmd_read(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uin
 		  uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags)
 {
 	return rw(ns, qpair, PNVME_OPC_READ, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg, io_flags,
-		  "read");
+		  NULL, "read");
 }
 
 int
@@ -426,7 +516,29 @@ pnvme_ns_cmd_write(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, ui
 		   uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags)
 {
 	return rw(ns, qpair, PNVME_OPC_WRITE, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
-		  io_flags, "write");
+		  io_flags, NULL, "write");
+}
+
+int
+pnvme_ns_cmd_read_with_md(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, void *md_buf,
+			  uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
+			  uint32_t io_flags, uint16_t apptag_mask, uint16_t apptag)
+{
+	const struct ns_md md = {.buf = md_buf, .apptag_mask = apptag_mask, .apptag = apptag};
+
+	return rw(ns, qpair, PNVME_OPC_READ, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg, io_flags,
+		  &md, "read_with_md");
+}
+
+int
+pnvme_ns_cmd_write_with_md(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf,
+			   void *md_buf, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn,
+			   void *cb_arg, uint32_t io_flags, uint16_t apptag_mask, uint16_t apptag)
+{
+	const struct ns_md md = {.buf = md_buf, .apptag_mask = apptag_mask, .apptag = apptag};
+
+	return rw(ns, qpair, PNVME_OPC_WRITE, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
+		  io_flags, &md, "write_with_md");
 }
 
 static int
@@ -438,7 +550,8 @@ rwv(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, const struct io
 		PNVME_ERRLOG("%s: NULL vector", what);
 		return -EINVAL;
 	}
-	return rw(ns, qpair, opc, NULL, iov, iovcnt, lba, lba_count, cb_fn, cb_arg, io_flags, what);
+	return rw(ns, qpair, opc, NULL, iov, iovcnt, lba, lba_count, cb_fn, cb_arg, io_flags, NULL,
+		  what);
 }
 
 int
@@ -467,7 +580,7 @@ pnvme_ns_cmd_compare(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, 
 		return -ENOTSUP;
 	}
 	return rw(ns, qpair, PNVME_OPC_COMPARE, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
-		  io_flags, "compare");
+		  io_flags, NULL, "compare");
 }
 
 static int
@@ -510,7 +623,8 @@ pnvme_ns_cmd_verify(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint64_t lba
 	}
 	/* Controllers limit verify like a transfer (MDTS or a verify limit). */
 	return no_data(ns, qpair, PNVME_OPC_VERIFY, lba, lba_count, cb_fn, cb_arg,
-		       io_flags & PNVME_IO_FLAGS_LIMITED_RETRY, ns ? max_data_blocks(ns) : 1,
+		       io_flags & PNVME_IO_FLAGS_LIMITED_RETRY,
+		       ns ? max_data_blocks(ns, ns->extended_lba_size) : 1,
 		       "verify");
 }
 

@@ -310,6 +310,10 @@ struct pnvme_ns {
 	/* Gone after a reset (no longer active): commands get -ENXIO. The
 	 * object stays until detach, so the application's pointer does. */
 	bool removed;
+	/* End-to-end protection: the type (0 none) and whether its 8 bytes
+	 * open the metadata (DPS bit 3) rather than close it. */
+	uint8_t pi_type;
+	bool pi_first;
 	uint8_t csi;
 	bool has_uuid;
 	bool has_nguid;

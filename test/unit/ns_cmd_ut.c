@@ -161,6 +161,182 @@ test_split_at_mdts_and_boundary(void)
 	pnvme_dma_free(buf);
 }
 
+/* A namespace of 512-byte blocks with 8 bytes of metadata, type 1. */
+static void
+format_with_pi(struct pcie_fixture *fx, bool extended)
+{
+	fx->ns.md_size = 8;
+	fx->ns.sector_size = 512;
+	fx->ns.extended_lba_size = extended ? 520 : 512;
+	fx->ns.data.flbas = extended ? PNVME_FLBAS_EXTENDED_METADATA : 0;
+	fx->ns.pi_type = PNVME_PI_TYPE1;
+}
+
+static void
+test_metadata_and_pi(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = pnvme_dma_zmalloc(1 << 20, 4096, NULL);
+	uint8_t *md = pnvme_dma_zmalloc(8192, 4096, NULL);
+	const uint32_t chk = PNVME_IO_FLAGS_PRCHK_GUARD | PNVME_IO_FLAGS_PRCHK_REFTAG;
+	struct pnvme_cmd *cmd;
+
+	/* Metadata apart: MPTR, the checks, the expected tags. */
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	format_with_pi(&fx, false);
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 100, 8, done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("separate buffer"));
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read_with_md(&fx.ns, &fx.pq->qpair, buf, md + 3, 100, 8,
+						  done_cb, NULL, chk, 0xffff, 0x1234),
+			-EINVAL);
+	pnvme_log_set_handler(NULL);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read_with_md(&fx.ns, &fx.pq->qpair, buf, md, 100, 8, done_cb,
+						  NULL, chk, 0xffff, 0x1234),
+			0);
+	cmd = &fx.pq->sq[0];
+	CU_ASSERT_EQUAL(cmd->mptr, (uintptr_t)md);
+	CU_ASSERT_EQUAL(cmd->cdw12, 7u | chk);
+	CU_ASSERT_EQUAL(cmd->cdw14, 100);
+	CU_ASSERT_EQUAL(cmd->cdw15, 0xffff1234u);
+	CU_ASSERT_EQUAL(cmd->dptr.prp.prp1, (uintptr_t)buf);
+	/* PRACT with protection-only metadata: none is transferred. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write_with_md(&fx.ns, &fx.pq->qpair, buf, NULL, 0, 16, done_cb,
+						   NULL, PNVME_IO_FLAGS_PRACT, 0, 0),
+			0);
+	CU_ASSERT_EQUAL(fx.pq->sq[1].mptr, 0);
+	CU_ASSERT_EQUAL(fx.pq->sq[1].cdw12, 15u | PNVME_IO_FLAGS_PRACT);
+	/* Split at MDTS (256 blocks): each child's metadata at its block. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write_with_md(&fx.ns, &fx.pq->qpair, buf, md, 1000, 300,
+						   done_cb, NULL, 0, 0, 0),
+			0);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].mptr, (uintptr_t)md);
+	CU_ASSERT_EQUAL(fx.pq->sq[3].mptr, (uintptr_t)md + 256 * 8);
+	CU_ASSERT_EQUAL(fx.pq->sq[3].cdw14, 1256);
+	pcie_fixture_teardown(&fx);
+
+	/* Interleaved: blocks of 520 bytes, unless PRACT strips the 8. */
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	format_with_pi(&fx, true);
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read_with_md(&fx.ns, &fx.pq->qpair, buf, md, 0, 8, done_cb,
+						  NULL, 0, 0, 0),
+			-EINVAL);
+	pnvme_log_set_handler(NULL);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 8, done_cb, NULL, 0), 0);
+	/* 8 x 520 bytes cross a page: a second PRP. */
+	CU_ASSERT_EQUAL(fx.pq->sq[0].dptr.prp.prp2, (uintptr_t)buf + 4096);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 8, done_cb, NULL,
+					  PNVME_IO_FLAGS_PRACT),
+			0);
+	CU_ASSERT_EQUAL(fx.pq->sq[1].dptr.prp.prp2, 0);
+	pcie_fixture_teardown(&fx);
+
+	/* Protection flags on a namespace without protection information. */
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 1, done_cb, NULL,
+					  PNVME_IO_FLAGS_PRCHK_GUARD),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("has none"));
+	pnvme_log_set_handler(NULL);
+	pcie_fixture_teardown(&fx);
+	pnvme_dma_free(md);
+	pnvme_dma_free(buf);
+}
+
+static void
+test_dif_generate_verify(void)
+{
+	struct pcie_fixture fx;
+	uint8_t *buf = calloc(8, 520), *data = calloc(8, 512), *md = calloc(8, 16);
+	uint64_t bad = 0;
+	int i;
+
+	for (i = 0; i < 8 * 520; i++) {
+		buf[i] = (uint8_t)(i * 7);
+	}
+	pcie_fixture_setup(&fx, 16, 32, 0);
+	format_with_pi(&fx, true);
+	/* Generated, then checked as the controller would: clean. */
+	CU_ASSERT_EQUAL(pnvme_ns_dif_generate(&fx.ns, buf, NULL, 5000, 8, 0x42), 0);
+	/* The reference tag of block 3: big-endian LBA 5003, last 4 bytes. */
+	CU_ASSERT_EQUAL(buf[3 * 520 + 512 + 7], (5003 & 0xff));
+	CU_ASSERT_EQUAL(buf[3 * 520 + 512 + 2], 0x00);
+	CU_ASSERT_EQUAL(buf[3 * 520 + 512 + 3], 0x42);
+	CU_ASSERT_EQUAL(pnvme_ns_dif_verify(&fx.ns, buf, NULL, 5000, 8,
+					    PNVME_IO_FLAGS_PRCHK_GUARD | PNVME_IO_FLAGS_PRCHK_APPTAG |
+						    PNVME_IO_FLAGS_PRCHK_REFTAG,
+					    0xffff, 0x42, &bad),
+			0);
+	test_log_capture_start();
+	/* A data bit flipped: the guard, at that block. */
+	buf[5 * 520 + 17] ^= 1;
+	CU_ASSERT_EQUAL(pnvme_ns_dif_verify(&fx.ns, buf, NULL, 5000, 8, PNVME_IO_FLAGS_PRCHK_GUARD,
+					    0, 0, &bad),
+			-EILSEQ);
+	CU_ASSERT_EQUAL(bad, 5005);
+	CU_ASSERT(test_log_contains("block 5005: the guard"));
+	/* Not asked to check the guard: passes. */
+	CU_ASSERT_EQUAL(pnvme_ns_dif_verify(&fx.ns, buf, NULL, 5000, 8, PNVME_IO_FLAGS_PRCHK_REFTAG,
+					    0, 0, &bad),
+			0);
+	buf[5 * 520 + 17] ^= 1;
+	/* Read back as if from other LBAs: the reference tag. */
+	CU_ASSERT_EQUAL(pnvme_ns_dif_verify(&fx.ns, buf, NULL, 6000, 8, PNVME_IO_FLAGS_PRCHK_REFTAG,
+					    0, 0, &bad),
+			-EILSEQ);
+	CU_ASSERT(test_log_contains("reference tag"));
+	/* Type 3 checks no reference tag. */
+	fx.ns.pi_type = PNVME_PI_TYPE3;
+	CU_ASSERT_EQUAL(pnvme_ns_dif_verify(&fx.ns, buf, NULL, 6000, 8, PNVME_IO_FLAGS_PRCHK_REFTAG,
+					    0, 0, &bad),
+			0);
+	fx.ns.pi_type = PNVME_PI_TYPE1;
+	/* The application tag under its mask; FFFFh switches checks off. */
+	CU_ASSERT_EQUAL(pnvme_ns_dif_verify(&fx.ns, buf, NULL, 5000, 8, PNVME_IO_FLAGS_PRCHK_APPTAG,
+					    0x00ff, 0x1142, &bad),
+			0);
+	CU_ASSERT_EQUAL(pnvme_ns_dif_verify(&fx.ns, buf, NULL, 5000, 8, PNVME_IO_FLAGS_PRCHK_APPTAG,
+					    0xffff, 0x1142, &bad),
+			-EILSEQ);
+	CU_ASSERT_EQUAL(pnvme_ns_dif_generate(&fx.ns, buf, NULL, 5000, 8, 0xffff), 0);
+	buf[17] ^= 1;
+	CU_ASSERT_EQUAL(pnvme_ns_dif_verify(&fx.ns, buf, NULL, 5000, 8, PNVME_IO_FLAGS_PRCHK_GUARD,
+					    0, 0, &bad),
+			0);
+
+	/* Metadata apart, 16 bytes, protection information first: the guard
+	 * covers the data only; last: data and the 8 bytes before it. */
+	fx.ns.md_size = 16;
+	fx.ns.extended_lba_size = 512;
+	fx.ns.data.flbas = 0;
+	CU_ASSERT_EQUAL(pnvme_ns_dif_generate(&fx.ns, data, NULL, 0, 8, 0), -EINVAL);
+	fx.ns.pi_first = true;
+	CU_ASSERT_EQUAL(pnvme_ns_dif_generate(&fx.ns, data, md, 0, 8, 7), 0);
+	CU_ASSERT_EQUAL(md[16 + 3], 7);
+	md[16 + 9] ^= 1; /* metadata after the protection information: not covered */
+	CU_ASSERT_EQUAL(pnvme_ns_dif_verify(&fx.ns, data, md, 0, 8, PNVME_IO_FLAGS_PRCHK_GUARD, 0, 0,
+					    &bad),
+			0);
+	fx.ns.pi_first = false;
+	CU_ASSERT_EQUAL(pnvme_ns_dif_generate(&fx.ns, data, md, 0, 8, 7), 0);
+	CU_ASSERT_EQUAL(md[16 + 8 + 3], 7);
+	md[16 + 1] ^= 1; /* metadata before it: covered */
+	CU_ASSERT_EQUAL(pnvme_ns_dif_verify(&fx.ns, data, md, 0, 8, PNVME_IO_FLAGS_PRCHK_GUARD, 0, 0,
+					    &bad),
+			-EILSEQ);
+	CU_ASSERT_EQUAL(bad, 1);
+	fx.ns.pi_type = PNVME_PI_NONE;
+	CU_ASSERT_EQUAL(pnvme_ns_dif_generate(&fx.ns, data, md, 0, 8, 7), -EINVAL);
+	pnvme_log_set_handler(NULL);
+	pcie_fixture_teardown(&fx);
+	free(buf);
+	free(data);
+	free(md);
+}
+
 static void
 test_argument_errors(void)
 {
@@ -859,6 +1035,8 @@ main(void)
 		{"doorbell_batching", test_doorbell_batching},
 		{"shadow_doorbells", test_shadow_doorbells},
 		{"copy_and_dsm_encoding", test_copy_and_dsm_encoding},
+		{"metadata_and_pi", test_metadata_and_pi},
+		{"dif_generate_verify", test_dif_generate_verify},
 		{NULL, NULL},
 	};
 
