@@ -53,7 +53,7 @@ EXAMPLE_COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard examples/comm
 SYSTEST_BINS := $(BUILD)/test/system/pnvme_io_test $(BUILD)/test/system/pnvme_fabrics_fault_test \
 	$(BUILD)/test/system/pnvme_reset_test $(BUILD)/test/system/pnvme_env_test \
 	$(BUILD)/test/system/pnvme_aer_test $(BUILD)/test/system/pnvme_ns_mgmt_test \
-	$(BUILD)/test/system/pnvme_hotplug_test
+	$(BUILD)/test/system/pnvme_hotplug_test $(BUILD)/test/system/pnvme_pi_test
 # Benchmark helpers that need no device (scripts/bench.sh).
 BENCH_BINS := $(BUILD)/test/bench/pnvme_pcie_path_cost
 

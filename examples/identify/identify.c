@@ -281,6 +281,12 @@ print_ns_text(const struct pnvme_ns *ns)
 	printf("  %-30s %u bytes\n", "Sector size:", v.sector_size);
 	printf("  %-30s %u bytes%s\n", "Metadata size:", v.md_size,
 	       (v.nsdata->flbas & PNVME_FLBAS_EXTENDED_METADATA) ? " (extended LBA)" : "");
+	if (pnvme_ns_get_pi_type(ns) != PNVME_PI_NONE) {
+		printf("  %-30s type %d, in the %s 8 bytes of metadata\n", "Protection information:",
+		       (int)pnvme_ns_get_pi_type(ns), pnvme_ns_pi_is_first(ns) ? "first" : "last");
+	} else {
+		printf("  %-30s none\n", "Protection information:");
+	}
 	printf("  %-30s %u blocks\n", "Optimal I/O boundary:", pnvme_ns_get_optimal_io_boundary(ns));
 	printf("  %-30s %u\n", "Command set (CSI):", pnvme_ns_get_csi(ns));
 	printf("  %-30s %s\n", "NGUID:", v.has_nguid ? v.nguid : "(none)");
@@ -396,6 +402,8 @@ json_ns(struct json_writer *w, const struct pnvme_ns *ns)
 	json_uint(w, "sector_size", v.sector_size);
 	json_uint(w, "metadata_size", v.md_size);
 	json_bool(w, "extended_lba", (v.nsdata->flbas & PNVME_FLBAS_EXTENDED_METADATA) != 0);
+	json_uint(w, "pi_type", (uint64_t)pnvme_ns_get_pi_type(ns));
+	json_bool(w, "pi_first", pnvme_ns_pi_is_first(ns));
 	json_uint(w, "optimal_io_boundary", pnvme_ns_get_optimal_io_boundary(ns));
 	json_uint(w, "csi", pnvme_ns_get_csi(ns));
 	v.has_nguid ? json_string(w, "nguid", v.nguid) : json_null(w, "nguid");

@@ -1087,7 +1087,7 @@ bool pnvme_ns_is_active(const struct pnvme_ns *ns);
 #define PNVME_IO_FLAGS_PRCHK_GUARD (1u << 28)
 /** ... application tag (against the expected tag and mask). */
 #define PNVME_IO_FLAGS_PRCHK_APPTAG (1u << 27)
-/** ... reference tag (against the LBA, for types 1 and 2). */
+/** ... reference tag (against the LBA; types 1 and 2 only: -EINVAL on type 3). */
 #define PNVME_IO_FLAGS_PRCHK_REFTAG (1u << 26)
 
 struct iovec;

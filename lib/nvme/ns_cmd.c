@@ -367,6 +367,14 @@ submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvm
 			     what, io->io_flags & PI_FLAGS_MASK, ns->id);
 		return -EINVAL;
 	}
+	/* The specification makes the controller refuse this too. */
+	if (pnvme_unlikely((io->io_flags & PNVME_IO_FLAGS_PRCHK_REFTAG) &&
+			   ns->pi_type == PNVME_PI_TYPE3)) {
+		PNVME_ERRLOG("%s: namespace %u has type 3 protection, whose reference tag is not "
+			     "checked: drop PNVME_IO_FLAGS_PRCHK_REFTAG",
+			     what, ns->id);
+		return -EINVAL;
+	}
 
 	/* One command, nearly always: nothing more to check. */
 	if (pnvme_unlikely(child_blocks(ns, io, io->lba, io->lba_count, 0) != io->lba_count)) {

@@ -33,8 +33,10 @@ Options:
                         SIZES  comma list, one namespace each: 256M, 1G, ...
                                (sparse raw image in the job folder) or
                                null1G (null-co backend, reads return zeroes);
-                               SIZE/detached: a namespace of the controller's
-                               own NVM subsystem attached to no controller
+                               each may end in /OPTION...: /detached (in the
+                               controller's own NVM subsystem, attached to no
+                               controller) or /KEY=VALUE (appended to its
+                               -device nvme-ns: /ms=8/mset=1/pi=1)
                         EXTRA  appended verbatim to -device nvme (mdts=5,...)
                       default: PNVME0001:256M
   --kernel-nvme       load the kernel nvme driver at boot (binds controllers)
@@ -350,11 +352,18 @@ for spec in "${CTRLS[@]}"; do
 	j=1
 	for sz in "${nslist[@]}"; do
 		nsextra+=("")
-		if [[ $sz == */detached ]]; then
-			sz=${sz%/detached}
-			nsextra[j - 1]=",detached=true"
-			subsys=subsys$i
-		fi
+		IFS=/ read -r -a nsopts <<<"$sz"
+		sz=${nsopts[0]}
+		for o in "${nsopts[@]:1}"; do
+			if [[ $o == detached ]]; then
+				nsextra[j - 1]+=",detached=true"
+				subsys=subsys$i
+			elif [[ $o =~ ^[a-z_]+=[A-Za-z0-9_]+$ ]]; then
+				nsextra[j - 1]+=",$o"
+			else
+				die "--ctrl '$spec': namespace option '$o' is not detached or KEY=VALUE"
+			fi
+		done
 		node=nvm${i}n${j}
 		if [[ $sz == null* ]]; then
 			bytes=$(to_bytes "${sz#null}") || die "--ctrl '$spec': bad size '$sz'"

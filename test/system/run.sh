@@ -20,9 +20,14 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 . test/system/tap_count.sh
 
-# The I/O and reset checks run against the first NVMe controller of the guest.
+# The I/O and reset checks run against the first NVMe controller of the
+# guest; metadata and protection information against the second, whose
+# namespaces are formatted with them (interleaved and apart, types 1-3, the
+# protection information first in 16 bytes of metadata).
+PI_CTRL=PNVMEPI0001:16M/ms=8/mset=1/pi=1,16M/ms=8/mset=0/pi=2,16M/ms=8/mset=1/pi=3,16M/ms=16/mset=0/pi=1/pil=1
 IO_CMD='HUGEMEM=512 scripts/setup.sh config >/dev/null &&
-	bdf=$(basename "$(dirname "$(grep -l 0x010802 /sys/bus/pci/devices/*/class | head -n 1)")") &&
+	set -- $(for c in $(grep -l 0x010802 /sys/bus/pci/devices/*/class | sort); do
+		basename "$(dirname "$c")"; done) && bdf=$1 &&
 	{ build/test/system/pnvme_io_test -r "trtype:PCIe traddr:$bdf"; rc=$?;
 	build/test/system/pnvme_reset_test -r "trtype:PCIe traddr:$bdf" || rc=1;
 	build/bin/pnvme_perf -r "trtype:PCIe traddr:$bdf" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 4 \
@@ -32,6 +37,15 @@ IO_CMD='HUGEMEM=512 scripts/setup.sh config >/dev/null &&
 		grep -q "^Poll groups: 2 threads" /tmp/perf.out &&
 		echo "ok - perf --verify --reset-every 1, 2 qpairs per thread in a poll group: no errors, no mismatches across the resets" ||
 		{ cat /tmp/perf.out; rc=1; echo "not ok - perf --verify --reset-every 1"; };
+	build/test/system/pnvme_pi_test -r "trtype:PCIe traddr:$2" || rc=1;
+	build/bin/pnvme_identify -r "trtype:PCIe traddr:$2" --json >/tmp/identify.json &&
+		python3 -c "import json, sys
+ns = json.load(open(sys.argv[1]))[\"controllers\"][0][\"namespaces\"]
+got = [(n[\"metadata_size\"], n[\"extended_lba\"], n[\"pi_type\"], n[\"pi_first\"]) for n in ns]
+assert got == [(8, True, 1, False), (8, False, 2, False), (8, True, 3, False), (16, False, 1, True)], got" \
+		/tmp/identify.json &&
+		echo "ok - identify shows each namespace metadata size, where it lives, and its protection type and place" ||
+		{ cat /tmp/identify.json; rc=1; echo "not ok - identify shows metadata and protection information"; };
 	[ $rc -eq 0 ]; }'
 
 for mode in uio vfio; do
@@ -40,8 +54,9 @@ for mode in uio vfio; do
 		env EXPECT="$EXPECT" sh test/system/identify_guest.sh >"$log" 2>&1
 	count "identify ($mode)" $? "$log"
 
-	echo "== system: I/O and reset, $mode mode"
-	"$RIG" --mode "$mode" --ctrl PNVMEIO0001:1G --timeout 900 -- sh -c "$IO_CMD" >"$log" 2>&1
+	echo "== system: I/O, reset, metadata and protection information, $mode mode"
+	"$RIG" --mode "$mode" --ctrl PNVMEIO0001:1G --ctrl "$PI_CTRL" --timeout 900 -- \
+		sh -c "$IO_CMD" >"$log" 2>&1
 	count "I/O ($mode)" $? "$log"
 done
 

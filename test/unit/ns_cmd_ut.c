@@ -231,6 +231,18 @@ test_metadata_and_pi(void)
 					  PNVME_IO_FLAGS_PRACT),
 			0);
 	CU_ASSERT_EQUAL(fx.pq->sq[1].dptr.prp.prp2, 0);
+	/* Type 3 has no reference tag to check (nor to send). */
+	fx.ns.pi_type = PNVME_PI_TYPE3;
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 0, 1, done_cb, NULL,
+					  PNVME_IO_FLAGS_PRCHK_REFTAG),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("type 3"));
+	pnvme_log_set_handler(NULL);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_read(&fx.ns, &fx.pq->qpair, buf, 77, 1, done_cb, NULL,
+					  PNVME_IO_FLAGS_PRCHK_GUARD),
+			0);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].cdw14, 0);
 	pcie_fixture_teardown(&fx);
 
 	/* Protection flags on a namespace without protection information. */
