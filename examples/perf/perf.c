@@ -39,8 +39,14 @@
 #define OPT_TIMEOUT 0x2002
 #define OPT_TIMEOUT_ACTION 0x2003
 #define OPT_NO_HUGEPAGES 0x2004
+#define OPT_PI 0x2005
 
 enum pattern { PAT_READ, PAT_WRITE, PAT_RANDREAD, PAT_RANDWRITE, PAT_RW, PAT_RANDRW };
+
+/* End-to-end protection (--pi): none asked; the controller inserts and
+ * strips it (PRACT); the host generates it for each write and, with
+ * --verify, checks what it reads back. Both have the controller check it. */
+enum pi_mode { PI_OFF, PI_PRACT, PI_HOST };
 
 struct config {
 	uint32_t depth;
@@ -53,6 +59,7 @@ struct config {
 	uint32_t qpairs_per_ns;
 	int latency_level; /* 0 none, 1 percentiles, 2 + histogram */
 	bool verify;
+	enum pi_mode pi_mode;
 	bool json;
 	bool no_hugepages;
 	bool random;
@@ -67,6 +74,8 @@ struct task {
 	struct worker *worker;
 	uint8_t *buf;
 	uint8_t *vbuf; /* verify: read-back buffer */
+	uint8_t *md;   /* metadata kept apart from the data, or NULL */
+	uint8_t *vmd;
 	uint64_t lba;
 	uint64_t start;
 	bool is_read;
@@ -83,6 +92,11 @@ struct worker {
 	struct pnvme_qpair *qpair;
 	uint32_t thread;
 	uint32_t blocks_per_io;
+	/* Bytes of one I/O's data buffer (metadata interleaved included) and
+	 * of its separate metadata buffer; the protection flags it uses. */
+	uint32_t buf_bytes;
+	uint32_t md_bytes;
+	uint32_t io_flags;
 	uint64_t num_ios_range; /* I/O-sized slots in the namespace */
 	uint32_t stripes;       /* verify: tasks sharing the namespace */
 	uint64_t seq_next;
@@ -145,6 +159,9 @@ usage(const char *prog)
 	       "  -P, --qpairs N       qpairs per namespace (default 1)\n"
 	       "  -L                   latency percentiles; -LL adds the histogram\n"
 	       "  -V, --verify         write, read back and compare every block\n"
+	       "  --pi pract|host      end-to-end protection checked by the controller; pract:\n"
+	       "                       it inserts and strips it; host: generated per write\n"
+	       "                       (and with --verify checked on reads) by the host\n"
 	       "  --reset-every SEC    reset the controllers every SEC seconds while running\n"
 	       "  --timeout-us US      I/O timeout; late commands are logged\n"
 	       "  --timeout-action A   none, abort or reset: what a timeout does\n"
@@ -234,13 +251,17 @@ static void io_done(void *arg, const struct pnvme_cpl *cpl);
 static void task_set_idle(struct task *t, int rc);
 
 static void
-fill_pattern(struct task *t, uint32_t len)
+fill_pattern(struct task *t)
 {
+	struct worker *w = t->worker;
 	uint64_t *p = (uint64_t *)t->buf;
 	uint32_t i;
 
-	for (i = 0; i < len / 8; i++) {
+	for (i = 0; i < w->buf_bytes / 8; i++) {
 		p[i] = (t->lba << 20) ^ ((uint64_t)t->seq << 40) ^ i ^ 0x5a5a5a5a5a5a5a5aull;
+	}
+	for (i = 0; i < w->md_bytes; i++) {
+		t->md[i] = (uint8_t)(t->seq + i);
 	}
 }
 
@@ -268,7 +289,7 @@ submit_task(struct task *t)
 	if (g_cfg.verify) {
 		t->is_read = false;
 		t->seq++;
-		fill_pattern(t, g_cfg.io_size);
+		fill_pattern(t);
 	} else if (g_cfg.pattern == PAT_READ || g_cfg.pattern == PAT_RANDREAD) {
 		t->is_read = true;
 	} else if (g_cfg.pattern == PAT_WRITE || g_cfg.pattern == PAT_RANDWRITE) {
@@ -276,11 +297,14 @@ submit_task(struct task *t)
 	} else {
 		t->is_read = (int)(xorshift(&w->rng) % 100) < g_cfg.read_pct;
 	}
+	if (!t->is_read && g_cfg.pi_mode == PI_HOST) {
+		pnvme_ns_dif_generate(w->ns, t->buf, t->md, t->lba, w->blocks_per_io, 0);
+	}
 	t->start = pnvme_get_ticks();
-	rc = t->is_read ? pnvme_ns_cmd_read(w->ns, w->qpair, t->buf, t->lba, w->blocks_per_io,
-					    io_done, t, 0)
-			: pnvme_ns_cmd_write(w->ns, w->qpair, t->buf, t->lba, w->blocks_per_io,
-					     io_done, t, 0);
+	rc = t->is_read ? pnvme_ns_cmd_read_with_md(w->ns, w->qpair, t->buf, t->md, t->lba,
+						    w->blocks_per_io, io_done, t, w->io_flags, 0, 0)
+			: pnvme_ns_cmd_write_with_md(w->ns, w->qpair, t->buf, t->md, t->lba,
+						     w->blocks_per_io, io_done, t, w->io_flags, 0, 0);
 	if (rc == 0) {
 		w->outstanding++;
 		w->submitted++;
@@ -356,9 +380,9 @@ io_done(void *arg, const struct pnvme_cpl *cpl)
 	if (g_cfg.verify && !t->verifying && !pnvme_cpl_is_error(cpl)) {
 		/* The write landed: read it back into the second buffer. */
 		t->verifying = true;
-		memset(t->vbuf, 0, g_cfg.io_size);
-		if (pnvme_ns_cmd_read(w->ns, w->qpair, t->vbuf, t->lba, w->blocks_per_io, io_done, t,
-				      0) == 0) {
+		memset(t->vbuf, 0, w->buf_bytes);
+		if (pnvme_ns_cmd_read_with_md(w->ns, w->qpair, t->vbuf, t->vmd, t->lba,
+					      w->blocks_per_io, io_done, t, w->io_flags, 0, 0) == 0) {
 			w->outstanding++;
 			w->submitted++;
 		} else {
@@ -366,7 +390,12 @@ io_done(void *arg, const struct pnvme_cpl *cpl)
 		}
 		return;
 	}
-	if (g_cfg.verify && t->verifying && memcmp(t->buf, t->vbuf, g_cfg.io_size) != 0) {
+	if (g_cfg.verify && t->verifying &&
+	    (memcmp(t->buf, t->vbuf, w->buf_bytes) != 0 ||
+	     (w->md_bytes != 0 && memcmp(t->md, t->vmd, w->md_bytes) != 0) ||
+	     (g_cfg.pi_mode == PI_HOST &&
+	      pnvme_ns_dif_verify(w->ns, t->vbuf, t->vmd, t->lba, w->blocks_per_io,
+				  w->io_flags, 0, 0, NULL) != 0))) {
 		w->verify_errors++;
 	}
 	atomic_fetch_add_explicit(&w->ios, 1, memory_order_relaxed);
@@ -591,6 +620,39 @@ parse_cores(const char *arg)
 	return 0;
 }
 
+/* The buffers and flags a worker's namespace format asks for: metadata
+ * interleaved or apart, and the protection --pi asks for. */
+static int
+set_up_metadata(struct worker *w)
+{
+	enum pnvme_pi_type type = pnvme_ns_get_pi_type(w->ns);
+	uint32_t md = pnvme_ns_get_md_size(w->ns), id = pnvme_ns_get_id(w->ns);
+	bool stripped = g_cfg.pi_mode == PI_PRACT && md == 8;
+
+	if (g_cfg.pi_mode != PI_OFF && type == PNVME_PI_NONE) {
+		fprintf(stderr, "perf: --pi: namespace %u has no protection information\n", id);
+		return -1;
+	}
+	if (g_cfg.pi_mode == PI_PRACT && md != 8) {
+		fprintf(stderr, "perf: --pi pract: namespace %u has %u bytes of metadata; the "
+				"controller inserts and strips only 8 (protection alone)\n",
+			id, md);
+		return -1;
+	}
+	w->buf_bytes = w->blocks_per_io * (stripped ? pnvme_ns_get_sector_size(w->ns)
+						    : pnvme_ns_get_extended_sector_size(w->ns));
+	w->md_bytes = md != 0 && !stripped && !pnvme_ns_supports_extended_lba(w->ns)
+			      ? w->blocks_per_io * md
+			      : 0;
+	w->io_flags = 0;
+	if (g_cfg.pi_mode != PI_OFF) {
+		w->io_flags = PNVME_IO_FLAGS_PRCHK_GUARD |
+			      (type != PNVME_PI_TYPE3 ? PNVME_IO_FLAGS_PRCHK_REFTAG : 0) |
+			      (g_cfg.pi_mode == PI_PRACT ? PNVME_IO_FLAGS_PRACT : 0);
+	}
+	return 0;
+}
+
 static int
 setup_workers(void)
 {
@@ -621,6 +683,9 @@ setup_workers(void)
 				w->ns = ns;
 				w->thread = t;
 				w->blocks_per_io = g_cfg.io_size / bs;
+				if (set_up_metadata(w) != 0) {
+					return -1;
+				}
 				w->num_ios_range = pnvme_ns_get_num_sectors(ns) / w->blocks_per_io;
 				w->stripes = g_cfg.qpairs_per_ns * g_cfg.depth;
 				if (g_cfg.verify && w->num_ios_range < w->stripes) {
@@ -654,11 +719,17 @@ setup_workers(void)
 				for (j = 0; j < g_cfg.depth; j++) {
 					w->tasks[j].worker = w;
 					w->tasks[j].stripe = p * g_cfg.depth + j;
-					w->tasks[j].buf = pnvme_dma_zmalloc(g_cfg.io_size, 4096, NULL);
-					w->tasks[j].vbuf = g_cfg.verify ? pnvme_dma_zmalloc(g_cfg.io_size,
+					w->tasks[j].buf = pnvme_dma_zmalloc(w->buf_bytes, 4096, NULL);
+					w->tasks[j].vbuf = g_cfg.verify ? pnvme_dma_zmalloc(w->buf_bytes,
 											4096, NULL)
 									: NULL;
-					if (w->tasks[j].buf == NULL || (g_cfg.verify && !w->tasks[j].vbuf)) {
+					if (w->md_bytes != 0) {
+						w->tasks[j].md = pnvme_dma_zmalloc(w->md_bytes, 64, NULL);
+						w->tasks[j].vmd = pnvme_dma_zmalloc(w->md_bytes, 64, NULL);
+					}
+					if (w->tasks[j].buf == NULL || (g_cfg.verify && !w->tasks[j].vbuf) ||
+					    (w->md_bytes != 0 &&
+					     (w->tasks[j].md == NULL || w->tasks[j].vmd == NULL))) {
 						fprintf(stderr, "perf: out of DMA memory\n");
 						return -1;
 					}
@@ -937,7 +1008,8 @@ main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'}, {"reset-every", required_argument, NULL, OPT_RESET},
 		{"timeout-us", required_argument, NULL, OPT_TIMEOUT},
 		{"timeout-action", required_argument, NULL, OPT_TIMEOUT_ACTION},
-		{"no-hugepages", no_argument, NULL, OPT_NO_HUGEPAGES}, FABRICS_LONG_OPTIONS,
+		{"no-hugepages", no_argument, NULL, OPT_NO_HUGEPAGES},
+		{"pi", required_argument, NULL, OPT_PI}, FABRICS_LONG_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	struct pnvme_transport_id trids[MAX_CTRLRS];
@@ -1021,6 +1093,16 @@ main(int argc, char **argv)
 			break;
 		case OPT_NO_HUGEPAGES:
 			g_cfg.no_hugepages = true;
+			break;
+		case OPT_PI:
+			if (strcmp(optarg, "pract") == 0) {
+				g_cfg.pi_mode = PI_PRACT;
+			} else if (strcmp(optarg, "host") == 0) {
+				g_cfg.pi_mode = PI_HOST;
+			} else {
+				fprintf(stderr, "perf: --pi is pract or host\n");
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -1198,6 +1280,8 @@ out:
 		for (j = 0; w->tasks != NULL && j < g_cfg.depth; j++) {
 			pnvme_dma_free(w->tasks[j].buf);
 			pnvme_dma_free(w->tasks[j].vbuf);
+			pnvme_dma_free(w->tasks[j].md);
+			pnvme_dma_free(w->tasks[j].vmd);
 		}
 		free(w->tasks);
 		free(w->hist);

@@ -38,6 +38,10 @@ IO_CMD='HUGEMEM=512 scripts/setup.sh config >/dev/null &&
 		echo "ok - perf --verify --reset-every 1, 2 qpairs per thread in a poll group: no errors, no mismatches across the resets" ||
 		{ cat /tmp/perf.out; rc=1; echo "not ok - perf --verify --reset-every 1"; };
 	build/test/system/pnvme_pi_test -r "trtype:PCIe traddr:$2" || rc=1;
+	build/bin/pnvme_perf -r "trtype:PCIe traddr:$2" -q 8 -o 4096 -w randrw -t 3 --verify --pi host \
+		>/tmp/perf.out 2>&1 && grep -q "^I/O errors: 0, verify mismatches: 0" /tmp/perf.out &&
+		echo "ok - perf --verify --pi host over every metadata format: no errors, no mismatches, the host protection checked by both" ||
+		{ cat /tmp/perf.out; rc=1; echo "not ok - perf --verify --pi host"; };
 	build/bin/pnvme_identify -r "trtype:PCIe traddr:$2" --json >/tmp/identify.json &&
 		python3 -c "import json, sys
 ns = json.load(open(sys.argv[1]))[\"controllers\"][0][\"namespaces\"]
