@@ -262,7 +262,10 @@ uint32_t pnvme_ctrlr_get_first_active_ns(const struct pnvme_ctrlr *ctrlr);
 /** @return the next active namespace ID after @p prev_nsid, or 0. */
 uint32_t pnvme_ctrlr_get_next_active_ns(const struct pnvme_ctrlr *ctrlr, uint32_t prev_nsid);
 
-/** @return the namespace object for an active @p nsid, or NULL. */
+/** @return the namespace object for an active @p nsid, or NULL. The
+ * namespace table (this and the two iterators above) is replaced by
+ * namespace rescans in the thread polling the admin queue: call them from
+ * that thread, or keep the namespace objects, which stay valid. */
 struct pnvme_ns *pnvme_ctrlr_get_ns(struct pnvme_ctrlr *ctrlr, uint32_t nsid);
 
 /** @return true when the controller has failed (fatal status, removal, timeout). */
