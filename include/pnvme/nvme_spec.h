@@ -481,7 +481,7 @@ struct pnvme_health_log {
 	uint8_t percentage_used; /**< estimate of the endurance used, percent (may exceed 100) */
 	uint8_t endurance_group_critical_warning; /**< summary of the endurance groups' critical warnings */
 	uint8_t reserved7[25]; /**< reserved */
-	uint64_t data_units_read[2]; /**< 128-bit counters, low half first */
+	uint64_t data_units_read[2]; /**< data read, in thousands of 512-byte units; this and the counters below are 128-bit, low half first */
 	uint64_t data_units_written[2]; /**< data written, in thousands of 512-byte units */
 	uint64_t host_read_commands[2]; /**< read commands completed */
 	uint64_t host_write_commands[2]; /**< write commands completed */
@@ -925,7 +925,7 @@ struct pnvme_discovery_log_entry {
 	uint8_t treq; /**< transport requirements: bits 1:0 secure channel, bit 2 SQ flow control may be disabled */
 	uint16_t portid; /**< port identifier */
 	uint16_t cntlid; /**< controller ID: FFFFh dynamic controller model, FFFEh any static controller */
-	uint16_t asqsz; /**< admin max SQ size: entries the admin queue supports at least */
+	uint16_t asqsz; /**< admin max SQ size: the largest admin submission queue, entries (at least 32) */
 	uint16_t eflags; /**< entry flags: duplicate returned information, explicit persistent connection support */
 	uint8_t rsvd12[20]; /**< reserved */
 	char trsvcid[32]; /**< transport service identifier (the port for TCP and RDMA), space padded */
