@@ -65,7 +65,7 @@ UT_SRCS := $(filter-out $(if $(filter y,$(CONFIG_TCP)),,test/unit/tcp_ut.c) \
 UT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/unit/%,$(UT_SRCS))
 
 .SECONDARY:
-.PHONY: all lib apps unittest-build systemtest-build bench-build unittest unittest-san unittest-pcie-only systemtest check run install uninstall clean distclean
+.PHONY: all lib apps unittest-build systemtest-build bench-build unittest unittest-san unittest-pcie-only systemtest check run install uninstall clean distclean doc guide-check
 all: lib apps unittest-build systemtest-build bench-build test-target-build
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
@@ -148,7 +148,19 @@ unittest-san:
 systemtest: lib apps systemtest-build
 	test/system/run.sh
 
-check: all
+# API reference: doxygen over include/pnvme into build/doc/html (docs/Doxyfile).
+# Every public symbol must be documented: any warning fails the target.
+doc:
+	@mkdir -p build/doc
+	$(ECHO) "  DOXYGEN build/doc/html"
+	$(Q)doxygen docs/Doxyfile
+
+# The programmer's guide's C blocks, compiled against the public headers.
+guide-check:
+	$(ECHO) "  CHECK   docs/guide.md"
+	$(Q)scripts/check_guide.sh $(CC) $(CFLAGS)
+
+check: all doc guide-check
 	test/unit/run.sh $(UT_BINS)
 	$(MAKE) unittest-san
 	$(MAKE) unittest-pcie-only

@@ -22,6 +22,8 @@ PACKAGES=(
 	fio iproute2 python3 valgrind nvme-cli
 	# fuzz harnesses: clang with libFuzzer, llvm-symbolizer for crash stacks
 	clang libclang-rt-14-dev llvm-14
+	# API reference (make doc)
+	doxygen
 )
 
 if [[ $(id -u) -ne 0 ]]; then

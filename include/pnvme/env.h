@@ -148,10 +148,10 @@ void pnvme_delay_us(uint32_t us);
 
 /** A PCI address (domain:bus:device.function). */
 struct pnvme_pci_addr {
-	uint32_t domain;
-	uint8_t bus;
-	uint8_t dev;
-	uint8_t func;
+	uint32_t domain; /**< PCI domain (segment) */
+	uint8_t bus;     /**< bus number */
+	uint8_t dev;     /**< device number, 0-31 */
+	uint8_t func;    /**< function number, 0-7 */
 };
 
 /** Length of a formatted PCI address, with its terminator: room for a
@@ -173,10 +173,10 @@ int pnvme_pci_addr_compare(const struct pnvme_pci_addr *a, const struct pnvme_pc
 
 /** PCI identification of a device. */
 struct pnvme_pci_id {
-	uint16_t vendor_id;
-	uint16_t device_id;
-	uint16_t subvendor_id;
-	uint16_t subdevice_id;
+	uint16_t vendor_id;    /**< vendor ID */
+	uint16_t device_id;    /**< device ID */
+	uint16_t subvendor_id; /**< subsystem vendor ID */
+	uint16_t subdevice_id; /**< subsystem device ID */
 	uint32_t class_id; /**< 24-bit class code, 0x010802 for NVMe */
 };
 
@@ -193,9 +193,9 @@ enum pnvme_pci_driver_kind {
 
 /** What enumeration reports for one NVMe-class device. */
 struct pnvme_pci_device_info {
-	struct pnvme_pci_addr addr;
-	struct pnvme_pci_id id;
-	enum pnvme_pci_driver_kind driver_kind;
+	struct pnvme_pci_addr addr;             /**< where the device is */
+	struct pnvme_pci_id id;                 /**< what the device is */
+	enum pnvme_pci_driver_kind driver_kind; /**< the kind of driver bound to it */
 	char driver[32]; /**< kernel driver name, "" when none */
 };
 
@@ -235,6 +235,7 @@ void pnvme_pci_device_detach(struct pnvme_pci_device *dev);
 
 /**
  * Map a memory BAR.
+ * @param dev the device, from pnvme_pci_device_attach().
  * @param bar BAR index 0-5.
  * @param addr receives the virtual address of the mapping.
  * @param size receives its length.

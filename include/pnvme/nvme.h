@@ -61,10 +61,15 @@ enum pnvme_adrfam {
 
 /** Where a controller is. */
 struct pnvme_transport_id {
-	enum pnvme_transport_type trtype;
-	enum pnvme_adrfam adrfam;
+	enum pnvme_transport_type trtype;        /**< transport type */
+	enum pnvme_adrfam adrfam;                /**< address family (fabrics) */
+	/** Transport address: the PCI address (DDDD:BB:DD.F) for PCIe, the
+	 * IP address (or host name) for TCP and RDMA. Null terminated. */
 	char traddr[PNVME_TRADDR_MAX_LEN + 1];
+	/** Transport service ID (fabrics): the port, e.g. "4420". */
 	char trsvcid[PNVME_TRSVCID_MAX_LEN + 1];
+	/** NQN of the NVM subsystem (fabrics); empty or PNVME_DISCOVERY_NQN
+	 * names a discovery service. */
 	char subnqn[PNVME_NQN_MAX_LEN + 1];
 };
 
@@ -122,6 +127,7 @@ struct pnvme_ctrlr_opts {
 
 /**
  * Fill @p opts with defaults.
+ * @param opts structure to fill.
  * @param opts_size sizeof(*opts) as the caller was compiled with.
  */
 void pnvme_ctrlr_get_default_opts(struct pnvme_ctrlr_opts *opts, size_t opts_size);
@@ -194,6 +200,7 @@ int pnvme_hotplug_poll(void *cb_ctx, pnvme_probe_cb probe_cb, pnvme_attach_cb at
 /**
  * Attach the one controller named by @p trid and wait until it is ready.
  *
+ * @param trid the controller: PCIe, or a fabrics NVM subsystem.
  * @param opts options, or NULL for defaults.
  * @param opts_size sizeof(*opts) as the caller knows it.
  * @return the controller, or NULL (the log says why).
@@ -355,7 +362,14 @@ struct pnvme_log_page_opts {
  * piece's completion. @p buf need not be DMA-able: other memory is read
  * through a DMA buffer and copied.
  *
+ * @param ctrlr the controller.
+ * @param lid log page identifier (enum pnvme_log_page, or any other).
+ * @param nsid namespace ID, or PNVME_NSID_ALL / 0 for the controller.
+ * @param buf receives the log.
+ * @param len bytes to read, a multiple of 4.
  * @param opts NULL for the defaults.
+ * @param cb_fn runs once when the read is done.
+ * @param cb_arg passed to @p cb_fn.
  * @return 0; -EINVAL (logged) for a NULL controller or buffer, a length
  *         that is 0 or not a multiple of 4, a misaligned offset, or an LSP
  *         above 127; -ENOMEM; -ENXIO when the controller has failed.
@@ -377,8 +391,15 @@ enum pnvme_feat_sel {
  * with a data structure fill @p buf, @p len bytes, else NULL and 0).
  * Non-DMA memory is read through a DMA buffer.
  *
+ * @param ctrlr the controller.
+ * @param fid feature identifier (enum pnvme_feature_id, or any other).
+ * @param sel which value to read: current, default, saved or capabilities.
  * @param nsid the namespace, for per-namespace features (else 0).
  * @param cdw11 dword 11 as the feature defines it (0 for most).
+ * @param buf receives the feature's data structure, or NULL.
+ * @param len bytes of @p buf, or 0.
+ * @param cb_fn runs with the completion; dword 0 holds the value.
+ * @param cb_arg passed to @p cb_fn.
  * @return 0, -EINVAL (logged), -ENOMEM, -ENXIO.
  */
 int pnvme_ctrlr_cmd_get_feature(struct pnvme_ctrlr *ctrlr, uint8_t fid, enum pnvme_feat_sel sel,
@@ -431,6 +452,7 @@ enum pnvme_ns_manage_sel {
 	PNVME_NS_MANAGE_CREATE = 0, /**< create: the completion's dword 0 is the new ID */
 	PNVME_NS_MANAGE_DELETE = 1,
 };
+/** Namespace Attachment selection: attach or detach. */
 enum pnvme_ns_attach_sel {
 	PNVME_NS_ATTACH_CTRLRS = 0,
 	PNVME_NS_DETACH_CTRLRS = 1,
@@ -536,7 +558,7 @@ enum pnvme_sanitize_action {
 
 /** Sanitize settings (pnvme_ctrlr_cmd_sanitize). */
 struct pnvme_sanitize {
-	enum pnvme_sanitize_action action;
+	enum pnvme_sanitize_action action; /**< Sanitize Action */
 	bool ause;       /**< Allow Unrestricted Sanitize Exit */
 	uint8_t owpass;  /**< overwrite passes, 0-15 (0 means 16) */
 	bool oipbp;      /**< overwrite: invert the pattern between passes */
@@ -580,8 +602,8 @@ struct pnvme_async_event {
 	 * is read again, and @p log holds its entries (struct
 	 * pnvme_discovery_log_entry, @p log_len / 1024 of them). */
 	const void *log;
-	uint32_t log_len;
-	int log_rc;
+	uint32_t log_len; /**< bytes at @p log */
+	int log_rc;       /**< 0 when @p log was read, else why it is NULL */
 };
 
 /** Called for each asynchronous event, from the thread polling the admin
@@ -639,9 +661,11 @@ int pnvme_ctrlr_register_ns_change_callback(struct pnvme_ctrlr *ctrlr, pnvme_ns_
  * the background, driven by pnvme_ctrlr_process_admin_completions(); a
  * rescan asked for while one runs makes it run once more.
  *
+ * @param ctrlr the controller.
  * @param cb_fn optional: runs once the table is up to date, with a
  *        success completion, or with ABORTED - SQ DELETION when the rescan
  *        could not finish (the controller failed or was detached).
+ * @param cb_arg passed to @p cb_fn.
  * @return 0, -EINVAL for a NULL controller, -ENOMEM, -ENXIO when the
  *         controller has failed.
  */
@@ -667,6 +691,8 @@ int pnvme_ctrlr_cmd_admin_raw(struct pnvme_ctrlr *ctrlr, const struct pnvme_cmd 
  * from the poll of that queue (pnvme_qpair_process_completions(), or
  * pnvme_ctrlr_process_admin_completions() for the admin queue).
  *
+ * @param cb_arg the argument given at registration.
+ * @param ctrlr the controller.
  * @param qpair the I/O queue pair, or NULL for the admin queue.
  * @param cid the command's ID on that queue (PNVME_CID_NOT_SUBMITTED for a
  *        command error injection holds back).
@@ -777,7 +803,9 @@ void pnvme_ctrlr_get_default_io_qpair_opts(struct pnvme_ctrlr *ctrlr,
  * Create an I/O queue pair. One thread uses a qpair at a time; different
  * qpairs need no locking between them.
  *
+ * @param ctrlr the controller.
  * @param opts options, or NULL for defaults.
+ * @param opts_size sizeof(*opts) as the caller knows it.
  * @return the qpair, or NULL (the log says why: e.g. every queue the
  *         controller granted is in use).
  */
@@ -796,6 +824,7 @@ int pnvme_ctrlr_free_io_qpair(struct pnvme_qpair *qpair);
 /**
  * Process completions on an I/O qpair (and submit queued requests).
  *
+ * @param qpair the qpair, polled by the thread that owns it.
  * @param max most completions to process, 0 for no limit.
  * @return completions processed, or -ENXIO once the qpair or its controller
  *         has failed (every outstanding request has then completed with an
@@ -856,6 +885,7 @@ int pnvme_poll_group_remove(struct pnvme_poll_group *group, struct pnvme_qpair *
 /**
  * Process completions on every qpair of the group.
  *
+ * @param group the group, polled by the thread that owns it.
  * @param completions_per_qpair most completions per qpair, 0 for no limit.
  * @param disconnected_cb called for each disconnected qpair (required).
  * @return completions processed in all, or -EINVAL for bad arguments, or
@@ -882,6 +912,8 @@ struct pnvme_poll_group_stats {
 /**
  * Read the group's counters.
  *
+ * @param group the group.
+ * @param stats receives the counters.
  * @param stats_size sizeof(*stats) as the caller knows it.
  * @return 0, or -EINVAL for a NULL argument.
  */
@@ -900,6 +932,7 @@ int pnvme_poll_group_destroy(struct pnvme_poll_group *group);
 /**
  * Called for each Discovery Log Page entry.
  *
+ * @param cb_ctx the context given to pnvme_discover().
  * @param entry the entry as the discovery service sent it.
  * @param trid the transport ID it names, or NULL when pnvme cannot use it
  *        (another transport type, an unusable address).
@@ -914,8 +947,11 @@ typedef void (*pnvme_discovery_cb)(void *cb_ctx, const struct pnvme_discovery_lo
  * generation counter changes). pnvme_probe() with such a trid attaches the
  * NVM subsystems it lists instead.
  *
+ * @param trid the discovery service.
  * @param opts options for the connection (digests, host NQN), or NULL.
  * @param opts_size sizeof(*opts) as the caller knows it.
+ * @param cb_ctx passed to @p cb.
+ * @param cb called for each entry.
  * @param genctr if not NULL, receives the log's generation counter.
  * @return 0, -EINVAL for bad arguments, or a negative errno from the
  *         connection or the log (logged).
@@ -925,14 +961,14 @@ int pnvme_discover(const struct pnvme_transport_id *trid, const struct pnvme_ctr
 
 /** Transport counters of one queue pair, for benchmarks and diagnosis. */
 struct pnvme_qpair_stats {
-	/** Doorbell writes that reached the device (MMIO on PCIe). */
+	/** Submission doorbell writes that reached the device (MMIO on PCIe). */
 	uint64_t sq_doorbell_writes;
-	uint64_t cq_doorbell_writes;
+	uint64_t cq_doorbell_writes; /**< completion doorbell writes that reached the device */
 	/** true when shadow doorbells (Doorbell Buffer Config) are in use. */
 	bool shadow_doorbells;
-	/** PDUs sent and received (NVMe/TCP). */
+	/** PDUs sent (NVMe/TCP). */
 	uint64_t pdus_sent;
-	uint64_t pdus_received;
+	uint64_t pdus_received; /**< PDUs received (NVMe/TCP) */
 	/** Receive system calls made (NVMe/TCP), zero-copy release notes
 	 * included. */
 	uint64_t recv_calls;
@@ -944,21 +980,25 @@ struct pnvme_qpair_stats {
 	/** Of them, sends whose data the kernel took from the buffer itself
 	 * rather than copying it (NVMe/TCP, large writes). */
 	uint64_t zero_copy_sends;
-	/** Calls that handed SENDs (commands) and RECVs (response buffers) to
-	 * the device, each a batch (NVMe/RDMA; no system call). */
+	/** Calls that handed SENDs (commands) to the device, each a batch
+	 * (NVMe/RDMA; no system call); post_recv_calls counts the RECVs
+	 * (response buffers). */
 	uint64_t post_send_calls;
-	uint64_t post_recv_calls;
-	/** Completion queue polls made for this qpair, and of them those that
-	 * found nothing (NVMe/RDMA; no system call). In a poll group the
-	 * group's polls of a shared queue count in its readiness calls. */
+	uint64_t post_recv_calls; /**< calls that handed RECVs (response buffers) to the device (NVMe/RDMA) */
+	/** Completion queue polls made for this qpair (NVMe/RDMA; no system
+	 * call); cq_empty_polls counts those that found nothing. In a poll
+	 * group the group's polls of a shared queue count in its readiness
+	 * calls. */
 	uint64_t cq_polls;
-	uint64_t cq_empty_polls;
+	uint64_t cq_empty_polls; /**< completion queue polls that found nothing (NVMe/RDMA) */
 };
 
 /**
  * Read the queue pair's transport counters. Transports without doorbells
  * report zeros.
  *
+ * @param qpair the qpair.
+ * @param stats receives the counters.
  * @param stats_size sizeof(*stats) as the caller knows it.
  * @return 0, or -EINVAL for a NULL argument.
  */
@@ -1132,6 +1172,14 @@ int pnvme_ns_cmd_write(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf
  * of protection information, the controller strips it: @p buf holds data
  * only and @p md_buf is NULL.
  *
+ * @param ns the namespace.
+ * @param qpair the I/O qpair to submit on.
+ * @param buf the data (and interleaved metadata), DMA-able.
+ * @param md_buf the separate metadata, or NULL.
+ * @param lba first block.
+ * @param lba_count blocks to read.
+ * @param cb_fn runs once with the completion.
+ * @param cb_arg passed to @p cb_fn.
  * @param io_flags PNVME_IO_FLAGS_PRACT and PNVME_IO_FLAGS_PRCHK_* (and the
  *        others above). The expected initial reference tag is the LBA's
  *        low 32 bits (types 1 and 2).
@@ -1178,6 +1226,14 @@ int pnvme_ns_dif_generate(const struct pnvme_ns *ns, void *buf, void *md_buf, ui
  * whose application tag is FFFFh (and, for type 3, reference tag
  * FFFFFFFFh) are not checked, as the specification says.
  *
+ * @param ns the namespace.
+ * @param buf the data (and interleaved metadata).
+ * @param md_buf the separate metadata, or NULL with extended LBAs.
+ * @param lba first block.
+ * @param lba_count blocks to check.
+ * @param prchk_flags the fields to check (PNVME_IO_FLAGS_PRCHK_*).
+ * @param apptag_mask bits of @p apptag to compare.
+ * @param apptag the expected application tag.
  * @param err_lba receives the first block that failed (may be NULL).
  * @return 0; -EILSEQ with one line naming the block and the field (guard,
  *         application tag, reference tag) that does not match; -EINVAL.
@@ -1275,6 +1331,7 @@ enum pnvme_log_level pnvme_log_get_level(void);
  * @p line has no trailing newline.
  */
 typedef void (*pnvme_log_fn)(enum pnvme_log_level level, const char *line);
+/** Send log lines to @p fn instead of standard error (NULL: back to it). */
 void pnvme_log_set_handler(pnvme_log_fn fn);
 
 #ifdef __cplusplus
