@@ -15,6 +15,10 @@ if (($# < 2 || $# > 3)); then
 fi
 csv=$1 svg=$2 png=${3:-}
 command -v gnuplot >/dev/null || { echo "latency_plot: needs gnuplot (scripts/pkgdep.sh)" >&2; exit 1; }
+# gnuplot would draw to its stdout when it cannot open the output.
+for out in "$svg" ${png:+"$png"}; do
+	: >"$out" || exit 1
+done
 
 # meta KEY: the value of a "# KEY=VALUE" line of the CSV.
 meta() { sed -n "s/^# $1=//p" "$csv" | head -n 1; }

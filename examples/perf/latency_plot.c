@@ -68,7 +68,10 @@ latency_plot_run(const char *csv, const char *svg)
 	argv[1] = (char *)csv;
 	argv[2] = (char *)svg;
 	argv[3] = NULL;
-	/* Its chatter must not mix into --json on stdout. */
+	/* Its chatter must not mix into --json on stdout, and comes after what
+	 * this program has printed. */
+	fflush(stdout);
+	fflush(stderr);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
 	rc = posix_spawn(&pid, script, &fa, NULL, argv, environ);

@@ -799,6 +799,12 @@ write_latency_files(const uint64_t *hist, uint64_t ios, double elapsed)
 	if (rc == 0 && g_cfg.plot_svg != NULL) {
 		rc = latency_plot_run(csv, g_cfg.plot_svg);
 	}
+	if (rc == 0 && !g_cfg.json && g_cfg.latency_csv != NULL) {
+		printf("Latency histogram (CSV): %s\n", g_cfg.latency_csv);
+	}
+	if (rc == 0 && !g_cfg.json && g_cfg.plot_svg != NULL) {
+		printf("Latency plot: %s\n", g_cfg.plot_svg);
+	}
 	if (csv == tmp) {
 		unlink(tmp);
 	}
