@@ -79,7 +79,7 @@ marks=$(for p in 50 90 99 99.9; do printf '%s %s\n' "$p" "$(meta "p${p}_us")"; d
 		for (i = 1; i <= n; i++) {
 			frac = log(val[i] / xmin) / log(xmax / xmin)
 			side = frac > 0.55 ? "right offset -0.6,0" : "left offset 0.6,0"
-			printf "set arrow from %s, graph 0 to %s, graph 1 nohead lw 1.5 dt 2 lc rgb \"%s\" front\n", \
+			printf "set arrow from %s, graph 0 to %s, graph 1 nohead lw 1.5 dt 2 lc rgb \"%s\" back\n", \
 				val[i], val[i], colour[i]
 			printf "set label \"%s: %.4g µs\" at %s, graph %.2f %s tc rgb \"%s\" boxed front\n", \
 				names[i], val[i], val[i], 0.93 - 0.08 * (i - 1), side, colour[i]
