@@ -180,11 +180,12 @@ install: lib apps
 	ln -sf $(LIB_SO_NAME) $(DESTDIR)$(CONFIG_PREFIX)/lib/libpnvme.so
 	install -m 644 $(LIB_PC) $(DESTDIR)$(CONFIG_PREFIX)/lib/pkgconfig/
 	install -m 755 $(APPS) $(DESTDIR)$(CONFIG_PREFIX)/bin/
+	install -m 755 scripts/latency_plot.sh $(DESTDIR)$(CONFIG_PREFIX)/bin/pnvme_latency_plot
 
 uninstall:
 	rm -rf $(DESTDIR)$(CONFIG_PREFIX)/include/pnvme
 	rm -f $(DESTDIR)$(CONFIG_PREFIX)/lib/libpnvme.* $(DESTDIR)$(CONFIG_PREFIX)/lib/pkgconfig/pnvme.pc
-	rm -f $(addprefix $(DESTDIR)$(CONFIG_PREFIX)/bin/,$(notdir $(APPS)))
+	rm -f $(addprefix $(DESTDIR)$(CONFIG_PREFIX)/bin/,$(notdir $(APPS)) pnvme_latency_plot)
 
 clean:
 	rm -rf $(BUILD)

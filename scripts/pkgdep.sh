@@ -20,6 +20,8 @@ PACKAGES=(
 	qemu-system-x86 qemu-utils busybox-static cpio kmod
 	# tests and baselines
 	fio iproute2 python3 valgrind nvme-cli
+	# latency plots (pnvme_perf --plot, scripts/bench.sh)
+	gnuplot-nox
 	# fuzz harnesses: clang with libFuzzer, llvm-symbolizer for crash stacks
 	clang libclang-rt-14-dev llvm-14
 	# API reference (make doc)

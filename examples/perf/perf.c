@@ -25,23 +25,25 @@
 
 #include "fabrics_opts.h"
 #include "json_writer.h"
+#include "latency_hist.h"
+#include "latency_plot.h"
 #include "pnvme/nvme.h"
 
 #define MAX_CTRLRS 16
 #define MAX_THREADS 64
 #define MAX_WORKERS 256
-/* Latency histogram: 64 power-of-two ranges of ticks, 32 linear steps each. */
-#define HIST_SUB_BITS 5
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_BUCKETS (64 * HIST_SUB)
 /* getopt_long codes of the long-only options. */
 #define OPT_RESET 0x2001
 #define OPT_TIMEOUT 0x2002
 #define OPT_TIMEOUT_ACTION 0x2003
 #define OPT_NO_HUGEPAGES 0x2004
-#define OPT_PI 0x2005
+#define OPT_LATENCY_CSV 0x2005
+#define OPT_PLOT 0x2006
+#define OPT_PI 0x2007
 
 enum pattern { PAT_READ, PAT_WRITE, PAT_RANDREAD, PAT_RANDWRITE, PAT_RW, PAT_RANDRW };
+static const char *const g_pattern_names[] = {"read",	   "write", "randread",
+					      "randwrite", "rw",    "randrw"};
 
 /* End-to-end protection (--pi): none asked; the controller inserts and
  * strips it (PRACT); the host generates it for each write and, with
@@ -58,6 +60,8 @@ struct config {
 	uint32_t num_threads;
 	uint32_t qpairs_per_ns;
 	int latency_level; /* 0 none, 1 percentiles, 2 + histogram */
+	const char *latency_csv; /* --latency-csv FILE */
+	const char *plot_svg;    /* --plot FILE.svg */
 	bool verify;
 	enum pi_mode pi_mode;
 	bool json;
@@ -158,6 +162,8 @@ usage(const char *prog)
 	       "  -r, --trid TRID      controller (repeatable; default every local one)\n"
 	       "  -P, --qpairs N       qpairs per namespace (default 1)\n"
 	       "  -L                   latency percentiles; -LL adds the histogram\n"
+	       "  --latency-csv FILE   the latency histogram as CSV (whole run, then per job)\n"
+	       "  --plot FILE.svg      draw the histogram and its CDF (scripts/latency_plot.sh)\n"
 	       "  -V, --verify         write, read back and compare every block\n"
 	       "  --pi pract|host      end-to-end protection checked by the controller; pract:\n"
 	       "                       it inserts and strips it; host: generated per write\n"
@@ -174,11 +180,10 @@ usage(const char *prog)
 static int
 parse_pattern(const char *s, enum pattern *p)
 {
-	static const char *const names[] = {"read", "write", "randread", "randwrite", "rw", "randrw"};
 	int i;
 
 	for (i = 0; i < 6; i++) {
-		if (strcmp(s, names[i]) == 0) {
+		if (strcmp(s, g_pattern_names[i]) == 0) {
 			*p = (enum pattern)i;
 			return 0;
 		}
@@ -213,36 +218,17 @@ xorshift(uint64_t *s)
 	return x;
 }
 
-/* ---------------- latency histogram ---------------- */
-
-static uint32_t
-hist_index(uint64_t ticks)
-{
-	uint32_t msb, shift;
-
-	if (ticks < HIST_SUB) {
-		return (uint32_t)ticks;
-	}
-	msb = 63u - (uint32_t)__builtin_clzll(ticks);
-	shift = msb - HIST_SUB_BITS;
-	return ((shift + 1) << HIST_SUB_BITS) + (uint32_t)((ticks >> shift) & (HIST_SUB - 1));
-}
-
-static uint64_t
-hist_upper(uint32_t index)
-{
-	uint32_t range = index >> HIST_SUB_BITS, sub = index & (HIST_SUB - 1);
-
-	if (range == 0) {
-		return sub + 1;
-	}
-	return ((uint64_t)(HIST_SUB + sub + 1)) << (range - 1);
-}
-
 static double
 ticks_to_us(uint64_t ticks)
 {
-	return (double)ticks * 1e6 / (double)g_hz;
+	return hist_ticks_to_us(ticks, g_hz);
+}
+
+/* A histogram is kept for -L, --latency-csv and --plot. */
+static bool
+hist_wanted(void)
+{
+	return g_cfg.latency_level > 0 || g_cfg.latency_csv != NULL || g_cfg.plot_svg != NULL;
 }
 
 /* ---------------- I/O ---------------- */
@@ -707,11 +693,11 @@ setup_workers(void)
 				qopts.delay_cmd_submit = true;
 				w->qpair = pnvme_ctrlr_alloc_io_qpair(g_ctrlrs[c], &qopts, sizeof(qopts));
 				w->tasks = calloc(g_cfg.depth, sizeof(*w->tasks));
-				if (g_cfg.latency_level > 0) {
+				if (hist_wanted()) {
 					w->hist = calloc(HIST_BUCKETS, sizeof(*w->hist));
 				}
 				if (w->qpair == NULL || w->tasks == NULL ||
-				    (g_cfg.latency_level > 0 && w->hist == NULL)) {
+				    (hist_wanted() && w->hist == NULL)) {
 					fprintf(stderr, "perf: cannot set up a qpair for namespace %u\n",
 						nsid);
 					return -1;
@@ -797,21 +783,106 @@ per_io(uint64_t count, uint64_t ios)
 static double
 percentile(const uint64_t *hist, uint64_t total, double pct)
 {
-	uint64_t target = (uint64_t)((double)total * pct / 100.0), seen = 0;
-	uint32_t i;
-
-	for (i = 0; i < HIST_BUCKETS; i++) {
-		seen += hist[i];
-		if (seen > target) {
-			return ticks_to_us(hist_upper(i));
-		}
-	}
-	return 0;
+	return hist_percentile_us(hist, total, pct, g_hz);
 }
 
-static const double g_pcts[] = {50, 90, 99, 99.9, 99.99};
-
 static void
+worker_name(const struct worker *w, char *name, size_t len)
+{
+	snprintf(name, len, "%s ns %u",
+		 pnvme_ctrlr_get_transport_id(pnvme_ns_get_ctrlr(w->ns))->traddr,
+		 pnvme_ns_get_id(w->ns));
+}
+
+/* The transport of every controller, or "mixed". */
+static const char *
+transport_name(void)
+{
+	enum pnvme_transport_type t = pnvme_ctrlr_get_transport_id(g_ctrlrs[0])->trtype;
+	int i;
+
+	for (i = 1; i < g_num_ctrlrs; i++) {
+		if (pnvme_ctrlr_get_transport_id(g_ctrlrs[i])->trtype != t) {
+			return "mixed";
+		}
+	}
+	return pnvme_transport_type_str(t);
+}
+
+/* --latency-csv: the whole run's rows (job "all"), then each worker's when
+ * there are several. The '#' lines say what ran: the plot's title and
+ * percentile marks come from them, so they match this run's report. */
+static int
+write_latency_csv(FILE *f, const uint64_t *hist, uint64_t ios, double elapsed)
+{
+	char name[PNVME_TRADDR_MAX_LEN + 32];
+	uint32_t i, k;
+
+	fprintf(f, "# pnvme_perf latency histogram\n# rw=%s\n", g_pattern_names[g_cfg.pattern]);
+	if (g_cfg.pattern == PAT_RW || g_cfg.pattern == PAT_RANDRW) {
+		fprintf(f, "# rwmix_read=%d\n", g_cfg.read_pct);
+	}
+	fprintf(f, "# bs=%u\n# qd=%u\n# transport=%s\n# jobs=%u\n# seconds=%.3f\n",
+		g_cfg.io_size, g_cfg.depth, transport_name(), g_num_workers, elapsed);
+	fprintf(f, "# ios=%" PRIu64 "\n# iops=%.1f\n", ios, (double)ios / elapsed);
+	for (k = 0; k < HIST_NUM_PCTS; k++) {
+		fprintf(f, "# p%g_us=%.9g\n", hist_pcts[k], percentile(hist, ios, hist_pcts[k]));
+	}
+	for (i = 0; i < g_num_workers && g_num_workers > 1; i++) {
+		worker_name(&g_workers[i], name, sizeof(name));
+		fprintf(f, "# job w%u: thread %u, %s\n", i, g_workers[i].thread, name);
+	}
+	hist_csv_header(f);
+	hist_csv_rows(f, "all", hist, g_hz);
+	for (i = 0; i < g_num_workers && g_num_workers > 1; i++) {
+		snprintf(name, sizeof(name), "w%u", i);
+		hist_csv_rows(f, name, g_workers[i].hist, g_hz);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* --latency-csv and --plot; the plot reads the CSV, a temporary one when
+ * no --latency-csv was asked for. */
+static int
+write_latency_files(const uint64_t *hist, uint64_t ios, double elapsed)
+{
+	char tmp[] = "/tmp/pnvme_perf_latency.XXXXXX";
+	const char *csv = g_cfg.latency_csv;
+	FILE *f;
+	int fd, rc;
+
+	if (csv != NULL) {
+		f = fopen(csv, "w");
+	} else {
+		fd = mkstemp(tmp);
+		f = fd < 0 ? NULL : fdopen(fd, "w");
+		csv = tmp;
+	}
+	if (f == NULL) {
+		fprintf(stderr, "perf: cannot write %s (%s)\n", csv, strerror(errno));
+		return -1;
+	}
+	rc = write_latency_csv(f, hist, ios, elapsed);
+	if (fclose(f) != 0 || rc != 0) {
+		fprintf(stderr, "perf: cannot write %s\n", csv);
+		rc = -1;
+	}
+	if (rc == 0 && g_cfg.plot_svg != NULL) {
+		rc = latency_plot_run(csv, g_cfg.plot_svg);
+	}
+	if (rc == 0 && !g_cfg.json && g_cfg.latency_csv != NULL) {
+		printf("Latency histogram (CSV): %s\n", g_cfg.latency_csv);
+	}
+	if (rc == 0 && !g_cfg.json && g_cfg.plot_svg != NULL) {
+		printf("Latency plot: %s\n", g_cfg.plot_svg);
+	}
+	if (csv == tmp) {
+		unlink(tmp);
+	}
+	return rc;
+}
+
+static int
 report(double elapsed)
 {
 	struct summary total = {.lat_min = UINT64_MAX};
@@ -819,12 +890,13 @@ report(double elapsed)
 	uint32_t grouped_threads = 0;
 	struct json_writer jw;
 	uint32_t i, k;
+	int rc = 0;
 
 	for (i = 0; i < g_cfg.num_threads; i++) {
 		readiness_calls += g_threads[i].group_stats.readiness_calls;
 		grouped_threads += g_threads[i].group_stats.polls > 0;
 	}
-	if (g_cfg.latency_level > 0) {
+	if (hist_wanted()) {
 		hist = calloc(HIST_BUCKETS, sizeof(*hist));
 		for (i = 0; i < g_num_workers && hist; i++) {
 			for (k = 0; k < HIST_BUCKETS; k++) {
@@ -852,9 +924,7 @@ report(double elapsed)
 		summarize(&s, w);
 		summarize(&total, w);
 		iops = (double)s.ios / elapsed;
-		snprintf(name, sizeof(name), "%s ns %u", pnvme_ctrlr_get_transport_id(
-								 pnvme_ns_get_ctrlr(w->ns))->traddr,
-			 pnvme_ns_get_id(w->ns));
+		worker_name(w, name, sizeof(name));
 		if (g_cfg.json) {
 			json_begin_object(&jw, NULL);
 			json_string(&jw, "namespace", name);
@@ -902,11 +972,11 @@ report(double elapsed)
 		json_double(&jw, "syscalls_per_io",
 			    per_io(total.recv_calls + total.send_calls + readiness_calls, total.ios));
 		if (hist != NULL) {
-			for (k = 0; k < 5; k++) {
+			for (k = 0; k < HIST_NUM_PCTS; k++) {
 				char key[16];
 
-				snprintf(key, sizeof(key), "p%g", g_pcts[k]);
-				json_double(&jw, key, percentile(hist, total.ios, g_pcts[k]));
+				snprintf(key, sizeof(key), "p%g", hist_pcts[k]);
+				json_double(&jw, key, percentile(hist, total.ios, hist_pcts[k]));
 			}
 		}
 		json_end_object(&jw);
@@ -953,11 +1023,11 @@ report(double elapsed)
 			       ", retries: %" PRIu64 "\n",
 			       g_resets, total.aborted, total.retries);
 		}
-		if (hist != NULL) {
+		if (hist != NULL && g_cfg.latency_level > 0) {
 			printf("\nLatency percentiles:\n");
-			for (k = 0; k < 5; k++) {
-				printf("  p%-6g %10.2f us\n", g_pcts[k],
-				       percentile(hist, total.ios, g_pcts[k]));
+			for (k = 0; k < HIST_NUM_PCTS; k++) {
+				printf("  p%-6g %10.2f us\n", hist_pcts[k],
+				       percentile(hist, total.ios, hist_pcts[k]));
 			}
 		}
 		if (hist != NULL && g_cfg.latency_level > 1) {
@@ -974,7 +1044,14 @@ report(double elapsed)
 			}
 		}
 	}
+	if (hist != NULL && (g_cfg.latency_csv != NULL || g_cfg.plot_svg != NULL)) {
+		rc = write_latency_files(hist, total.ios, elapsed);
+	} else if (hist == NULL && hist_wanted()) {
+		fprintf(stderr, "perf: out of memory for the latency histogram\n");
+		rc = -1;
+	}
 	free(hist);
+	return rc;
 }
 
 static void
@@ -1009,6 +1086,8 @@ main(int argc, char **argv)
 		{"timeout-us", required_argument, NULL, OPT_TIMEOUT},
 		{"timeout-action", required_argument, NULL, OPT_TIMEOUT_ACTION},
 		{"no-hugepages", no_argument, NULL, OPT_NO_HUGEPAGES},
+		{"latency-csv", required_argument, NULL, OPT_LATENCY_CSV},
+		{"plot", required_argument, NULL, OPT_PLOT},
 		{"pi", required_argument, NULL, OPT_PI}, FABRICS_LONG_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
@@ -1103,6 +1182,12 @@ main(int argc, char **argv)
 				fprintf(stderr, "perf: --pi is pract or host\n");
 				return 2;
 			}
+			break;
+		case OPT_LATENCY_CSV:
+			g_cfg.latency_csv = optarg;
+			break;
+		case OPT_PLOT:
+			g_cfg.plot_svg = optarg;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -1245,8 +1330,10 @@ main(int argc, char **argv)
 		failed |= g_threads[i].failed;
 	}
 	elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	report(elapsed);
 	rc = failed;
+	if (report(elapsed) != 0) {
+		rc = 1;
+	}
 	for (i = 0; i < g_num_ctrlrs; i++) {
 		if (g_removed[i]) {
 			uint64_t submitted = 0, completed = 0;

@@ -3,7 +3,8 @@
 # Benchmark: one guest boot with QEMU's emulated controller on the null-co
 # backend (no host disk I/O); pnvme_perf, then the kernel driver on the same
 # controller. Prints IOPS, mean and p99 latency and pnvme / best kernel
-# engine, and writes the table to docs/performance.md.
+# engine, and writes the table to docs/performance.md, with a latency plot
+# of each pnvme point in docs/img/.
 #
 #   test/bench/pcie.sh     (through scripts/bench.sh; BENCH_SECONDS=8 per point)
 set -euo pipefail
@@ -31,6 +32,13 @@ for depth in 1 32 128; do
 		2>"$job/path_cost.$depth.err"
 	ir=$(sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p' "$job/path_cost.$depth.err")
 	printf '%s\t%s\t%s\n' "$depth" "$ir" "$(cat "$job/path_cost.$depth")" >>"$job/path_cost.tsv"
+done
+
+# pnvme's latency at each point, drawn next to the doc it goes into.
+mkdir -p docs/img
+for csv in "$job"/latency-*.csv; do
+	point=$(basename "$csv" .csv)
+	scripts/latency_plot.sh "$csv" "docs/img/pcie-${point#latency-}.svg"
 done
 
 python3 - "$job/results.jsonl" docs/performance.md "$job/threads.tsv" "$job/path_cost.tsv" <<'PY'
@@ -76,6 +84,9 @@ for l in open(sys.argv[4]):
 cost = "\n".join(cost)
 ratio = "\n".join(["| 4 KiB point | pnvme IOPS | best kernel IOPS (engine) | pnvme / kernel |",
                    "|---|---:|---:|---:|"] + summary)
+# The latency plots scripts/latency_plot.sh drew, one per pnvme point.
+plots = "\n\n".join("![pnvme latency, 4 KiB %s QD%d: histogram, CDF, p50/p90/p99/p99.9]"
+                     "(img/pcie-%s-qd%d.svg)" % (rw, qd, rw, qd) for rw, qd in points)
 print(table)
 print()
 print(ratio)
@@ -86,10 +97,14 @@ print(cost)
 doc = open(sys.argv[2]).read() if len(sys.argv) > 2 else ""
 start, end = "<!-- bench:pcie:start -->", "<!-- bench:pcie:end -->"
 block = ("%s\nMeasured %s with `scripts/bench.sh`.\n\n%s\n\n%s\n\n"
+         "pnvme's latency at each point (`pnvme_perf --latency-csv`, drawn by "
+         "`scripts/latency_plot.sh`): the share of I/Os in each histogram bucket, the CDF, "
+         "and the percentiles.\n\n%s\n\n"
          "Where the host's time went (QEMU's threads, sampled for 4 s inside each run):\n\n%s\n\n"
          "pnvme's own cost per 4 KiB read with no device (`build/test/bench/pnvme_pcie_path_cost`, "
          "instructions counted inside `pnvme_ns_cmd_read` and `pnvme_qpair_process_completions`):\n\n"
-         "%s\n%s") % (start, datetime.date.today().isoformat(), ratio, table, threads, cost, end)
+         "%s\n%s") % (start, datetime.date.today().isoformat(), ratio, table, plots, threads, cost,
+                      end)
 if start in doc and end in doc:
     doc = doc[:doc.index(start)] + block + doc[doc.index(end) + len(end):]
 else:

@@ -3,7 +3,8 @@
 # Runs inside the rig guest (see scripts/bench.sh): the same points with
 # pnvme_perf, then with the kernel driver on the same controller (fio:
 # io_uring polled, io_uring with interrupts, libaio). One JSON line per
-# result goes to $PNVME_RIG_JOB/results.jsonl.
+# result goes to $PNVME_RIG_JOB/results.jsonl, and pnvme's latency histogram
+# of each point to latency-RW-qdN.csv beside it (the host draws them).
 set -u
 SECS=${BENCH_SECONDS:-8}
 OUT=$PNVME_RIG_JOB/results.jsonl
@@ -25,7 +26,8 @@ for p in $POINTS; do
 	echo "# pnvme_perf $rw QD$qd"
 	sample "pnvme $rw QD$qd"
 	build/bin/pnvme_perf -r "trtype:PCIe traddr:$bdf" -q "$qd" -o 4096 -w "$rw" -t "$SECS" -L \
-		--json >"$PNVME_RIG_JOB/perf.json" 2>"$PNVME_RIG_JOB/perf.err" || {
+		--json --latency-csv "$PNVME_RIG_JOB/latency-$rw-qd$qd.csv" \
+		>"$PNVME_RIG_JOB/perf.json" 2>"$PNVME_RIG_JOB/perf.err" || {
 		cat "$PNVME_RIG_JOB/perf.err"
 		exit 1
 	}

@@ -106,9 +106,10 @@ echo "== fused: reset in place against the test target"
 timeout 600 "$BIN/test/system/pnvme_reset_test" -r "$ADDR" >"$out" 2>&1
 count "reset against the test target" $? "$out"
 
-echo "== fused: perf rides through a reset every second"
+echo "== fused: perf rides through a reset every second (and writes its latency CSV and plot)"
 timeout 120 "$BIN/bin/pnvme_perf" -r "$ADDR" -q 16 -o 4096 -w randrw -t 4 -c 2 -P 4 --verify \
-	--reset-every 1 --json >"$out" 2>"$JOB/perf.err"
+	--reset-every 1 --json --latency-csv "$JOB/latency.csv" --plot "$JOB/latency.svg" \
+	>"$out" 2>"$JOB/perf.err"
 rc=$?
 if [ $rc -eq 0 ] && python3 -c '
 import json, sys
@@ -122,6 +123,15 @@ print("# %d resets, %.0f IOPS, %d aborted by them and sent again" %
 else
 	cat "$out" "$JOB/perf.err"
 	not_ok "perf --verify --reset-every 1: no errors, no mismatches across the resets"
+fi
+
+# The same run's --latency-csv and --plot: what the plot script relies on.
+if [ $rc -eq 0 ] && test/system/latency_csv_check.py "$out" "$JOB/latency.csv" "$JOB/latency.svg" \
+	"randrw (50% reads), 4 KiB, QD16, TCP"; then
+	ok "perf --latency-csv: counts add up to the I/Os of the run and of its jobs, cumulative ends at 1, bounds ascend; --plot: an SVG with the workload and the p50/p90/p99/p99.9 labels"
+else
+	head -n 40 "$JOB/latency.csv"
+	not_ok "perf --latency-csv and --plot: a consistent histogram and its SVG"
 fi
 
 echo "== fused: perf deeper than the controller's queues"
