@@ -148,7 +148,7 @@ unittest-san:
 systemtest: lib apps systemtest-build
 	test/system/run.sh
 
-check: all
+check: all fio-engine
 	test/unit/run.sh $(UT_BINS)
 	$(MAKE) unittest-san
 	$(MAKE) unittest-pcie-only
@@ -183,5 +183,6 @@ distclean: clean
 # Fuzz harnesses and the fused-capable test target keep their rules apart.
 -include mk/fuzz.mk
 -include mk/test_target.mk
+-include mk/fio.mk
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
