@@ -35,3 +35,4 @@ $(FIO_ENGINE): $(FIO_ENGINE_OBJ) $(FIO_PLUGIN_OBJS) $(LIB_A) plugins/fio/engine.
 
 # The filename parser's unit test links the parser.
 $(BUILD)/test/unit/fio_filename_ut: $(OBJ)/plugins/fio/filename.o
+systemtest: fio-engine
