@@ -87,7 +87,10 @@ static int pnvme_fio_setup(struct thread_data *td)
 		return 1;
 	}
 	job = calloc(1, sizeof(*job));
-	if (job == NULL || (job->files = calloc(td->o.nr_files, sizeof(*job->files))) == NULL) {
+	if (job != NULL) {
+		job->files = calloc(td->files_index ? td->files_index : 1, sizeof(*job->files));
+	}
+	if (job == NULL || job->files == NULL) {
 		free(job);
 		log_err("pnvme: out of memory\n");
 		return 1;
