@@ -26,8 +26,9 @@ fio_point() {
 		exit 1
 	}
 	python3 - "$_driver" "$_qd" "$PNVME_RIG_JOB/fio.json" >>"$OUT" <<'PY'
-import json, sys
-job = json.load(open(sys.argv[3]))["jobs"][0]
+import json, re, sys
+# fio may put warning lines before the document.
+job = json.loads(re.search(r"^\{.*", open(sys.argv[3]).read(), re.M | re.S).group(0))["jobs"][0]
 assert job["error"] == 0, job["error"]
 side, lat = job["read"], job["read"]["clat_ns"]
 print(json.dumps({"driver": sys.argv[1], "qd": int(sys.argv[2]), "iops": side["iops"],

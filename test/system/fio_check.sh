@@ -4,12 +4,17 @@
 # Needs FIO_ENGINE (the engine's path); FIO_OUT is a scratch file prefix.
 : "${FIO_ENGINE:=build/fio/pnvme_fio_engine.so}"
 : "${FIO_OUT:=/tmp/fio-check}"
+# Python: the JSON document of fio's output file argv[1].
+FIO_JSON='import json, re, sys
+fio_json = lambda p: json.loads(re.search(r"^\{.*", open(p).read(), re.M | re.S).group(0))'
 
-# fio_run FILENAME ARGS...: fio with the engine, JSON into $FIO_OUT.json,
-# fio's other output into $FIO_OUT.log; fio's exit status.
+# fio_run FILENAME ARGS...: fio with the engine, JSON into $FIO_OUT.json
+# (after any warning lines fio puts first: FIO_JSON above skips them), fio's
+# other output into $FIO_OUT.log; fio's exit status.
 fio_run() {
 	_f=$1
 	shift
+	[ -n "${FIO_TIMES:-}" ] && echo "# $(date +%T) fio $*"
 	timeout 600 fio --output-format=json --output="$FIO_OUT.json" --thread=1 \
 		--ioengine=external:"$FIO_ENGINE" --filename="$_f" --direct=1 "$@" >"$FIO_OUT.log" 2>&1
 }
@@ -23,9 +28,9 @@ fio_verify() {
 	shift 3
 	fio_run "$_file" --numjobs="$_jobs" "$@"
 	_rc=$?
-	if [ $_rc -eq 0 ] && python3 - "$FIO_OUT.json" "$_jobs" <<'PY'
-import json, sys
-j = json.load(open(sys.argv[1]))
+	if [ $_rc -eq 0 ] && python3 -c "$FIO_JSON
+exec(sys.stdin.read())" "$FIO_OUT.json" "$_jobs" <<'PY'
+j = fio_json(sys.argv[1])
 jobs = j["jobs"]
 assert len(jobs) == int(sys.argv[2]), "%d jobs" % len(jobs)
 for x in jobs:
@@ -95,13 +100,13 @@ fio_trim() {
 	if fio_run "$1" --name=tw --rw=write $_area --do_verify=0 &&
 		fio_run "$1" --name=tw --rw=write $_area --verify_only=1 &&
 		fio_run "$1" --name=tt --rw=trim --bs=64k --size=4M --offset=256M &&
-		python3 -c 'import json, sys
-t = json.load(open(sys.argv[1]))["jobs"][0]["trim"]
+		python3 -c "$FIO_JSON"'
+t = fio_json(sys.argv[1])["jobs"][0]["trim"]
 assert t["io_bytes"] == 4 << 20, t' "$FIO_OUT.json"; then
 		fio_run "$1" --name=tw --rw=write $_area --verify_only=1
 		_rc=$?
-		if [ $_rc -ne 0 ] && python3 -c 'import json, sys
-assert json.load(open(sys.argv[1]))["jobs"][0]["error"] != 0' "$FIO_OUT.json"; then
+		if [ $_rc -ne 0 ] && python3 -c "$FIO_JSON"'
+assert fio_json(sys.argv[1])["jobs"][0]["error"] != 0' "$FIO_OUT.json"; then
 			echo "ok - fio trim: 4 MiB deallocated; the data verified before no longer does"
 		else
 			cat "$FIO_OUT.log" "$FIO_OUT.json"

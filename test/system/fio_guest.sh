@@ -11,6 +11,7 @@ F="trtype=PCIe traddr=$(echo "$bdf" | tr : .) ns=1"
 echo "# filename=$F"
 FIO_OUT=/tmp/fio-check
 . test/system/fio_check.sh
+FIO_TIMES=1
 fio_verify_matrix "$F"
 fio_trim "$F"
 fio_refusals "trtype=PCIe traddr=$(echo "$bdf" | tr : .)"

@@ -9,8 +9,9 @@ set -u
 cd "$(dirname "$0")/../.."
 . test/system/tap_count.sh
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The guest's output stays here for a look after a failure.
+log=$(pwd)/.cache/fio-test.log
+mkdir -p .cache
 if [ ! -f build/fio/pnvme_fio_engine.so ]; then
 	not_ok "the fio engine is built (make fio-engine)"
 else
