@@ -16,7 +16,8 @@ fio_run() {
 	shift
 	[ -n "${FIO_TIMES:-}" ] && echo "# $(date +%T) fio $*"
 	timeout 600 fio --output-format=json --output="$FIO_OUT.json" --thread=1 \
-		--ioengine=external:"$FIO_ENGINE" --filename="$_f" --direct=1 "$@" >"$FIO_OUT.log" 2>&1
+		--ioengine=external:"$FIO_ENGINE" --filename="$_f" --direct=1 --verify_state_save=0 \
+		"$@" >"$FIO_OUT.log" 2>&1
 }
 
 # fio_verify NAME NUMJOBS FILENAME ARGS...: a verified run (verify=crc32c in
