@@ -160,7 +160,7 @@ guide-check:
 	$(ECHO) "  CHECK   docs/guide.md"
 	$(Q)scripts/check_guide.sh $(CC) $(CFLAGS)
 
-check: all doc guide-check
+check: all doc guide-check fio-engine
 	test/unit/run.sh $(UT_BINS)
 	$(MAKE) unittest-san
 	$(MAKE) unittest-pcie-only
@@ -196,5 +196,6 @@ distclean: clean
 # Fuzz harnesses and the fused-capable test target keep their rules apart.
 -include mk/fuzz.mk
 -include mk/test_target.mk
+-include mk/fio.mk
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

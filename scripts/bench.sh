@@ -3,8 +3,9 @@
 # Benchmarks (scripts, not timed tests): print figures and ratios and write
 # them to docs/performance.md.
 #
-#   scripts/bench.sh [pcie] [tcp] [tcp-fast] [rdma]   (pcie, tcp and rdma when none is
-#                                              named; tcp-fast: only the host-side TCP part)
+#   scripts/bench.sh [pcie] [tcp] [tcp-fast] [rdma] [fio]   (pcie, tcp and rdma when none
+#                                              is named; tcp-fast: only the host-side TCP part;
+#                                              fio: fio through the pnvme engine)
 #   BENCH_SECONDS=N                   seconds per point (default 8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +18,9 @@ for part in "${parts[@]}"; do
 	tcp) test/bench/tcp.sh ;;
 	tcp-fast) test/bench/tcp.sh fast ;;
 	rdma) test/bench/rdma.sh ;;
+	fio) test/bench/fio.sh ;;
 	*)
-		echo "bench: unknown part '$part' (pcie, tcp, tcp-fast or rdma)" >&2
+		echo "bench: unknown part '$part' (pcie, tcp, tcp-fast, rdma or fio)" >&2
 		exit 2
 		;;
 	esac

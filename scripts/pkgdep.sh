@@ -18,8 +18,8 @@ PACKAGES=(
 	libibverbs-dev librdmacm-dev ibverbs-providers rdma-core
 	# QEMU test rig (guest = generic Debian kernel + host userland over 9p)
 	qemu-system-x86 qemu-utils busybox-static cpio kmod
-	# tests and baselines
-	fio iproute2 python3 valgrind nvme-cli
+	# tests and baselines; dpkg-dev unpacks fio's source for the ioengine
+	fio dpkg-dev iproute2 python3 valgrind nvme-cli
 	# latency plots (pnvme_perf --plot, scripts/bench.sh)
 	gnuplot-nox
 	# fuzz harnesses: clang with libFuzzer, llvm-symbolizer for crash stacks
@@ -40,6 +40,49 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 
+# fio's ioengine is built against fio's own source (Debian ships no headers
+# for it), fetched with `apt-get source`: that needs deb-src entries for the
+# suites the binary packages come from. Written once, beside the existing
+# entries, with the same URIs and suites.
+SRC_LIST=/etc/apt/sources.list.d/pnvme-deb-src.sources
+need_update=0
+add_deb_src() {
+	local tmp
+	[[ -f $SRC_LIST ]] && return 0
+	tmp=$(mktemp)
+	# deb822 files: every stanza whose Types has "deb", again as deb-src.
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[[ -f $f && $f != "$SRC_LIST" ]] || continue
+		awk 'BEGIN { RS = ""; ORS = "\n\n" }
+		/(^|\n)Types:[^\n]*(^| )deb( |\n|$)/ && /URIs:[^\n]*debian/ {
+			n = split($0, l, "\n"); out = ""
+			for (i = 1; i <= n; i++) {
+				if (l[i] ~ /^#/) continue
+				if (l[i] ~ /^Types:/) l[i] = "Types: deb-src"
+				out = out l[i] "\n"
+			}
+			printf "%s\n", out
+		}' "$f" >>"$tmp"
+	done
+	# One-line format: every "deb URI SUITE ..." again as deb-src.
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[[ -f $f ]] || continue
+		awk '$1 == "deb" && $0 ~ /debian/ {
+			sub(/^deb[ \t]+/, ""); printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\n\n", \
+				($1 ~ /^\[/ ? $2 : $1), ($1 ~ /^\[/ ? $3 : $2) }' "$f" >>"$tmp"
+	done
+	if [[ ! -s $tmp ]]; then
+		echo "pkgdep: no Debian archive found in apt's sources: cannot add deb-src entries" >&2
+		rm -f "$tmp"
+		return 1
+	fi
+	install -m 0644 "$tmp" "$SRC_LIST"
+	rm -f "$tmp"
+	echo "pkgdep: added deb-src entries ($SRC_LIST)"
+	need_update=1
+}
+add_deb_src
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
@@ -48,13 +91,15 @@ for pkg in "${PACKAGES[@]}"; do
 	fi
 done
 
-# True when apt has package lists (apt-get update ran at least once).
+# True when apt has package and source lists (apt-get update ran at least
+# once since the deb-src entries were added).
 have_lists() {
-	compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null
+	compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null &&
+		compgen -G '/var/lib/apt/lists/*_Sources*' >/dev/null
 }
 
 if ((${#missing[@]} == 0)); then
-	if ! have_lists; then
+	if ((need_update)) || ! have_lists; then
 		echo "pkgdep: all packages installed; fetching apt package lists"
 		apt-get update -q
 	fi

@@ -4,7 +4,8 @@
 # with a vIOMMU and IOVA=VA) and run the guest-side checks against QEMU's
 # emulated NVMe controllers, its asynchronous events (SMART warnings set
 # through QMP) and pnvme_manage (manage_run.sh), hot remove under pnvme_perf
-# and hot insert seen by pnvme_hotplug_poll (hotplug_run.sh); then the
+# and hot insert seen by pnvme_hotplug_poll (hotplug_run.sh), fio through
+# the pnvme engine (fio_run.sh); then the
 # environment's memory region notifications on the host; the NVMe/TCP
 # checks against the kernel's
 # target (tcp_run.sh), the NVMe/RDMA checks against its RDMA target over
@@ -63,6 +64,10 @@ for mode in uio vfio; do
 		sh -c "$IO_CMD" >"$log" 2>&1
 	count "I/O ($mode)" $? "$log"
 done
+
+echo "== system: fio through the pnvme engine, QEMU's controller (UIO)"
+test/system/fio_run.sh >"$log" 2>&1
+count "fio" $? "$log"
 
 echo "== system: events (SMART warnings set through QMP) and pnvme_manage, QEMU's controller"
 test/system/manage_run.sh >"$log" 2>&1

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # System tests of the NVMe/TCP transport against the Linux kernel's target
 # (nvmet-tcp on memory-backed null_blk) in the rig guest, reached from the
-# host through QEMU's loopback port forward. Prints "tcp: N passed, N failed".
+# host through QEMU's loopback port forward, fio through the pnvme engine
+# among them. Prints "tcp: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -241,6 +242,20 @@ print("# %d resets, %.0f IOPS, %d aborted by them and sent again" %
 else
 	cat "$out" "$out.err"
 	not_ok "perf --verify --reset-every 1 over TCP: no errors, no mismatches across the resets"
+fi
+
+echo "== tcp: fio through the pnvme engine (host), verified"
+if [ -f build/fio/pnvme_fio_engine.so ]; then
+	# fio separates file names with colons: the NQN's is escaped.
+	FIO_FILE="trtype=TCP adrfam=IPv4 traddr=127.0.0.1 trsvcid=$PORT subnqn=$(echo "$NQN1" | sed 's/:/\\:/g') ns=1"
+	echo "# filename=$FIO_FILE"
+	FIO_OUT=$out.fio
+	. test/system/fio_check.sh
+	fio_verify_matrix "$FIO_FILE" >"$out" 2>&1
+	count "fio over TCP" 0 "$out"
+	rm -f "$out".fio.*
+else
+	not_ok "the fio engine is built (make fio-engine)"
 fi
 
 echo "== tcp: keep-alive over an idle minute"

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# fio through the pnvme engine (build/fio/pnvme_fio_engine.so, make
+# fio-engine) against QEMU's emulated controller in the rig guest, UIO mode:
+# verified runs over several job and depth combinations, trim, refusals
+# (fio_guest.sh). fio and the engine built on the host run in the guest
+# over 9p. Prints "fio: N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+. test/system/tap_count.sh
+
+# The guest's output stays here for a look after a failure.
+log=$(pwd)/.cache/fio-test.log
+mkdir -p .cache
+if [ ! -f build/fio/pnvme_fio_engine.so ]; then
+	not_ok "the fio engine is built (make fio-engine)"
+else
+	test/rig/guest_run.sh --mode uio --ctrl PNVMEFIO001:1G --timeout 900 -- \
+		sh test/system/fio_guest.sh >"$log" 2>&1
+	count "fio over PCIe" $? "$log"
+fi
+echo "fio: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
