@@ -1270,7 +1270,11 @@ int pnvme_ns_cmd_write_zeroes(struct pnvme_ns *ns, struct pnvme_qpair *qpair, ui
 			      uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
 			      uint32_t io_flags);
 
-/** Verify @p lba_count blocks at @p lba (ONCS verify). */
+/**
+ * Verify @p lba_count blocks at @p lba (ONCS verify): the controller reads
+ * them and checks what PNVME_IO_FLAGS_PRCHK_* asks of their protection
+ * information, with no data transferred.
+ */
 int pnvme_ns_cmd_verify(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint64_t lba,
 			uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags);
 

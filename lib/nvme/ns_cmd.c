@@ -629,9 +629,10 @@ pnvme_ns_cmd_verify(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint64_t lba
 	if (ns != NULL && !oncs_has(ns, PNVME_ONCS_VERIFY, "verify")) {
 		return -ENOTSUP;
 	}
-	/* Controllers limit verify like a transfer (MDTS or a verify limit). */
+	/* Controllers limit verify like a transfer (MDTS or a verify limit).
+	 * PRCHK says which protection information fields it checks. */
 	return no_data(ns, qpair, PNVME_OPC_VERIFY, lba, lba_count, cb_fn, cb_arg,
-		       io_flags & PNVME_IO_FLAGS_LIMITED_RETRY,
+		       io_flags & (PNVME_IO_FLAGS_LIMITED_RETRY | PI_FLAGS_MASK),
 		       ns ? max_data_blocks(ns, ns->extended_lba_size) : 1,
 		       "verify");
 }

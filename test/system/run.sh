@@ -24,8 +24,10 @@ trap 'rm -f "$log"' EXIT
 # The I/O and reset checks run against the first NVMe controller of the
 # guest; metadata and protection information against the second, whose
 # namespaces are formatted with them (interleaved and apart, types 1-3, the
-# protection information first in 16 bytes of metadata).
-PI_CTRL=PNVMEPI0001:16M/ms=8/mset=1/pi=1,16M/ms=8/mset=0/pi=2,16M/ms=8/mset=1/pi=3,16M/ms=16/mset=0/pi=1/pil=1
+# protection information first in 16 bytes of metadata). The data checks
+# of pnvme_io_test run on each of those too, under VFIO (an IOMMU, so a
+# wrong metadata pointer faults instead of landing somewhere).
+PI_CTRL=PNVMEPI0001:128M/ms=8/mset=1/pi=1,128M/ms=8/mset=0/pi=2,128M/ms=8/mset=1/pi=3,128M/ms=16/mset=0/pi=1/pil=1
 IO_CMD='HUGEMEM=512 scripts/setup.sh config >/dev/null &&
 	set -- $(for c in $(grep -l 0x010802 /sys/bus/pci/devices/*/class | sort); do
 		basename "$(dirname "$c")"; done) && bdf=$1 &&
@@ -39,6 +41,8 @@ IO_CMD='HUGEMEM=512 scripts/setup.sh config >/dev/null &&
 		echo "ok - perf --verify --reset-every 1, 2 qpairs per thread in a poll group: no errors, no mismatches across the resets" ||
 		{ cat /tmp/perf.out; rc=1; echo "not ok - perf --verify --reset-every 1"; };
 	build/test/system/pnvme_pi_test -r "trtype:PCIe traddr:$2" || rc=1;
+	if [ "$MODE" = vfio ]; then for n in 1 2 3 4; do
+		build/test/system/pnvme_io_test -r "trtype:PCIe traddr:$2" --ns $n || rc=1; done; fi;
 	build/bin/pnvme_perf -r "trtype:PCIe traddr:$2" -q 8 -o 4096 -w randrw -t 3 --verify --pi host \
 		>/tmp/perf.out 2>&1 && grep -q "^I/O errors: 0, verify mismatches: 0" /tmp/perf.out &&
 		echo "ok - perf --verify --pi host over every metadata format: no errors, no mismatches, the host protection checked by both" ||
@@ -61,7 +65,7 @@ for mode in uio vfio; do
 
 	echo "== system: I/O, reset, metadata and protection information, $mode mode"
 	"$RIG" --mode "$mode" --ctrl PNVMEIO0001:1G --ctrl "$PI_CTRL" --timeout 900 -- \
-		sh -c "$IO_CMD" >"$log" 2>&1
+		env MODE="$mode" sh -c "$IO_CMD" >"$log" 2>&1
 	count "I/O ($mode)" $? "$log"
 done
 

@@ -214,6 +214,11 @@ test_metadata_and_pi(void)
 	CU_ASSERT_EQUAL(fx.pq->sq[2].mptr, (uintptr_t)md);
 	CU_ASSERT_EQUAL(fx.pq->sq[3].mptr, (uintptr_t)md + 256 * 8);
 	CU_ASSERT_EQUAL(fx.pq->sq[3].cdw14, 1256);
+	/* Verify carries the checks asked for, and the expected tags. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_verify(&fx.ns, &fx.pq->qpair, 500, 8, done_cb, NULL, chk), 0);
+	CU_ASSERT_EQUAL(fx.pq->sq[4].opc, PNVME_OPC_VERIFY);
+	CU_ASSERT_EQUAL(fx.pq->sq[4].cdw12, 7u | chk);
+	CU_ASSERT_EQUAL(fx.pq->sq[4].cdw14, 500);
 	pcie_fixture_teardown(&fx);
 
 	/* Interleaved: blocks of 520 bytes, unless PRACT strips the 8. */
