@@ -25,6 +25,7 @@ struct file_ctx {
 	struct pnvme_qpair *qpair; /* the job's qpair on that controller */
 	uint32_t block_size;
 	uint64_t num_blocks;
+	uint32_t io_flags; /* on every read and write: the protection information's */
 };
 
 /* One job (one fio thread). */
@@ -64,6 +65,35 @@ static void job_free(struct job *job)
 	free(job->done);
 	free(job->files);
 	free(job);
+}
+
+/*
+ * fio's buffers hold data only. Protection information in 8 bytes of
+ * metadata is the controller's to insert and strip (PRACT), with its guard
+ * and, but for type 3, its reference tag checked on every read and write;
+ * other metadata would have to come from the host, so such a namespace is
+ * refused.
+ */
+static int
+choose_io_flags(struct file_ctx *fc, const char *file_name)
+{
+	uint32_t md = pnvme_ns_get_md_size(fc->ns);
+	enum pnvme_pi_type pi = pnvme_ns_get_pi_type(fc->ns);
+
+	fc->io_flags = 0;
+	if (md == 0) {
+		return 0;
+	}
+	if (md == 8 && pi != PNVME_PI_NONE) {
+		fc->io_flags = PNVME_IO_FLAGS_PRACT | PNVME_IO_FLAGS_PRCHK_GUARD |
+			       (pi != PNVME_PI_TYPE3 ? PNVME_IO_FLAGS_PRCHK_REFTAG : 0);
+		return 0;
+	}
+	log_err("pnvme: filename '%s': the namespace has %u bytes of metadata per block that "
+		"the controller cannot insert for fio (only 8 bytes of protection information "
+		"can be)\n",
+		file_name, md);
+	return 1;
 }
 
 /* Main thread, before the jobs start: attach the controllers (shared) and
@@ -117,10 +147,7 @@ static int pnvme_fio_setup(struct thread_data *td)
 				f->file_name, nsid);
 			return 1;
 		}
-		if (pnvme_ns_get_md_size(fc->ns) != 0 &&
-		    pnvme_ns_get_extended_sector_size(fc->ns) != pnvme_ns_get_sector_size(fc->ns)) {
-			log_err("pnvme: filename '%s': namespaces with interleaved metadata are not "
-				"supported\n", f->file_name);
+		if (choose_io_flags(fc, f->file_name) != 0) {
 			return 1;
 		}
 		fc->block_size = pnvme_ns_get_sector_size(fc->ns);
@@ -294,11 +321,11 @@ static enum fio_q_status pnvme_fio_queue(struct thread_data *td, struct io_u *io
 	switch (io_u->ddir) {
 	case DDIR_READ:
 		rc = pnvme_ns_cmd_read(fc->ns, fc->qpair, io_u->xfer_buf, lba, (uint32_t)count,
-				       io_done, io_u, 0);
+				       io_done, io_u, fc->io_flags);
 		break;
 	case DDIR_WRITE:
 		rc = pnvme_ns_cmd_write(fc->ns, fc->qpair, io_u->xfer_buf, lba, (uint32_t)count,
-					io_done, io_u, 0);
+					io_done, io_u, fc->io_flags);
 		break;
 	case DDIR_TRIM: {
 		struct pnvme_dsm_range *r = &job->ranges[io_u->index % job->depth];

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # fio through the pnvme engine (build/fio/pnvme_fio_engine.so, make
 # fio-engine) against QEMU's emulated controller in the rig guest, UIO mode:
-# verified runs over several job and depth combinations, trim, refusals
-# (fio_guest.sh). fio and the engine built on the host run in the guest
+# verified runs over several job and depth combinations, trim, refusals,
+# a namespace with protection information (fio_guest.sh). fio and the engine built on the host run in the guest
 # over 9p. Prints "fio: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -15,7 +15,10 @@ mkdir -p .cache
 if [ ! -f build/fio/pnvme_fio_engine.so ]; then
 	not_ok "the fio engine is built (make fio-engine)"
 else
-	test/rig/guest_run.sh --mode uio --ctrl PNVMEFIO001:1G --timeout 900 -- \
+	# The second controller's namespaces: 8 bytes of protection information
+	# (type 1, interleaved), and 16 bytes of metadata apart.
+	test/rig/guest_run.sh --mode uio --ctrl PNVMEFIO001:1G \
+		--ctrl PNVMEFIOPI01:64M/ms=8/mset=1/pi=1,64M/ms=16/mset=0/pi=1/pil=1 --timeout 1500 -- \
 		sh test/system/fio_guest.sh >"$log" 2>&1
 	count "fio over PCIe" $? "$log"
 fi
