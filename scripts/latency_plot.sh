@@ -4,13 +4,22 @@
 # share of I/Os in each bucket on a log-scale microsecond axis, the CDF on a
 # second axis, p50/p90/p99/p99.9 as labelled vertical lines, and the
 # workload and IOPS in the title. pnvme_perf --plot runs it; so does
-# scripts/bench.sh. Only the whole-run rows (job "all") are drawn.
+# scripts/bench.sh, also for fio's histograms that scripts/fio_latency_csv.py
+# wrote in the same format. Only the whole-run rows (job "all") are drawn.
 #
-#   scripts/latency_plot.sh CSV OUT.svg [OUT.png]    (the PNG: a copy to look at)
+#   scripts/latency_plot.sh [--label TEXT] CSV OUT.svg [OUT.png]
+#     OUT.png: a copy to look at; --label: TEXT in the title in place of the
+#     CSV's transport (to say which target or setting the point ran against)
 set -euo pipefail
 
+label=
+if [[ ${1:-} == --label ]]; then
+	(($# >= 2)) || { echo "usage: $0 [--label TEXT] CSV OUT.svg [OUT.png]" >&2; exit 2; }
+	label=$2
+	shift 2
+fi
 if (($# < 2 || $# > 3)); then
-	echo "usage: $0 CSV OUT.svg [OUT.png]" >&2
+	echo "usage: $0 [--label TEXT] CSV OUT.svg [OUT.png]" >&2
 	exit 2
 fi
 csv=$1 svg=$2 png=${3:-}
@@ -23,7 +32,7 @@ done
 # meta KEY: the value of a "# KEY=VALUE" line of the CSV.
 meta() { sed -n "s/^# $1=//p" "$csv" | head -n 1; }
 
-rw=$(meta rw) bs=$(meta bs) qd=$(meta qd) transport=$(meta transport) iops=$(meta iops)
+rw=$(meta rw) bs=$(meta bs) qd=$(meta qd) transport=${label:-$(meta transport)} iops=$(meta iops)
 if [[ -z $rw || -z $bs || -z $qd || -z $iops ]]; then
 	echo "latency_plot: $csv is not a pnvme_perf --latency-csv file" >&2
 	exit 1
@@ -35,6 +44,9 @@ title=$(awk -v w="$rw" -v s="$size" -v q="$qd" -v t="$transport" -v i="$iops" 'B
 	n = i >= 1e6 ? sprintf("%.2fM", i / 1e6) : i >= 1e3 ? sprintf("%.1fk", i / 1e3) : sprintf("%.0f", i)
 	printf "%s, %s, QD%s, %s: %s IOPS", w, s, q, t, n
 }')
+# gnuplot reads the title inside double quotes.
+title=${title//\\/}
+title=${title//\"/\'}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -81,8 +93,10 @@ marks=$(for p in 50 90 99 99.9; do printf '%s %s\n' "$p" "$(meta "p${p}_us")"; d
 			side = frac > 0.55 ? "right offset -0.6,0" : "left offset 0.6,0"
 			printf "set arrow from %s, graph 0 to %s, graph 1 nohead lw 1.5 dt 2 lc rgb \"%s\" back\n", \
 				val[i], val[i], colour[i]
-			printf "set label \"%s: %.4g µs\" at %s, graph %.2f %s tc rgb \"%s\" boxed front\n", \
-				names[i], val[i], val[i], 0.93 - 0.08 * (i - 1), side, colour[i]
+			# 4 digits, but whole microseconds from 10 ms on (no exponent)
+			shown = val[i] < 10000 ? sprintf("%.4g", val[i]) : sprintf("%.0f", val[i])
+			printf "set label \"%s: %s µs\" at %s, graph %.2f %s tc rgb \"%s\" boxed front\n", \
+				names[i], shown, val[i], 0.93 - 0.08 * (i - 1), side, colour[i]
 		}
 	}')
 

@@ -6,7 +6,8 @@
 # port (4421). Each 4 KiB point runs with pnvme over RDMA and over TCP (at
 # normal priority and at nice 19), then the kernel's own NVMe/RDMA host (nvme-cli connect, fio io_uring on
 # the block device). One JSON line per result goes to
-# $PNVME_RIG_JOB/results.jsonl.
+# $PNVME_RIG_JOB/results.jsonl, and each pnvme run's latency histogram to
+# latency-TRANSPORT[-nice19]-RW-qdN.csv beside it (the host draws them).
 set -u
 SECS=${BENCH_SECONDS:-8}
 OUT=$PNVME_RIG_JOB/results.jsonl
@@ -26,11 +27,14 @@ ln -s "$CFG/subsystems/$NQN" "$CFG/ports/2/subsystems/$NQN" || exit 1
 
 perf_point() { # driver trid rw qd [nice]
 	echo "# $1 $3 QD$4"
+	# "pnvme RDMA, nice 19" -> rdma-nice19
+	csv=$PNVME_RIG_JOB/latency-$(echo "$1" | sed 's/^pnvme //; s/, nice /-nice/' |
+		tr '[:upper:]' '[:lower:]')-$3-qd$4.csv
 	# On core 1. The target's kernel work shares the guest's two vCPUs
 	# with the polling initiator: at nice 19 it runs before the poll loop
 	# wherever it lands (a real target has CPUs of its own).
 	nice -n "${5:-0}" build/bin/pnvme_perf -r "$2" -q "$4" -o 4096 -w "$3" -t "$SECS" -c 0x2 -L --json \
-		>"$PNVME_RIG_JOB/perf.json" 2>"$PNVME_RIG_JOB/perf.err" || {
+		--latency-csv "$csv" >"$PNVME_RIG_JOB/perf.json" 2>"$PNVME_RIG_JOB/perf.err" || {
 		cat "$PNVME_RIG_JOB/perf.err"
 		exit 1
 	}

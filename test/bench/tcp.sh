@@ -18,7 +18,9 @@
 #        the rig guest through QEMU's loopback port forward: the real-peer
 #        figures.
 #
-# Writes both tables to docs/performance.md.
+# Writes both tables to docs/performance.md, each with a latency plot of
+# every point (this tree's run in the last round: pnvme_perf --latency-csv,
+# drawn into docs/img/tcp-PART-RW-qdN[-xQPAIRS].svg).
 #
 #   test/bench/tcp.sh [fast] [guest]   (through scripts/bench.sh tcp; both when none)
 #   BENCH_SECONDS=N                    seconds per run (default 4)
@@ -56,11 +58,15 @@ fi
 declare -A PERF=([current]=build/bin/pnvme_perf [baseline]=$base_tree/build/bin/pnvme_perf)
 
 # run_point PART BUILD RW QD QPAIRS PORT TARGET_LOG [perf args...]
-# (TARGET_LOG: the fast target's --verbose log, or -)
+# (TARGET_LOG: the fast target's --verbose log, or -). This tree's runs
+# also write their latency histogram to latency-PART-RW-qdQD[-xQPAIRS].csv,
+# each round over the last.
 run_point() {
 	local part=$1 build=$2 rw=$3 qd=$4 qpairs=$5 port=$6 tlog=$7
 	shift 7
-	local out=$job/$part.$build.$rw.$qd.$qpairs lines=0 rc=0
+	local out=$job/$part.$build.$rw.$qd.$qpairs lines=0 rc=0 point=$rw-qd$qd
+	((qpairs == 1)) || point+=-x$qpairs
+	[ "$build" = baseline ] || set -- "$@" --latency-csv "$job/latency-$part-$point.csv"
 	echo "# $part round $round: $build pnvme_perf $rw QD$qd x$qpairs qpairs $*" >&2
 	[ "$tlog" = - ] || lines=$(wc -l <"$tlog")
 	taskset -c 1 "${PERF[$build]}" \
@@ -172,6 +178,7 @@ guest_part() {
 }
 
 : >"$job/results.jsonl"
+rm -f "$job"/latency-*.csv
 for part in "${parts[@]}"; do
 	case $part in
 	fast) fast_part ;;
@@ -183,9 +190,19 @@ for part in "${parts[@]}"; do
 	esac
 done
 
+# This tree's latency at each point (the last round), drawn next to the doc.
+mkdir -p docs/img
+declare -A TARGET=([fast]="in-tree target" [guest]="kernel target in the guest")
+for csv in "$job"/latency-*.csv; do
+	[ -e "$csv" ] || continue
+	point=$(basename "$csv" .csv)
+	point=${point#latency-}
+	scripts/latency_plot.sh --label "TCP, ${TARGET[${point%%-*}]}" "$csv" "docs/img/tcp-$point.svg"
+done
+
 python3 - "$job/results.jsonl" docs/performance.md "$BASELINE" "$(git rev-parse --short HEAD)" \
 	"$ROUNDS" "$SECS" <<'PY'
-import datetime, json, statistics, sys
+import datetime, json, os, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 baseline, head, rounds, secs = sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
 
@@ -263,11 +280,24 @@ for part in ("fast", "guest"):
                                if c.get("target_wait") is not None else "-")
         lines.append(line)
     table = "\n".join(lines)
+    # The plots drawn above: this tree's run of each point in the last round.
+    plots = ["![pnvme latency over TCP (%s), 4 KiB %s QD%d%s, last round: histogram, CDF, "
+             "p50/p90/p99/p99.9](img/tcp-%s-%s-qd%d%s.svg)" % (
+                 "in-tree target" if part == "fast" else "kernel target in the guest",
+                 k[0], k[1], " x%d qpairs" % k[2] if k[2] > 1 else "",
+                 part, k[0], k[1], "-x%d" % k[2] if k[2] > 1 else "")
+             for k in keys
+             if os.path.exists(os.path.join(os.path.dirname(sys.argv[1]), "latency-%s-%s-qd%d%s.csv" % (
+                 part, k[0], k[1], "-x%d" % k[2] if k[2] > 1 else "")))]
     if part == "fast" and cost:
         table += ("\n\nThe library's own cost (`pnvme_ns_cmd_*` and "
                   "`pnvme_qpair_process_completions`, user space, counted by callgrind "
                   "over 3 s; the initiator runs slowly under it, so each poll finds more "
                   "to do than at full speed):\n\n" + cost_table)
+    if plots:
+        table += ("\n\nThis tree's latency at each point, from its run in the last round "
+                  "(`pnvme_perf --latency-csv`, drawn by `scripts/latency_plot.sh`):\n\n" +
+                  "\n\n".join(plots))
     print("\n## %s\n%s" % (part, table))
     start, end = "<!-- bench:tcp-%s:start -->" % part, "<!-- bench:tcp-%s:end -->" % part
     block = ("%s\nMeasured %s with `scripts/bench.sh tcp`: this tree (%s) and the baseline (%s) in "
