@@ -35,6 +35,7 @@ rows = [r for r in runs if "driver" in r]
 profile = next((r for r in runs if r.get("profile") == "dso"), None)
 engine, perf, kernel = "fio + pnvme engine", "pnvme_perf", "fio + kernel io_uring (polled)"
 null = "fio, null engine (no device)"
+tsc = "fio + pnvme engine, clocksource=cpu"
 lines = ["| 4 KiB randread | driver | IOPS | mean (us) | p99 (us) |", "|---|---|---:|---:|---:|"]
 ratio = ["| 4 KiB randread | fio + pnvme engine / pnvme_perf | fio + pnvme engine / fio + kernel io_uring | "
          "share of fio's own ceiling (engine / null engine) |", "|---|---:|---:|---:|"]
@@ -43,7 +44,7 @@ plotted = ((engine, "pnvme-engine"), (kernel, "io_uring"))
 plots = []
 for qd in sorted({r["qd"] for r in rows}):
     got = {r["driver"]: r for r in rows if r["qd"] == qd}
-    for d in (null, engine, perf, kernel):
+    for d in (null, engine, tsc, perf, kernel):
         if d in got:
             r = got[d]
             lines.append("| QD%d | %s | %.0f | %.1f | %.1f |" % (qd, d, r["iops"], r["mean_us"], r["p99_us"]))
