@@ -22,5 +22,20 @@ else
 		sh test/system/fio_guest.sh >"$log" 2>&1
 	count "fio over PCIe" $? "$log"
 fi
+
+# fio's latency histogram in the plots' CSV (scripts/fio_latency_csv.py, as
+# scripts/bench.sh fio uses it), from a second of fio's null engine here.
+tmp=$(mktemp -d)
+if timeout 120 fio --name=hist --ioengine=null --size=64M --bs=4k --rw=randread --iodepth=4 \
+	--time_based --runtime=1 --output-format=json+ --output="$tmp/fio.json" >"$tmp/fio.log" 2>&1 &&
+	scripts/fio_latency_csv.py "$tmp/fio.json" "$tmp/latency.csv" "fio null engine" &&
+	scripts/latency_plot.sh "$tmp/latency.csv" "$tmp/latency.svg" &&
+	test/system/fio_latency_csv_check.py "$tmp/fio.json" "$tmp/latency.csv" "$tmp/latency.svg"; then
+	ok "fio's json+ histogram as a latency CSV: every completion in one of fio's buckets, fio's percentiles and IOPS, plotted with its marks"
+else
+	cat "$tmp/fio.log"
+	not_ok "fio's json+ histogram as a latency CSV (scripts/fio_latency_csv.py)"
+fi
+rm -rf "$tmp"
 echo "fio: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
