@@ -154,7 +154,7 @@ check_payload(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t bytes,
 	return 0;
 }
 
-static void
+static PNVME_ALWAYS_INLINE void
 encode(struct pnvme_cmd *cmd, const struct ns_io *io, const struct pnvme_ns *ns, uint64_t lba,
        uint32_t count)
 {
@@ -220,7 +220,7 @@ pieces_blocks(const struct ns_io *io, uint64_t offset, uint32_t block)
 
 /* Blocks the next child may carry from @p lba, its data from byte
  * @p offset. */
-static uint32_t
+static PNVME_ALWAYS_INLINE uint32_t
 child_blocks(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t lba, uint32_t left,
 	     uint64_t offset)
 {
@@ -340,6 +340,30 @@ submit_io_split(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct ns_
 	return submit_split(ns, qpair, io, nchildren, cb_fn, cb_arg);
 }
 
+/* io_flags beyond the plain and fused ones: protection information flags,
+ * and only where they mean something. */
+static int
+check_pi_flags(const struct pnvme_ns *ns, uint32_t io_flags, const char *what)
+{
+	if (io_flags & ~(RW_FLAGS_MASK | FUSE_FLAGS_MASK | PI_FLAGS_MASK)) {
+		PNVME_ERRLOG("%s: unknown io_flags 0x%08x", what, io_flags);
+		return -EINVAL;
+	}
+	if (ns->pi_type == PNVME_PI_NONE) {
+		PNVME_ERRLOG("%s: protection information flags 0x%08x, but namespace %u has none",
+			     what, io_flags & PI_FLAGS_MASK, ns->id);
+		return -EINVAL;
+	}
+	/* The specification makes the controller refuse this too. */
+	if ((io_flags & PNVME_IO_FLAGS_PRCHK_REFTAG) && ns->pi_type == PNVME_PI_TYPE3) {
+		PNVME_ERRLOG("%s: namespace %u has type 3 protection, whose reference tag is not "
+			     "checked: drop PNVME_IO_FLAGS_PRCHK_REFTAG",
+			     what, ns->id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvme_cmd_cb cb_fn,
 	  void *cb_arg, const char *what)
@@ -358,22 +382,12 @@ submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvm
 	if (rc != 0) {
 		return rc;
 	}
-	if (pnvme_unlikely(io->io_flags & ~(RW_FLAGS_MASK | FUSE_FLAGS_MASK | PI_FLAGS_MASK))) {
-		PNVME_ERRLOG("%s: unknown io_flags 0x%08x", what, io->io_flags);
-		return -EINVAL;
-	}
-	if (pnvme_unlikely((io->io_flags & PI_FLAGS_MASK) && ns->pi_type == PNVME_PI_NONE)) {
-		PNVME_ERRLOG("%s: protection information flags 0x%08x, but namespace %u has none",
-			     what, io->io_flags & PI_FLAGS_MASK, ns->id);
-		return -EINVAL;
-	}
-	/* The specification makes the controller refuse this too. */
-	if (pnvme_unlikely((io->io_flags & PNVME_IO_FLAGS_PRCHK_REFTAG) &&
-			   ns->pi_type == PNVME_PI_TYPE3)) {
-		PNVME_ERRLOG("%s: namespace %u has type 3 protection, whose reference tag is not "
-			     "checked: drop PNVME_IO_FLAGS_PRCHK_REFTAG",
-			     what, ns->id);
-		return -EINVAL;
+	/* One test on the common path: no unknown flags, no protection flags. */
+	if (pnvme_unlikely(io->io_flags & ~(RW_FLAGS_MASK | FUSE_FLAGS_MASK))) {
+		rc = check_pi_flags(ns, io->io_flags, what);
+		if (rc != 0) {
+			return rc;
+		}
 	}
 
 	/* One command, nearly always: nothing more to check. */
@@ -415,11 +429,18 @@ static int
 lay_out_metadata(const struct pnvme_ns *ns, struct ns_io *io, const struct ns_md *md,
 		 const char *what)
 {
-	bool stripped = (io->io_flags & PNVME_IO_FLAGS_PRACT) && ns->pi_type != PNVME_PI_NONE &&
-			ns->md_size == 8;
-	bool apart = ns->md_size != 0 && !pnvme_ns_supports_extended_lba(ns) && !stripped;
-	uint64_t len = (uint64_t)io->lba_count * ns->md_size;
-	uint64_t first, last;
+	bool stripped, apart;
+	uint64_t len, first, last;
+
+	/* Most namespaces have no metadata: nothing to lay out. */
+	if (pnvme_likely(ns->md_size == 0 && md == NULL)) {
+		io->block = ns->extended_lba_size;
+		return 0;
+	}
+	stripped = (io->io_flags & PNVME_IO_FLAGS_PRACT) && ns->pi_type != PNVME_PI_NONE &&
+		   ns->md_size == 8;
+	apart = ns->md_size != 0 && !pnvme_ns_supports_extended_lba(ns) && !stripped;
+	len = (uint64_t)io->lba_count * ns->md_size;
 
 	io->block = stripped ? ns->sector_size : ns->extended_lba_size;
 	if (md != NULL) {

@@ -13,6 +13,9 @@
 
 #define pnvme_likely(x) __builtin_expect(!!(x), 1)
 #define pnvme_unlikely(x) __builtin_expect(!!(x), 0)
+/* For small helpers of the I/O path that the compiler would otherwise keep
+ * out of line once they have two callers. */
+#define PNVME_ALWAYS_INLINE inline __attribute__((always_inline))
 
 #define PNVME_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PNVME_MAX(a, b) ((a) > (b) ? (a) : (b))
