@@ -1265,6 +1265,36 @@ int pnvme_ns_cmd_compare(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *b
 			 uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
 			 uint32_t io_flags);
 
+/**
+ * Compare @p buf and its metadata with the blocks at @p lba, laid out as
+ * for pnvme_ns_cmd_write_with_md(): the comparison covers the metadata,
+ * protection information included (pnvme_ns_dif_generate() computes it).
+ * PNVME_IO_FLAGS_PRCHK_* have the controller check the protection
+ * information of the blocks it reads (an error status names the field).
+ * With
+ * PNVME_IO_FLAGS_FUSE_FIRST it opens a fused compare-and-write whose
+ * second command is a pnvme_ns_cmd_write_with_md().
+ *
+ * @param ns the namespace.
+ * @param qpair the I/O qpair to submit on.
+ * @param buf the data (and interleaved metadata), DMA-able.
+ * @param md_buf the separate metadata, or NULL.
+ * @param lba first block.
+ * @param lba_count blocks to compare.
+ * @param cb_fn runs once with the completion: COMPARE FAILURE (SCT 2h /
+ *        SC 85h) on a mismatch.
+ * @param cb_arg passed to @p cb_fn.
+ * @param io_flags PNVME_IO_FLAGS_PRCHK_*, PNVME_IO_FLAGS_FUSE_FIRST,
+ *        PNVME_IO_FLAGS_LIMITED_RETRY, PNVME_IO_FLAGS_FUA.
+ * @param apptag_mask bits of @p apptag the controller compares.
+ * @param apptag the expected application tag.
+ * @return as pnvme_ns_cmd_read_with_md().
+ */
+int pnvme_ns_cmd_compare_with_md(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf,
+				 void *md_buf, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn,
+				 void *cb_arg, uint32_t io_flags, uint16_t apptag_mask,
+				 uint16_t apptag);
+
 /** Write zeroes to @p lba_count blocks at @p lba (ONCS write zeroes). */
 int pnvme_ns_cmd_write_zeroes(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint64_t lba,
 			      uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,

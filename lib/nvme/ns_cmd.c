@@ -601,15 +601,34 @@ pnvme_ns_cmd_writev(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const struct
 		   io_flags, "writev");
 }
 
+static int
+compare(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uint64_t lba,
+	uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags,
+	const struct ns_md *md, const char *what)
+{
+	if (ns != NULL && !oncs_has(ns, PNVME_ONCS_COMPARE, what)) {
+		return -ENOTSUP;
+	}
+	return rw(ns, qpair, PNVME_OPC_COMPARE, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
+		  io_flags, md, what);
+}
+
 int
 pnvme_ns_cmd_compare(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uint64_t lba,
 		     uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags)
 {
-	if (ns != NULL && !oncs_has(ns, PNVME_ONCS_COMPARE, "compare")) {
-		return -ENOTSUP;
-	}
-	return rw(ns, qpair, PNVME_OPC_COMPARE, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
-		  io_flags, NULL, "compare");
+	return compare(ns, qpair, buf, lba, lba_count, cb_fn, cb_arg, io_flags, NULL, "compare");
+}
+
+int
+pnvme_ns_cmd_compare_with_md(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf,
+			     void *md_buf, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn,
+			     void *cb_arg, uint32_t io_flags, uint16_t apptag_mask, uint16_t apptag)
+{
+	const struct ns_md md = {.buf = md_buf, .apptag_mask = apptag_mask, .apptag = apptag};
+
+	return compare(ns, qpair, buf, lba, lba_count, cb_fn, cb_arg, io_flags, &md,
+		       "compare_with_md");
 }
 
 static int

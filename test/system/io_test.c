@@ -429,10 +429,10 @@ test_compare_zeroes_dsm_flush_copy(struct pnvme_qpair *qpair)
 
 	write_read(qpair, wbuf, rbuf, 20000, blocks, 31);
 	if ((cd->oncs & PNVME_ONCS_COMPARE) && g_md_mode == MD_PRACT) {
-		/* The controller compares protection information too, which only
-		 * the host can send (QEMU refuses PRACT on a compare). */
-		printf("# no compare: the blocks' protection information would have to come "
-		       "from the host\n");
+		/* The protection information of a compare comes from the host
+		 * (QEMU refuses PRACT on it): pnvme_pi_test compares with it. */
+		printf("# no compare here: pnvme_pi_test compares with the host's protection "
+		       "information\n");
 	} else if (cd->oncs & PNVME_ONCS_COMPARE) {
 		RUN(pnvme_ns_cmd_compare(g_ns, qpair, wbuf, 20000, blocks, done_cb, &w, g_io_flags));
 		CHECK(rc == 0 && !w.errors, "compare of equal data succeeds");

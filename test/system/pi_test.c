@@ -18,7 +18,10 @@
  *    CHECK ERROR, one whose reference tag is wrong with REFERENCE TAG
  *    CHECK ERROR (types 1 and 2; type 3 has none to check, and the library
  *    refuses the flag there as the controller would), one whose
- *    application tag is wrong with APPLICATION TAG CHECK ERROR.
+ *    application tag is wrong with APPLICATION TAG CHECK ERROR;
+ *  - compare with the host's metadata (pnvme_ns_cmd_compare_with_md):
+ *    equal; other data, other metadata or another guard miscompare; a
+ *    stored block with a wrong guard fails PRCHK guard on a compare.
  * Prints "ok - ..." / "not ok - ...".
  */
 #include <errno.h>
@@ -138,6 +141,85 @@ read_md(struct layout *l, uint8_t *buf, uint8_t *md, uint64_t lba, uint32_t flag
 						    &w, flags, 0xffff, APPTAG));
 }
 
+static struct pnvme_cpl
+compare_md(struct layout *l, uint8_t *buf, uint8_t *md, uint64_t lba, uint32_t flags)
+{
+	struct wait w = {0};
+
+	return finish(&w, pnvme_ns_cmd_compare_with_md(l->ns, g_qpair, buf, md, lba, BLOCKS,
+						       done_cb, &w, flags, 0xffff, APPTAG));
+}
+
+/*
+ * Compare against the blocks at @p lba, which hold l->buf and l->md as the
+ * host wrote them: equal (every check on); a data byte different; a
+ * metadata byte outside the protection information different (metadata
+ * larger than 8 bytes); a wrong guard in what the host sends (the
+ * protection information is compared like the rest of the metadata).
+ * Then the blocks are written with a wrong guard, unchecked: a compare
+ * with those very bytes is equal, unless PRCHK has the controller check
+ * the protection information of the blocks it read. Leaves l->buf and
+ * l->md as they were, and the blocks at @p lba with the wrong guard.
+ */
+static void
+test_compare(struct layout *l, uint64_t lba, uint32_t all)
+{
+	uint32_t id = pnvme_ns_get_id(l->ns), bs = pnvme_ns_get_sector_size(l->ns);
+	uint32_t mds = pnvme_ns_get_md_size(l->ns);
+	size_t md_at = pnvme_ns_pi_is_first(l->ns) ? 8 : 0; /* a byte outside the PI */
+	uint8_t *md0 = l->apart ? l->md : l->buf + bs;      /* block 0's metadata */
+	uint8_t *pi = md0 + (pnvme_ns_pi_is_first(l->ns) ? 0 : mds - 8);
+	struct pnvme_cpl cpl;
+
+	cpl = compare_md(l, l->buf, l->md, lba, all);
+	CHECK(!pnvme_cpl_is_error(&cpl),
+	      "ns %u: compare with the data and protection information written, every check "
+	      "on: %s", id, pnvme_status_string(&cpl.status));
+
+	l->buf[2 * l->data_bytes + 100] ^= 0x10;
+	pnvme_ns_dif_generate(l->ns, l->buf, l->md, lba, BLOCKS, APPTAG);
+	cpl = compare_md(l, l->buf, l->md, lba, all);
+	CHECK(status_is(&cpl, PNVME_SCT_MEDIA_ERROR, PNVME_SC_COMPARE_FAILURE),
+	      "ns %u: compare of other data (its protection information valid) fails with "
+	      "COMPARE FAILURE: %s", id, pnvme_status_string(&cpl.status));
+	l->buf[2 * l->data_bytes + 100] ^= 0x10;
+	pnvme_ns_dif_generate(l->ns, l->buf, l->md, lba, BLOCKS, APPTAG);
+
+	if (mds > 8) {
+		md0[md_at] ^= 0x01;
+		pnvme_ns_dif_generate(l->ns, l->buf, l->md, lba, BLOCKS, APPTAG);
+		cpl = compare_md(l, l->buf, l->md, lba, all);
+		CHECK(status_is(&cpl, PNVME_SCT_MEDIA_ERROR, PNVME_SC_COMPARE_FAILURE),
+		      "ns %u: compare of the same data with other metadata fails with COMPARE "
+		      "FAILURE (the metadata is compared too): %s",
+		      id, pnvme_status_string(&cpl.status));
+		md0[md_at] ^= 0x01;
+		pnvme_ns_dif_generate(l->ns, l->buf, l->md, lba, BLOCKS, APPTAG);
+	}
+
+	pi[0] ^= 0x5a; /* block 0's guard */
+	cpl = compare_md(l, l->buf, l->md, lba, 0);
+	CHECK(status_is(&cpl, PNVME_SCT_MEDIA_ERROR, PNVME_SC_COMPARE_FAILURE),
+	      "ns %u: compare of the same data with a wrong guard fails with COMPARE FAILURE "
+	      "(the protection information is compared too): %s",
+	      id, pnvme_status_string(&cpl.status));
+
+	/* The stored blocks' own protection information, checked or not. */
+	cpl = write_md(l, l->buf, l->md, lba, 0, APPTAG);
+	CHECK(!pnvme_cpl_is_error(&cpl), "ns %u: write with a wrong guard and no checks: %s", id,
+	      pnvme_status_string(&cpl.status));
+	cpl = compare_md(l, l->buf, l->md, lba, 0);
+	CHECK(!pnvme_cpl_is_error(&cpl),
+	      "ns %u: compare with those very bytes, no checks: equal: %s", id,
+	      pnvme_status_string(&cpl.status));
+	cpl = compare_md(l, l->buf, l->md, lba, PNVME_IO_FLAGS_PRCHK_GUARD);
+	CHECK(status_is(&cpl, PNVME_SCT_MEDIA_ERROR, PNVME_SC_GUARD_CHECK_ERROR),
+	      "ns %u: the same compare with PRCHK guard: GUARD CHECK ERROR (the controller "
+	      "checks the blocks it read): %s",
+	      id, pnvme_status_string(&cpl.status));
+	pi[0] ^= 0x5a;
+}
+
 /* The data of every block equal in two buffers whose blocks are @p sa and
  * @p sb bytes apart. */
 static bool
@@ -190,6 +272,13 @@ test_namespace(struct pnvme_ns *ns)
 					  APPTAG, &bad) == 0,
 	      "ns %u: read back with every check on: the data, and protection information the "
 	      "host's check accepts (%s)", id, pnvme_status_string(&cpl.status));
+	if (pnvme_ctrlr_get_data(g_ctrlr)->oncs & PNVME_ONCS_COMPARE) {
+		test_compare(&l, lba, all);
+	} else {
+		printf("not ok - ns %u: the controller has no compare (ONCS 0x%04x)\n", id,
+		       pnvme_ctrlr_get_data(g_ctrlr)->oncs);
+		g_failures++;
+	}
 
 	/* The controller inserts it (8 bytes of metadata: nothing but the
 	 * protection information, so the host sends data alone, block after

@@ -221,6 +221,53 @@ test_metadata_and_pi(void)
 	CU_ASSERT_EQUAL(fx.pq->sq[4].cdw14, 500);
 	pcie_fixture_teardown(&fx);
 
+	/* Compare: the metadata goes along (MPTR) with the checks and tags;
+	 * without it the metadata kept apart has nowhere to come from. */
+	pcie_fixture_setup(&fx, 16, 32, PNVME_CTRLR_FUSED_COMPARE_WRITE);
+	format_with_pi(&fx, false);
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_compare(&fx.ns, &fx.pq->qpair, buf, 100, 8, done_cb, NULL, 0),
+			-EINVAL);
+	CU_ASSERT(test_log_contains("compare: namespace 1 keeps 8 bytes of metadata"));
+	pnvme_log_set_handler(NULL);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_compare_with_md(&fx.ns, &fx.pq->qpair, buf, md, 300, 8,
+						     done_cb, NULL, chk, 0xff00, 0x4200),
+			0);
+	cmd = &fx.pq->sq[0];
+	CU_ASSERT_EQUAL(cmd->opc, PNVME_OPC_COMPARE);
+	CU_ASSERT_EQUAL(cmd->mptr, (uintptr_t)md);
+	CU_ASSERT_EQUAL(cmd->cdw12, 7u | chk);
+	CU_ASSERT_EQUAL(cmd->cdw14, 300);
+	CU_ASSERT_EQUAL(cmd->cdw15, 0xff004200u);
+	/* A fused pair on that namespace: both halves carry their metadata. */
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_compare_with_md(&fx.ns, &fx.pq->qpair, buf, md, 400, 4,
+						     done_cb, NULL,
+						     PNVME_IO_FLAGS_FUSE_FIRST |
+							     PNVME_IO_FLAGS_PRCHK_GUARD,
+						     0, 0),
+			0);
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_write_with_md(&fx.ns, &fx.pq->qpair, buf + 4 * 512, md + 32,
+						   400, 4, done_cb, NULL,
+						   PNVME_IO_FLAGS_FUSE_SECOND |
+							   PNVME_IO_FLAGS_PRCHK_GUARD,
+						   0, 0),
+			0);
+	CU_ASSERT_EQUAL(fx.pq->sq[1].fuse, PNVME_FUSE_FIRST);
+	CU_ASSERT_EQUAL(fx.pq->sq[1].mptr, (uintptr_t)md);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].fuse, PNVME_FUSE_SECOND);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].opc, PNVME_OPC_WRITE);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].mptr, (uintptr_t)md + 32);
+	CU_ASSERT_EQUAL(fx.pq->sq[2].cdw14, 400);
+	/* Without ONCS compare, refused by name. */
+	fx.ctrlr.ctrlr.cdata.oncs = 0;
+	test_log_capture_start();
+	CU_ASSERT_EQUAL(pnvme_ns_cmd_compare_with_md(&fx.ns, &fx.pq->qpair, buf, md, 0, 1, done_cb,
+						     NULL, 0, 0, 0),
+			-ENOTSUP);
+	CU_ASSERT(test_log_contains("compare_with_md: the controller does not support it"));
+	pnvme_log_set_handler(NULL);
+	pcie_fixture_teardown(&fx);
+
 	/* Interleaved: blocks of 520 bytes, unless PRACT strips the 8. */
 	pcie_fixture_setup(&fx, 16, 32, 0);
 	format_with_pi(&fx, true);
