@@ -1271,8 +1271,7 @@ int pnvme_ns_cmd_compare(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *b
  * protection information included (pnvme_ns_dif_generate() computes it).
  * PNVME_IO_FLAGS_PRCHK_* have the controller check the protection
  * information of the blocks it reads (an error status names the field).
- * With
- * PNVME_IO_FLAGS_FUSE_FIRST it opens a fused compare-and-write whose
+ * With PNVME_IO_FLAGS_FUSE_FIRST it opens a fused compare-and-write whose
  * second command is a pnvme_ns_cmd_write_with_md().
  *
  * @param ns the namespace.
