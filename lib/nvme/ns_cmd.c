@@ -40,7 +40,7 @@ struct ns_io {
 	uint32_t max_pieces;
 };
 
-static int
+static PNVME_ALWAYS_INLINE int
 check_common(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const char *what)
 {
 	if (pnvme_unlikely(ns == NULL || qpair == NULL)) {
@@ -61,7 +61,7 @@ check_common(struct pnvme_ns *ns, struct pnvme_qpair *qpair, const char *what)
 	return 0;
 }
 
-static int
+static PNVME_ALWAYS_INLINE int
 check_range(const struct pnvme_ns *ns, uint64_t lba, uint32_t count, const char *what)
 {
 	if (pnvme_unlikely(count == 0)) {
@@ -88,34 +88,16 @@ oncs_has(const struct pnvme_ns *ns, uint16_t bit, const char *what)
 	return false;
 }
 
-/* DMA-ability and alignment of the data, checked before anything is sent. */
+/* DMA-ability, alignment and length of a vector's elements. */
 static int
-check_payload(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t bytes, const char *what)
+check_payload_iov(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t bytes,
+		  const char *what)
 {
 	bool sgl = (ns->ctrlr->flags & PNVME_CTRLR_SGL_SUPPORTED) != 0;
 	uint32_t page = ns->ctrlr->page_size;
 	uint64_t total = 0;
 	int i;
 
-	if (bytes > UINT32_MAX) {
-		PNVME_ERRLOG("%s: %llu bytes in one call is more than 4 GiB", what,
-			     (unsigned long long)bytes);
-		return -EINVAL;
-	}
-	if (io->iov == NULL) {
-		if (io->buf == NULL || ((uintptr_t)io->buf & 3) != 0) {
-			PNVME_ERRLOG("%s: buffer %p is NULL or not dword-aligned", what, io->buf);
-			return -EINVAL;
-		}
-		if (!ns->ctrlr->ops->any_memory &&
-		    (pnvme_vtophys(io->buf, NULL) == PNVME_VTOPHYS_ERROR ||
-		     pnvme_vtophys((uint8_t *)io->buf + bytes - 1, NULL) == PNVME_VTOPHYS_ERROR)) {
-			PNVME_ERRLOG("%s: buffer %p is not DMA-able memory (pnvme_dma_zmalloc)", what,
-				     io->buf);
-			return -EINVAL;
-		}
-		return 0;
-	}
 	if (io->iovcnt < 1 || io->iovcnt > PNVME_MAX_IOVCNT) {
 		PNVME_ERRLOG("%s: %d vector elements is outside 1-%d", what, io->iovcnt,
 			     PNVME_MAX_IOVCNT);
@@ -149,6 +131,34 @@ check_payload(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t bytes,
 	if (total != bytes) {
 		PNVME_ERRLOG("%s: vector holds %llu bytes, the blocks need %llu", what,
 			     (unsigned long long)total, (unsigned long long)bytes);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* DMA-ability and alignment of the data, checked before anything is sent:
+ * a refusal here is a return value, never a completion. */
+static PNVME_ALWAYS_INLINE int
+check_payload(const struct pnvme_ns *ns, const struct ns_io *io, uint64_t bytes, const char *what)
+{
+	if (pnvme_unlikely(bytes > UINT32_MAX)) {
+		PNVME_ERRLOG("%s: %llu bytes in one call is more than 4 GiB", what,
+			     (unsigned long long)bytes);
+		return -EINVAL;
+	}
+	if (io->iov != NULL) {
+		return check_payload_iov(ns, io, bytes, what);
+	}
+	if (pnvme_unlikely(io->buf == NULL || ((uintptr_t)io->buf & 3) != 0)) {
+		PNVME_ERRLOG("%s: buffer %p is NULL or not dword-aligned", what, io->buf);
+		return -EINVAL;
+	}
+	if (!ns->ctrlr->ops->any_memory &&
+	    pnvme_unlikely(pnvme_vtophys(io->buf, NULL) == PNVME_VTOPHYS_ERROR ||
+			   pnvme_vtophys((uint8_t *)io->buf + bytes - 1, NULL) ==
+				   PNVME_VTOPHYS_ERROR)) {
+		PNVME_ERRLOG("%s: buffer %p is not DMA-able memory (pnvme_dma_zmalloc)", what,
+			     io->buf);
 		return -EINVAL;
 	}
 	return 0;
@@ -364,7 +374,7 @@ check_pi_flags(const struct pnvme_ns *ns, uint32_t io_flags, const char *what)
 	return 0;
 }
 
-static int
+static PNVME_ALWAYS_INLINE int
 submit_io(struct pnvme_ns *ns, struct pnvme_qpair *qpair, struct ns_io *io, pnvme_cmd_cb cb_fn,
 	  void *cb_arg, const char *what)
 {
@@ -426,17 +436,12 @@ struct ns_md {
  * with PRACT). Sets io->block and io->md_buf; 0 or -EINVAL/-ENOTSUP.
  */
 static int
-lay_out_metadata(const struct pnvme_ns *ns, struct ns_io *io, const struct ns_md *md,
-		 const char *what)
+lay_out_metadata_present(const struct pnvme_ns *ns, struct ns_io *io, const struct ns_md *md,
+			 const char *what)
 {
 	bool stripped, apart;
 	uint64_t len, first, last;
 
-	/* Most namespaces have no metadata: nothing to lay out. */
-	if (pnvme_likely(ns->md_size == 0 && md == NULL)) {
-		io->block = ns->extended_lba_size;
-		return 0;
-	}
 	stripped = (io->io_flags & PNVME_IO_FLAGS_PRACT) && ns->pi_type != PNVME_PI_NONE &&
 		   ns->md_size == 8;
 	apart = ns->md_size != 0 && !pnvme_ns_supports_extended_lba(ns) && !stripped;
@@ -478,7 +483,19 @@ lay_out_metadata(const struct pnvme_ns *ns, struct ns_io *io, const struct ns_md
 	return 0;
 }
 
-static int
+static PNVME_ALWAYS_INLINE int
+lay_out_metadata(const struct pnvme_ns *ns, struct ns_io *io, const struct ns_md *md,
+		 const char *what)
+{
+	/* Most namespaces have no metadata: nothing to lay out. */
+	if (pnvme_likely(ns->md_size == 0 && md == NULL)) {
+		io->block = ns->extended_lba_size;
+		return 0;
+	}
+	return lay_out_metadata_present(ns, io, md, what);
+}
+
+static PNVME_ALWAYS_INLINE int
 rw(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, void *buf, const struct iovec *iov,
    int iovcnt, uint64_t lba, uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg,
    uint32_t io_flags, const struct ns_md *md, const char *what)
@@ -532,6 +549,18 @@ rw(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, void *buf, const
 	return submit_io(ns, qpair, &io, cb_fn, cb_arg, what);
 }
 
+/* rw() for the calls off the common path (metadata, vectors, compare):
+ * one shared copy, while plain reads and writes get their own. */
+static PNVME_NOINLINE int
+rw_shared(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, void *buf,
+	  const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+	  pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags, const struct ns_md *md,
+	  const char *what)
+{
+	return rw(ns, qpair, opc, buf, iov, iovcnt, lba, lba_count, cb_fn, cb_arg, io_flags, md,
+		  what);
+}
+
 int
 pnvme_ns_cmd_read(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uint64_t lba,
 		  uint32_t lba_count, pnvme_cmd_cb cb_fn, void *cb_arg, uint32_t io_flags)
@@ -555,8 +584,8 @@ pnvme_ns_cmd_read_with_md(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *
 {
 	const struct ns_md md = {.buf = md_buf, .apptag_mask = apptag_mask, .apptag = apptag};
 
-	return rw(ns, qpair, PNVME_OPC_READ, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg, io_flags,
-		  &md, "read_with_md");
+	return rw_shared(ns, qpair, PNVME_OPC_READ, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
+			 io_flags, &md, "read_with_md");
 }
 
 int
@@ -566,8 +595,8 @@ pnvme_ns_cmd_write_with_md(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void 
 {
 	const struct ns_md md = {.buf = md_buf, .apptag_mask = apptag_mask, .apptag = apptag};
 
-	return rw(ns, qpair, PNVME_OPC_WRITE, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
-		  io_flags, &md, "write_with_md");
+	return rw_shared(ns, qpair, PNVME_OPC_WRITE, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
+			 io_flags, &md, "write_with_md");
 }
 
 static int
@@ -579,8 +608,8 @@ rwv(struct pnvme_ns *ns, struct pnvme_qpair *qpair, uint8_t opc, const struct io
 		PNVME_ERRLOG("%s: NULL vector", what);
 		return -EINVAL;
 	}
-	return rw(ns, qpair, opc, NULL, iov, iovcnt, lba, lba_count, cb_fn, cb_arg, io_flags, NULL,
-		  what);
+	return rw_shared(ns, qpair, opc, NULL, iov, iovcnt, lba, lba_count, cb_fn, cb_arg,
+			 io_flags, NULL, what);
 }
 
 int
@@ -609,8 +638,8 @@ compare(struct pnvme_ns *ns, struct pnvme_qpair *qpair, void *buf, uint64_t lba,
 	if (ns != NULL && !oncs_has(ns, PNVME_ONCS_COMPARE, what)) {
 		return -ENOTSUP;
 	}
-	return rw(ns, qpair, PNVME_OPC_COMPARE, buf, NULL, 0, lba, lba_count, cb_fn, cb_arg,
-		  io_flags, md, what);
+	return rw_shared(ns, qpair, PNVME_OPC_COMPARE, buf, NULL, 0, lba, lba_count, cb_fn,
+			 cb_arg, io_flags, md, what);
 }
 
 int

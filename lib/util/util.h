@@ -16,6 +16,9 @@
 /* For small helpers of the I/O path that the compiler would otherwise keep
  * out of line once they have two callers. */
 #define PNVME_ALWAYS_INLINE inline __attribute__((always_inline))
+/* For the one shared copy of an always-inline path that its rarer callers
+ * use, so that only the common calls get copies of their own. */
+#define PNVME_NOINLINE __attribute__((noinline))
 
 #define PNVME_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PNVME_MAX(a, b) ((a) > (b) ? (a) : (b))
