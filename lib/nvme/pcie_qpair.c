@@ -194,9 +194,14 @@ static inline bool
 build_prps_fast(struct pnvme_cmd *cmd, const struct pcie_payload *payload, uint32_t page_size)
 {
 	uintptr_t va = (uintptr_t)payload->buf + payload->offset;
-	uint64_t iova = pnvme_vtophys((void *)va, NULL), iova2;
-	uint32_t page_off = (uint32_t)(iova & (page_size - 1));
+	uint64_t iova, iova2;
+	uint32_t page_off;
 
+	if (payload->len > 2 * page_size) {
+		return false; /* a list: no use translating here */
+	}
+	iova = pnvme_vtophys((void *)va, NULL);
+	page_off = (uint32_t)(iova & (page_size - 1));
 	if (pnvme_unlikely(iova == PNVME_VTOPHYS_ERROR || (iova & 3) != 0)) {
 		return false;
 	}
@@ -366,14 +371,20 @@ ring_doorbell(volatile uint32_t *mmio, volatile uint32_t *shadow, volatile uint3
 	(*mmio_writes)++;
 }
 
-void
-pcie_qpair_ring_sq_doorbell(struct pcie_qpair *pq)
+static PNVME_ALWAYS_INLINE void
+ring_sq_doorbell(struct pcie_qpair *pq)
 {
 	/* Entries must be visible before the doorbell tells the device. */
 	pnvme_wmb();
 	ring_doorbell(pq->sq_tdbl, pq->shadow_sq_tdbl, pq->sq_eventidx, pq->sq_tail,
 		      &pq->sq_mmio_writes);
 	pq->sq_doorbell_pending = false;
+}
+
+void
+pcie_qpair_ring_sq_doorbell(struct pcie_qpair *pq)
+{
+	ring_sq_doorbell(pq);
 }
 
 int
@@ -397,6 +408,10 @@ pcie_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 	req->cmd.cid = tr->cid;
 	if (req->iov != NULL && pq->use_sgl) {
 		rc = pcie_build_sgl(tr, &req->cmd, &payload);
+	} else if (pnvme_likely(req->iov == NULL && payload.len != 0) &&
+		   build_prps_fast(&req->cmd, &payload, pq->page_size)) {
+		req->cmd.psdt = PNVME_PSDT_PRP; /* the common case, without a call */
+		rc = 0;
 	} else {
 		rc = pcie_build_prps(tr, &req->cmd, &payload, pq->page_size);
 	}
@@ -412,7 +427,7 @@ pcie_qpair_submit_request(struct pnvme_qpair *qpair, struct nvme_request *req)
 	if (pq->delay_doorbell || req->cmd.fuse == PNVME_FUSE_FIRST) {
 		pq->sq_doorbell_pending = true;
 	} else {
-		pcie_qpair_ring_sq_doorbell(pq);
+		ring_sq_doorbell(pq);
 	}
 	return 0;
 }

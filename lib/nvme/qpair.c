@@ -125,7 +125,7 @@ fused_check(struct pnvme_qpair *qpair, struct nvme_request *req)
 	return 0;
 }
 
-static int
+static PNVME_ALWAYS_INLINE int
 submit_one(struct pnvme_qpair *qpair, struct nvme_request *req)
 {
 	int rc;
